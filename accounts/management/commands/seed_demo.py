@@ -1,0 +1,158 @@
+"""Demo data: two libraries, their queues, a cooperative queue, three librarians, a supervisor.
+
+Idempotent: running it again leaves one of each, with the given password.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import Librarian, Library
+from accounts.services import SUPERVISORS, supervisors_group_ensure
+from queues.models import Membership, Queue
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+LIBRARIES = [
+    {
+        "slug": "riverside-public",
+        "name": "Riverside Public Library",
+        "kind": Library.Kind.PUBLIC,
+        "website": "https://library.example.org/",
+        "policy": (
+            "Hours: Mon-Thu 9:00-21:00, Fri-Sat 9:00-17:00, Sun 13:00-17:00.\n"
+            "Borrowing: 30 items, 3 weeks, 2 renewals unless on hold. No overdue fines.\n"
+            "Library cards: free to residents of Riverside County; show ID and proof of address.\n"
+            "Interlibrary loan: free, request online, about 2 weeks.\n"
+            "Contact: 555-0100, ask@library.example.org."
+        ),
+    },
+    {
+        "slug": "hillcrest-college",
+        "name": "Hillcrest College Library",
+        "kind": Library.Kind.ACADEMIC,
+        "website": "https://lib.hillcrest.example.edu/",
+        "policy": (
+            "Hours in term: Mon-Fri 8:00-24:00, Sat-Sun 10:00-22:00.\n"
+            "Borrowing: students 50 items for 4 weeks; faculty a semester.\n"
+            "Databases: off campus via the proxy with college ID and password.\n"
+            "Visitors: alumni and community members may read on site; no remote database access.\n"
+            "Contact: 555-0200, refdesk@hillcrest.example.edu."
+        ),
+    },
+]
+
+QUEUES = [
+    {
+        "slug": "riverside",
+        "name": "Ask Riverside",
+        "libraries": ["riverside-public"],
+        "description": "Riverside Public Library's librarians: cards, catalogue, local history.",
+    },
+    {
+        "slug": "hillcrest",
+        "name": "Hillcrest Research Help",
+        "libraries": ["hillcrest-college"],
+        "description": "Research help for Hillcrest College students and faculty.",
+        "email_required": True,
+    },
+    {
+        "slug": "cooperative",
+        "name": "County Libraries Cooperative",
+        "libraries": ["riverside-public", "hillcrest-college"],
+        "description": "The county's librarians answer together, evenings and weekends.",
+    },
+]
+
+LIBRARIANS = [
+    {
+        "username": "alice",
+        "display_name": "Alice",
+        "staff_id": "RPL-104",
+        "library": "riverside-public",
+        "primary_queue": "riverside",
+        "queues": ["riverside", "cooperative"],
+    },
+    {
+        "username": "bob",
+        "display_name": "Bob",
+        "staff_id": "RPL-117",
+        "library": "riverside-public",
+        "primary_queue": "riverside",
+        "queues": ["riverside", "cooperative"],
+    },
+    {
+        "username": "carol",
+        "display_name": "Carol",
+        "staff_id": "HC-2031",
+        "library": "hillcrest-college",
+        "primary_queue": "hillcrest",
+        "queues": ["hillcrest", "cooperative"],
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo libraries, queues, librarians and supervisor."
+
+    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+        parser.add_argument(
+            "--password",
+            default=DEMO_PASSWORD,
+            help=f"Password of every demo account (default: {DEMO_PASSWORD}).",
+        )
+
+    @transaction.atomic
+    def handle(self, *args: object, password: str, **options: object) -> None:
+        User = get_user_model()
+        libraries = {}
+        for data in LIBRARIES:
+            libraries[data["slug"]], _ = Library.objects.update_or_create(
+                slug=data["slug"], defaults={k: v for k, v in data.items() if k != "slug"}
+            )
+        queues = {}
+        for data in QUEUES:
+            queue, _ = Queue.objects.update_or_create(
+                slug=data["slug"],
+                defaults={
+                    "name": data["name"],
+                    "description": data["description"],
+                    "email_required": data.get("email_required", False),
+                    "is_open": True,
+                },
+            )
+            queue.libraries.set([libraries[s] for s in data["libraries"]])
+            queues[data["slug"]] = queue
+        for data in LIBRARIANS:
+            user, _ = User.objects.get_or_create(username=data["username"])
+            user.set_password(password)
+            user.email = f"{data['username']}@library.example.org"
+            user.first_name = data["display_name"]
+            user.save()
+            librarian, _ = Librarian.objects.update_or_create(
+                user=user,
+                defaults={
+                    "display_name": data["display_name"],
+                    "staff_id": data["staff_id"],
+                    "library": libraries[data["library"]],
+                    "primary_queue": queues[data["primary_queue"]],
+                },
+            )
+            for slug in data["queues"]:
+                Membership.objects.get_or_create(librarian=librarian, queue=queues[slug])
+        supervisor, _ = User.objects.get_or_create(username="supervisor")
+        supervisor.set_password(password)
+        supervisor.is_staff = True
+        supervisor.first_name = "Sam"
+        supervisor.last_name = "Supervisor"
+        supervisor.save()
+        supervisors_group_ensure()
+        supervisor.groups.add(Group.objects.get(name=SUPERVISORS))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {len(LIBRARIES)} libraries, {len(QUEUES)} queues, "
+                f"librarians {', '.join(d['username'] for d in LIBRARIANS)}, and supervisor "
+                f"(password {password!r})."
+            )
+        )

@@ -1,0 +1,76 @@
+"""Writes about libraries and librarians."""
+
+from django.apps import apps
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from accounts.models import Librarian
+from reference_chat.events import publish
+
+SUPERVISORS = "Supervisors"
+
+# What a supervisor manages from the admin: staff, libraries, queues and
+# membership. Chat sessions and their lines are read-only there, so only
+# "view" is granted on them.
+SUPERVISOR_PERMISSIONS = {
+    "auth": {"user": ["view", "add", "change"], "group": ["view"]},
+    "accounts": {
+        "library": ["view", "add", "change", "delete"],
+        "librarian": ["view", "add", "change", "delete"],
+    },
+    "queues": {
+        "queue": ["view", "add", "change", "delete"],
+        "membership": ["view", "add", "change", "delete"],
+        "chatsession": ["view"],
+    },
+    "transcripts": {"message": ["view"]},
+}
+
+
+def supervisors_group_ensure(*, using: str = "default") -> Group:
+    """Create or repair the Supervisors group with exactly its permissions.
+
+    Requires: a migrated database. Permissions of later apps are created
+    here first, because post_migrate reaches this app before theirs.
+    Changes: the group and its permission set. Publishes nothing.
+    """
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
+    wanted = []
+    for app_label, models in SUPERVISOR_PERMISSIONS.items():
+        for model, actions in models.items():
+            for action in actions:
+                wanted.append((app_label, f"{action}_{model}"))
+    with transaction.atomic(using=using):
+        group, _ = Group.objects.using(using).get_or_create(name=SUPERVISORS)
+        perms = [
+            p
+            for p in Permission.objects.using(using).select_related("content_type")
+            if (p.content_type.app_label, p.codename) in wanted
+        ]
+        group.permissions.set(perms)
+    return group
+
+
+def librarian_settings_update(
+    *, librarian: Librarian, alert_sound: bool, alert_popup: bool
+) -> Librarian:
+    """Save a librarian's alert preferences (the console's Settings tab).
+
+    Publishes ``settings.changed`` to every console of the librarian, so a
+    second open tab stops (or starts) beeping too.
+    """
+    librarian.alert_sound = alert_sound
+    librarian.alert_popup = alert_popup
+    with transaction.atomic():
+        librarian.save(update_fields=["alert_sound", "alert_popup"])
+        publish(
+            {"type": "settings.changed", "settings": librarian_settings_payload(librarian)},
+            f"librarian.{librarian.pk}",
+        )
+    return librarian
+
+
+def librarian_settings_payload(librarian: Librarian) -> dict[str, bool]:
+    return {"alert_sound": librarian.alert_sound, "alert_popup": librarian.alert_popup}

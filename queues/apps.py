@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class QueuesConfig(AppConfig):
+    verbose_name = "Queues and chat sessions"
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "queues"

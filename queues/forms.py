@@ -1,0 +1,44 @@
+from django import forms
+from django.conf import settings
+
+from accounts.models import Library
+from queues.models import Queue
+
+
+class AskForm(forms.Form):
+    """The patron's chat form. The email is required or optional per queue;
+    a cooperative queue asks which library the patron belongs to."""
+
+    patron_name = forms.CharField(
+        label="Screen name",
+        max_length=80,
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+        help_text="What the librarian will call you. It doesn't have to be your real name.",
+    )
+    patron_email = forms.EmailField(
+        label="Email",
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    library = forms.ModelChoiceField(queryset=Library.objects.none(), label="Your library")
+    question = forms.CharField(
+        label="Your question",
+        max_length=settings.CHAT_MAX_LINE_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(self, *args: object, queue: Queue, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.queue = queue
+        libraries = queue.libraries.order_by("name")
+        self.fields["library"].queryset = libraries
+        if len(libraries) == 1:
+            self.fields["library"].initial = libraries[0]
+            self.fields["library"].widget = forms.HiddenInput()
+        email = self.fields["patron_email"]
+        email.required = queue.email_required
+        email.help_text = (
+            "We send the transcript of the chat here."
+            if queue.email_required
+            else "Optional. If you give it, we email you the transcript of the chat."
+        )

@@ -1,0 +1,141 @@
+import secrets
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+
+class Queue(models.Model):
+    """Where patron requests land. Each chat form on a web site feeds one queue.
+
+    A queue serves one library, or several (a cooperative queue shared by
+    the libraries of a consortium).
+    """
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=60, unique=True, help_text="The chat form is /ask/<slug>/.")
+    libraries = models.ManyToManyField(
+        "accounts.Library",
+        related_name="queues",
+        help_text="The libraries whose patrons ask here. "
+        "More than one makes it a cooperative queue.",
+    )
+    description = models.CharField(
+        max_length=300, blank=True, help_text="Shown to patrons on the list of chat services."
+    )
+    is_open = models.BooleanField(
+        "open", default=True, help_text="Closed queues take no new requests."
+    )
+    email_required = models.BooleanField(
+        default=False, help_text="Patrons must give an email address to ask."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("ask-form", args=[self.slug])
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def monitoring(self) -> "MembershipQuerySet":
+        return self.filter(is_monitoring=True)
+
+
+class Membership(models.Model):
+    """A librarian may monitor a queue. Supervisors set these in the admin."""
+
+    librarian = models.ForeignKey(
+        "accounts.Librarian", on_delete=models.CASCADE, related_name="memberships"
+    )
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="memberships")
+    is_monitoring = models.BooleanField(default=False, editable=False)
+    monitoring_since = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["librarian", "queue"], name="unique_membership")
+        ]
+        ordering = ["queue__name"]
+
+    def __str__(self) -> str:
+        return f"{self.librarian} in {self.queue}"
+
+
+def new_patron_token() -> str:
+    # 192 bits from the OS's CSPRNG: the patron's only key to the session.
+    return secrets.token_urlsafe(24)
+
+
+class ChatSession(models.Model):
+    """One patron conversation: waiting → active → closed.
+
+    Every change of ``state``, ``primary`` and the closing fields goes through
+    :mod:`queues.services`.
+    """
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+
+    class ClosedBy(models.TextChoices):
+        PATRON = "patron", "Patron"
+        LIBRARIAN = "librarian", "Librarian"
+        SYSTEM = "system", "System"
+
+    token = models.CharField(max_length=64, unique=True, default=new_patron_token, editable=False)
+    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="sessions")
+    library = models.ForeignKey(
+        "accounts.Library",
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        help_text="The patron's library (for a cooperative queue, the one they chose).",
+    )
+    patron_name = models.CharField("screen name", max_length=80)
+    patron_email = models.EmailField(blank=True)
+    question = models.TextField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.WAITING)
+    primary = models.ForeignKey(
+        "accounts.Librarian",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="primary_sessions",
+        help_text="The librarian responsible for the session.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.CharField(max_length=10, choices=ClosedBy.choices, blank=True)
+    # The patron's open sockets (tabs). Zero means the patron's window is gone.
+    patron_sockets = models.PositiveIntegerField(default=0)
+    # The sequence number of the last line stored; the next line gets +1.
+    last_seq = models.PositiveIntegerField(default=0)
+    transcript_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["queue", "state"], name="session_queue_state")]
+        constraints = [
+            models.CheckConstraint(
+                name="active_session_has_primary",
+                condition=~Q(state="active") | Q(primary__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.patron_name} ({self.get_state_display()})"
+
+    @property
+    def patron_present(self) -> bool:
+        return self.patron_sockets > 0
+
+    def patron_group(self) -> str:
+        """Channel-layer group of the patron's sockets: patron-visible events only."""
+        return f"patron.{self.pk}"

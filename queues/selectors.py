@@ -1,0 +1,102 @@
+"""Reads about queues and chat sessions, scoped to who is asking."""
+
+from datetime import date
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from accounts.models import Librarian
+from queues.models import ChatSession, Membership, Queue
+from reference_chat.errors import ChatError
+from transcripts.models import Message
+
+
+def open_queues() -> QuerySet[Queue]:
+    return Queue.objects.filter(is_open=True).prefetch_related("libraries")
+
+
+def memberships_of(librarian: Librarian) -> QuerySet[Membership]:
+    return librarian.memberships.select_related("queue").order_by("queue__name")
+
+
+def sessions_visible_to(librarian: Librarian) -> QuerySet[ChatSession]:
+    """Sessions of the queues the librarian belongs to: all a librarian may read."""
+    member = Membership.objects.filter(librarian=librarian, queue=OuterRef("queue"))
+    return ChatSession.objects.filter(Exists(member)).select_related("queue", "library", "primary")
+
+
+def session_for_librarian(*, session_id: object, librarian: Librarian) -> ChatSession:
+    """The session if the librarian may read it; ``not_found`` otherwise (no hint it exists)."""
+    try:
+        return sessions_visible_to(librarian).get(pk=int(session_id))  # type: ignore[call-overload]
+    except (ChatSession.DoesNotExist, TypeError, ValueError):
+        raise ChatError("not_found", "There is no such chat session in your queues.") from None
+
+
+def session_for_patron(*, token: str) -> ChatSession | None:
+    return (
+        ChatSession.objects.select_related("queue", "library", "primary")
+        .filter(token=token)
+        .first()
+    )
+
+
+def waiting_sessions_for(librarian: Librarian) -> QuerySet[ChatSession]:
+    """The New list: waiting sessions of the queues the librarian monitors, oldest first."""
+    monitored = Membership.objects.monitoring().filter(librarian=librarian, queue=OuterRef("queue"))
+    return (
+        ChatSession.objects.filter(Exists(monitored), state=ChatSession.State.WAITING)
+        .select_related("queue", "library", "primary")
+        .order_by("created_at")
+    )
+
+
+def active_sessions_for(librarian: Librarian) -> QuerySet[ChatSession]:
+    """My Active: the librarian's active sessions with all their lines, in two queries."""
+    return (
+        ChatSession.objects.filter(primary=librarian, state=ChatSession.State.ACTIVE)
+        .select_related("queue", "library", "primary")
+        .prefetch_related(Prefetch("messages", queryset=Message.objects.order_by("seq")))
+        .order_by("accepted_at")
+    )
+
+
+def session_history(
+    *,
+    librarian: Librarian,
+    queue_id: int | None = None,
+    librarian_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    text: str = "",
+) -> QuerySet[ChatSession]:
+    """Chat History: sessions of the librarian's queues, newest first, filtered.
+
+    ``text`` matches the patron's name, email or question, or any line
+    (Librarian Notes included: this is the staff record).
+    """
+    sessions = sessions_visible_to(librarian)
+    if queue_id:
+        sessions = sessions.filter(queue_id=queue_id)
+    if librarian_id:
+        sessions = sessions.filter(primary_id=librarian_id)
+    if date_from:
+        sessions = sessions.filter(created_at__date__gte=date_from)
+    if date_to:
+        sessions = sessions.filter(created_at__date__lte=date_to)
+    if text:
+        line = Message.objects.filter(session=OuterRef("pk"), text__icontains=text)
+        sessions = sessions.filter(
+            Q(patron_name__icontains=text)
+            | Q(patron_email__icontains=text)
+            | Q(question__icontains=text)
+            | Exists(line)
+        )
+    return sessions.order_by("-created_at")
+
+
+def librarians_sharing_queues(librarian: Librarian) -> QuerySet[Librarian]:
+    """Librarians who belong to any queue the given librarian belongs to (history filter)."""
+    queues = Membership.objects.filter(librarian=librarian).values("queue")
+    return (
+        Librarian.objects.filter(memberships__queue__in=queues).distinct().order_by("display_name")
+    )

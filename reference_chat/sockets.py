@@ -1,0 +1,92 @@
+"""The frame handling both kinds of socket share: parse, refuse, dispatch.
+
+A bad frame (not JSON, not an object, too big, unknown type, wrong field)
+gets an ``error`` event and the socket stays open: nothing the other side
+sent is lost because a client sent garbage.
+"""
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from reference_chat.errors import ChatError
+
+logger = logging.getLogger(__name__)
+
+Frame = dict[str, Any]
+
+
+class ChatSocket(AsyncJsonWebsocketConsumer):
+    """Base consumer: subclasses map frame types to ``actions`` and forward events."""
+
+    # Frame type → name of the coroutine method handling it.
+    actions: dict[str, str] = {}
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self.send_json(ChatError("bad_frame", "Frames must be JSON text.").as_event())
+            return
+        if len(text_data.encode()) > settings.CHAT_MAX_FRAME_BYTES:
+            await self.send_json(
+                ChatError("frame_too_large", "That frame is too large.").as_event()
+            )
+            return
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            await self.send_json(ChatError("bad_frame", "That frame is not valid JSON.").as_event())
+            return
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self.send_json(
+                ChatError("bad_frame", 'A frame is a JSON object with a "type".').as_event()
+            )
+            return
+        ref = frame.get("ref")
+        ref = ref if isinstance(ref, str | int) else None
+        action_name = self.actions.get(frame["type"])
+        if action_name is None:
+            await self.send_json(
+                ChatError("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.").as_event(
+                    ref=ref
+                )
+            )
+            return
+        action: Callable[[Frame], Awaitable[None]] = getattr(self, action_name)
+        try:
+            await action(frame)
+        except ChatError as error:
+            extra = {"ref": ref} if ref is not None else {}
+            if "session" in frame and isinstance(frame["session"], int):
+                extra["session"] = frame["session"]
+            if isinstance(frame.get("client_id"), str):
+                extra["client_id"] = frame["client_id"]
+            await self.send_json(error.as_event(**extra))
+
+    async def forward(self, event: dict[str, Any]) -> None:
+        """Send a published event to the browser as it is."""
+        await self.send_json(event)
+
+
+def frame_str(frame: Frame, key: str, *, required: bool = True, max_len: int = 200) -> str | None:
+    value = frame.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or len(value) > max_len:
+        raise ChatError("bad_frame", f'"{key}" must be a string.')
+    return value
+
+
+def frame_int(frame: Frame, key: str) -> int:
+    value = frame.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ChatError("bad_frame", f'"{key}" must be a number.')
+    return value
+
+
+def frame_client_id(frame: Frame) -> str | None:
+    """The sender's id for a line (a UUID); a retry with the same id stores nothing new."""
+    return frame_str(frame, "client_id", required=False, max_len=64)

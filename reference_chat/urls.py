@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from reference_chat import views
+
+admin.site.site_header = "Reference Chat administration"
+admin.site.site_title = "Reference Chat"
+admin.site.index_title = "Libraries, staff and queues"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("", include("queues.urls")),
+    path("console/history/", include("transcripts.urls")),
+]

@@ -1,0 +1,32 @@
+from django import forms
+
+from accounts.models import Librarian
+from queues.models import Queue
+
+
+class HistoryFilterForm(forms.Form):
+    """Chat History filters; every field optional, choices limited to the librarian's queues."""
+
+    queue = forms.ModelChoiceField(
+        queryset=Queue.objects.none(), required=False, empty_label="All queues"
+    )
+    librarian = forms.ModelChoiceField(
+        queryset=Librarian.objects.none(), required=False, empty_label="Any librarian"
+    )
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    text = forms.CharField(
+        label="Text",
+        required=False,
+        max_length=200,
+        widget=forms.SearchInput(attrs={"placeholder": "Words in the chat, name or email"}),
+    )
+
+    def __init__(self, *args: object, queues: object, librarians: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["queue"].queryset = queues
+        self.fields["librarian"].queryset = librarians

@@ -1,0 +1,70 @@
+from django.db import models
+from django.db.models import Q
+
+
+class MessageQuerySet(models.QuerySet["Message"]):
+    def patron_visible(self) -> "MessageQuerySet":
+        """The only lines a patron may ever read, by any path.
+
+        Every patron-facing reader (socket snapshot, page, transcript email,
+        API) goes through this method; Librarian Notes are never in it.
+        """
+        return self.filter(visibility=Message.Visibility.PATRON)
+
+
+class Message(models.Model):
+    """One line said in a patron chat session, in order.
+
+    ``seq`` numbers the lines of one session 1, 2, 3 … with no gaps, assigned
+    by the server when the line is stored. Clients resume and detect gaps by it.
+    """
+
+    class Kind(models.TextChoices):
+        PATRON = "patron", "Patron"
+        LIBRARIAN = "librarian", "Librarian"
+        SYSTEM = "system", "System"
+        NOTE = "note", "Librarian Note"
+
+    class Visibility(models.TextChoices):
+        PATRON = "patron", "Patron and staff"
+        STAFF = "staff", "Staff only (Librarian Note)"
+
+    session = models.ForeignKey(
+        "queues.ChatSession", on_delete=models.CASCADE, related_name="messages"
+    )
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices)
+    author = models.ForeignKey(
+        "accounts.Librarian",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
+    )
+    # The name shown with the line, kept as it was when said.
+    author_name = models.CharField(max_length=100, blank=True)
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The sender's id for the line: a retry with the same id is the same line.
+    client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 - NULL = none
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["session", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "seq"], name="unique_message_seq"),
+            models.UniqueConstraint(
+                fields=["session", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="unique_message_client_id",
+            ),
+            models.CheckConstraint(
+                name="note_is_staff_only",
+                condition=~Q(kind="note") | Q(visibility="staff"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.session_id}.{self.seq} {self.get_kind_display()}"

@@ -1,0 +1,68 @@
+"""Chat History: the staff record of past sessions, Librarian Notes included.
+
+Each view renders a whole page, or only its content when the console asks
+for a fragment (``?fragment=1``) to show inside its Chat History tab.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from accounts.models import Librarian
+from queues import selectors
+from queues.models import Queue
+from reference_chat.errors import ChatError
+from transcripts.forms import HistoryFilterForm
+
+PAGE_SIZE = 25
+
+
+def _librarian(request: HttpRequest) -> Librarian:
+    librarian = Librarian.objects.filter(user=request.user).first()
+    if librarian is None:
+        raise Http404("Only librarians have a Chat History.")
+    return librarian
+
+
+def _template(request: HttpRequest, name: str) -> str:
+    return f"history/{name}{'_fragment' if request.GET.get('fragment') else ''}.html"
+
+
+@login_required
+def history_list(request: HttpRequest) -> HttpResponse:
+    librarian = _librarian(request)
+    form = HistoryFilterForm(
+        request.GET or None,
+        queues=Queue.objects.filter(memberships__librarian=librarian).order_by("name"),
+        librarians=selectors.librarians_sharing_queues(librarian),
+    )
+    filters = form.cleaned_data if form.is_valid() else {}
+    sessions = selectors.session_history(
+        librarian=librarian,
+        queue_id=filters["queue"].pk if filters.get("queue") else None,
+        librarian_id=filters["librarian"].pk if filters.get("librarian") else None,
+        date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
+        text=filters.get("text", ""),
+    )
+    page = Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("fragment", None)
+    return render(
+        request,
+        _template(request, "list"),
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+@login_required
+def history_detail(request: HttpRequest, session_id: int) -> HttpResponse:
+    librarian = _librarian(request)
+    try:
+        session = selectors.session_for_librarian(session_id=session_id, librarian=librarian)
+    except ChatError:
+        raise Http404("There is no such chat session in your queues.") from None
+    lines = session.messages.select_related("author").order_by("seq")
+    return render(request, _template(request, "detail"), {"session": session, "lines": lines})
