@@ -20,7 +20,9 @@ class AskForm(forms.Form):
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    library = forms.ModelChoiceField(queryset=Library.objects.none(), label="Your library")
+    library = forms.ModelChoiceField(
+        queryset=Library.objects.none(), label="Your library", empty_label="Choose your library"
+    )
     question = forms.CharField(
         label="Your question",
         max_length=settings.CHAT_MAX_LINE_CHARS,

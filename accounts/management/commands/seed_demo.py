@@ -102,9 +102,17 @@ class Command(BaseCommand):
             default=DEMO_PASSWORD,
             help=f"Password of every demo account (default: {DEMO_PASSWORD}).",
         )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing when the database already has a library (what `make run` uses).",
+        )
 
     @transaction.atomic
-    def handle(self, *args: object, password: str, **options: object) -> None:
+    def handle(self, *args: object, password: str, if_empty: bool, **options: object) -> None:
+        if if_empty and Library.objects.exists():
+            self.stdout.write("The database has data already: demo data not loaded.")
+            return
         User = get_user_model()
         libraries = {}
         for data in LIBRARIES:

@@ -1,0 +1,231 @@
+// The patron's chat page: waiting view, live chat, End Session, transcript.
+// Protocol: docs/protocol.md (patron socket).
+import { ReconnectingSocket, formatWait, lineElement, newClientId } from "./socket.js";
+
+const root = document.getElementById("patron-chat");
+const token = root.dataset.token;
+const maxChars = Number(root.dataset.maxChars);
+const log = document.getElementById("log");
+const composer = document.getElementById("composer");
+const textarea = document.getElementById("message");
+const composerError = document.getElementById("composer-error");
+const endButton = document.getElementById("end-session");
+const waitingPanel = document.getElementById("waiting-panel");
+const waited = document.getElementById("waited");
+const connection = document.getElementById("connection");
+const chatWith = document.getElementById("chat-with");
+const endedPanel = document.getElementById("ended-panel");
+const endedReason = document.getElementById("ended-reason");
+const transcriptStatus = document.getElementById("transcript-status");
+const transcriptForm = document.getElementById("transcript-form");
+const transcriptEmail = document.getElementById("transcript-email");
+const transcriptError = document.getElementById("transcript-error");
+
+const state = {
+  session: null,
+  lastSeq: 0,
+  seen: new Set(), // seq numbers shown
+  pending: new Map(), // client_id → {text, element}
+  clockOffset: 0, // server time − browser time, ms
+};
+
+const socket = new ReconnectingSocket({
+  url: () => `/ws/chat/${encodeURIComponent(token)}/?after=${state.lastSeq}`,
+  onFrame: handleFrame,
+  onStatus: showConnection,
+  onFatal: () => {
+    connection.textContent = "This chat session doesn't exist.";
+    composer.hidden = true;
+    endButton.hidden = true;
+  },
+});
+
+function showConnection(status) {
+  const words = { connecting: "Connecting…", reconnecting: "Reconnecting…", open: "", closed: "" };
+  connection.textContent = words[status] ?? "";
+  connection.classList.toggle("connection-lost", status === "reconnecting");
+  if (status === "open") resendPending();
+}
+
+function handleFrame(frame) {
+  switch (frame.type) {
+    case "session.snapshot":
+      state.clockOffset = Date.parse(frame.server_time) - Date.now();
+      state.session = frame.session;
+      frame.messages.forEach(addLine);
+      render();
+      break;
+    case "message.created":
+      addLine(frame.message);
+      break;
+    case "message.stored":
+      confirmPending(frame.client_id, frame.seq);
+      break;
+    case "session.accepted":
+      state.session.state = "active";
+      state.session.librarian = frame.librarian.display_name;
+      render();
+      break;
+    case "session.closed":
+      state.session.state = "closed";
+      state.session.closed_by = frame.closed_by;
+      state.session.has_email = frame.has_email;
+      state.session.transcript_sent = frame.has_email;
+      render();
+      endedPanel.querySelector("h2").focus();
+      break;
+    case "transcript.sent":
+      state.session.transcript_sent = true;
+      state.session.has_email = true;
+      transcriptStatus.textContent = `The transcript was sent to ${frame.email}.`;
+      transcriptForm.hidden = true;
+      break;
+    case "error":
+      showError(frame);
+      break;
+    default:
+      break;
+  }
+}
+
+function addLine(line) {
+  if (state.seen.has(line.seq)) return;
+  state.seen.add(line.seq);
+  state.lastSeq = Math.max(state.lastSeq, line.seq);
+  const pending = line.client_id && state.pending.get(line.client_id);
+  const element = lineElement(line, { viewer: "patron" });
+  if (pending) {
+    pending.element.replaceWith(element);
+    state.pending.delete(line.client_id);
+  } else {
+    insertInOrder(element, line.seq);
+  }
+  element.scrollIntoView({ block: "end" });
+}
+
+function insertInOrder(element, seq) {
+  const after = [...log.querySelectorAll("li[data-seq]")].find(
+    (li) => li.dataset.seq && Number(li.dataset.seq) > seq,
+  );
+  if (after) log.insertBefore(element, after);
+  else {
+    const firstPending = log.querySelector("li.line-pending");
+    log.insertBefore(element, firstPending);
+  }
+}
+
+function confirmPending(clientId, seq) {
+  const pending = state.pending.get(clientId);
+  if (!pending) return;
+  if (state.seen.has(seq)) {
+    // The line itself already arrived (as an event or in a snapshot).
+    pending.element.remove();
+    state.pending.delete(clientId);
+  }
+}
+
+function resendPending() {
+  for (const [clientId, pending] of state.pending) {
+    socket.send({ type: "message.send", text: pending.text, client_id: clientId });
+  }
+}
+
+function showError(frame) {
+  if (frame.client_id && state.pending.has(frame.client_id)) {
+    const pending = state.pending.get(frame.client_id);
+    pending.element.remove();
+    state.pending.delete(frame.client_id);
+    if (!textarea.value) textarea.value = pending.text;
+  }
+  if (frame.code === "invalid_email" || frame.code === "transcript_sent") {
+    transcriptError.textContent = frame.message;
+    return;
+  }
+  composerError.textContent = frame.message;
+}
+
+function render() {
+  const s = state.session;
+  if (!s) return;
+  waitingPanel.hidden = s.state !== "waiting";
+  const closed = s.state === "closed";
+  composer.hidden = closed;
+  endButton.hidden = closed;
+  endedPanel.hidden = !closed;
+  if (s.state === "active" && s.librarian) {
+    chatWith.textContent = `You are chatting with ${s.librarian} (${s.library}).`;
+  } else if (s.state === "waiting") {
+    chatWith.textContent = s.library;
+  }
+  if (closed) {
+    endedReason.textContent =
+      s.closed_by === "librarian" ? "The librarian ended the chat." : "You ended the chat.";
+    if (s.transcript_sent || s.has_email) {
+      transcriptStatus.textContent = "A transcript of this chat is on its way to your email.";
+      transcriptForm.hidden = true;
+    } else {
+      transcriptStatus.textContent = "";
+      transcriptForm.hidden = false;
+    }
+  }
+}
+
+function tickWaited() {
+  const s = state.session;
+  if (s && s.state === "waiting") {
+    const seconds = (Date.now() + state.clockOffset - Date.parse(s.created_at)) / 1000;
+    waited.textContent = formatWait(seconds);
+  }
+}
+setInterval(tickWaited, 1000);
+
+function send() {
+  const text = textarea.value.replace(/\s+$/, "");
+  composerError.textContent = "";
+  if (!text.trim()) {
+    composerError.textContent = "A message can't be empty.";
+    return;
+  }
+  if (text.length > maxChars) {
+    composerError.textContent = `A message can be at most ${maxChars.toLocaleString()} characters; this one has ${text.length.toLocaleString()}.`;
+    return;
+  }
+  const clientId = newClientId();
+  const element = lineElement(
+    { kind: "patron", author: state.session?.patron_name ?? "You", text, client_id: clientId, pending: true },
+    { viewer: "patron" },
+  );
+  log.append(element);
+  element.scrollIntoView({ block: "end" });
+  state.pending.set(clientId, { text, element });
+  socket.send({ type: "message.send", text, client_id: clientId });
+  textarea.value = "";
+}
+
+composer.addEventListener("submit", (event) => {
+  event.preventDefault();
+  send();
+});
+textarea.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    send();
+  }
+});
+
+endButton.addEventListener("click", () => {
+  endButton.disabled = true;
+  socket.send({ type: "session.end" });
+  setTimeout(() => (endButton.disabled = false), 3000);
+});
+
+transcriptForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  transcriptError.textContent = "";
+  const email = transcriptEmail.value.trim();
+  if (!email) {
+    transcriptError.textContent = "Please type your email address.";
+    return;
+  }
+  socket.send({ type: "transcript.request", email });
+});

@@ -1,0 +1,165 @@
+// A WebSocket that comes back by itself: backoff with jitter, a status
+// callback for "Reconnecting…", and a hook to rebuild the URL (resume point)
+// before each attempt. Frames are JSON objects (docs/protocol.md).
+
+const FATAL_CODES = new Set([4403, 4404]);
+
+export class ReconnectingSocket {
+  constructor({ url, onFrame, onStatus, onFatal }) {
+    this.url = url; // a function returning the URL to open now
+    this.onFrame = onFrame;
+    this.onStatus = onStatus || (() => {});
+    this.onFatal = onFatal || (() => {});
+    this.attempt = 0;
+    this.ws = null;
+    this.stopped = false;
+    this.connect();
+    window.addEventListener("online", () => this.retryNow());
+  }
+
+  connect() {
+    if (this.stopped) return;
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    this.onStatus(this.attempt === 0 ? "connecting" : "reconnecting");
+    const ws = new WebSocket(`${scheme}//${location.host}${this.url()}`);
+    this.ws = ws;
+    ws.addEventListener("open", () => {
+      this.attempt = 0;
+      this.onStatus("open");
+    });
+    ws.addEventListener("message", (event) => {
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      this.onFrame(frame);
+    });
+    ws.addEventListener("close", (event) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      if (FATAL_CODES.has(event.code)) {
+        this.stopped = true;
+        this.onStatus("closed");
+        this.onFatal(event.code);
+        return;
+      }
+      this.scheduleReconnect();
+    });
+  }
+
+  scheduleReconnect() {
+    if (this.stopped) return;
+    this.onStatus("reconnecting");
+    // 0.5 s, 1 s, 2 s … capped at 15 s, each with up to 50 % random jitter so
+    // a restarted server is not hit by every client in the same instant.
+    const base = Math.min(15000, 500 * 2 ** this.attempt);
+    const delay = base / 2 + Math.random() * (base / 2);
+    this.attempt += 1;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  retryNow() {
+    if (this.stopped || this.ws) return;
+    clearTimeout(this.timer);
+    this.connect();
+  }
+
+  get isOpen() {
+    return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  send(frame) {
+    if (!this.isOpen) return false;
+    this.ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.ws) this.ws.close();
+  }
+}
+
+export function newClientId() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function formatTime(iso) {
+  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+
+export function formatWait(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const m = Math.floor(s / 60);
+  return m ? `${m} min ${String(s % 60).padStart(2, "0")} s` : `${s} s`;
+}
+
+// Build an element; children may be strings (always inserted as text, never HTML).
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+// One line of a chat log. The text goes in as a text node: a line with
+// <script> in it shows as those characters.
+export function lineElement(line, { viewer }) {
+  const mine = (viewer === "patron" && line.kind === "patron") ||
+    (viewer === "librarian" && (line.kind === "librarian" || line.kind === "note"));
+  const classes = ["line", `line-${line.kind}`];
+  if (mine) classes.push("line-mine");
+  if (line.pending) classes.push("line-pending");
+  const label = line.kind === "note" ? "Librarian Note" : null;
+  return el(
+    "li",
+    { class: classes.join(" "), dataset: { seq: line.seq ?? "", clientId: line.client_id ?? "" } },
+    el(
+      "div",
+      { class: "line-meta" },
+      line.kind === "system" ? null : el("span", { class: "line-author" }, line.author),
+      label ? el("span", { class: "badge badge-note" }, label) : null,
+      el("time", { datetime: line.created_at || "" }, line.pending ? "sending…" : formatTime(line.created_at)),
+    ),
+    el("div", { class: "line-text" }, line.text),
+  );
+}
+
+export function playAlert() {
+  try {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    playAlert.ctx = playAlert.ctx || new Ctx();
+    const ctx = playAlert.ctx;
+    const now = ctx.currentTime;
+    [880, 1175].forEach((freq, i) => {
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      osc.type = "sine";
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0.0001, now + i * 0.18);
+      gain.gain.exponentialRampToValueAtTime(0.25, now + i * 0.18 + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, now + i * 0.18 + 0.16);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(now + i * 0.18);
+      osc.stop(now + i * 0.18 + 0.17);
+    });
+  } catch {
+    // No audio device: the popup and the tab mark still tell the librarian.
+  }
+}
