@@ -16,7 +16,14 @@ from queues import selectors, services
 from queues.models import ChatSession
 from queues.payloads import console_snapshot, patron_session, session_detail
 from reference_chat.errors import ChatError
-from reference_chat.sockets import ChatSocket, Frame, frame_client_id, frame_int, frame_str
+from reference_chat.sockets import (
+    ChatSocket,
+    Frame,
+    frame_client_id,
+    frame_int,
+    frame_str,
+    frame_text,
+)
 from transcripts import services as lines
 from transcripts.payloads import message_payload
 
@@ -78,7 +85,7 @@ class PatronConsumer(ChatSocket):
     async def send_line(self, frame: Frame) -> None:
         client_id = frame_client_id(frame)
         message, _ = await database_sync_to_async(lines.message_post_by_patron)(
-            session=self.session, text=frame.get("text"), client_id=client_id
+            session=self.session, text=frame_text(frame), client_id=client_id
         )
         await self.send_json({"type": "message.stored", "client_id": client_id, "seq": message.seq})
 
@@ -223,7 +230,7 @@ class ConsoleConsumer(ChatSocket):
     async def send_line(self, frame: Frame) -> None:
         client_id = frame_client_id(frame)
         message, _ = await database_sync_to_async(self._send_line)(
-            frame_int(frame, "session"), frame.get("text"), client_id
+            frame_int(frame, "session"), frame_text(frame), client_id
         )
         await self.send_json(
             {

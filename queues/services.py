@@ -257,7 +257,10 @@ def session_transcript_request(*, session: ChatSession, email: str) -> ChatSessi
             pk=session.pk, state=ChatSession.State.CLOSED, transcript_sent_at__isnull=True
         )
         if not rows.update(patron_email=email):
-            if session.state != ChatSession.State.CLOSED:
+            # The state as stored: the caller's object may predate the close
+            # (the patron's socket loads it once, when the page opens).
+            state = ChatSession.objects.values_list("state", flat=True).get(pk=session.pk)
+            if state != ChatSession.State.CLOSED:
                 raise ChatError("session_open", "The transcript is sent when the chat ends.")
             raise ChatError("transcript_sent", "The transcript of this chat was already sent.")
     transcript_send(session_id=session.pk)
@@ -311,3 +314,24 @@ def monitoring_set(*, librarian: Librarian, queue_ids: Iterable[object]) -> list
         m.is_monitoring = m.queue_id in wanted
     logger.info("librarian %s monitors %d queues", librarian.pk, len(wanted))
     return memberships
+
+
+def librarian_log_off(*, librarian: Librarian) -> int:
+    """The librarian logs off: they stop monitoring, and their active sessions end.
+
+    Each session they hold ends as if they had clicked End Session (closing
+    line, transcript email): a patron is never left talking to nobody.
+    Publishes ``monitoring.changed`` and ``session.closed`` for each session.
+    Returns how many sessions were ended.
+    """
+    monitoring_set(librarian=librarian, queue_ids=[])
+    ended = 0
+    for session in ChatSession.objects.filter(primary=librarian, state=ChatSession.State.ACTIVE):
+        try:
+            _session_close(
+                session=session, closed_by=ChatSession.ClosedBy.LIBRARIAN, librarian=librarian
+            )
+        except ChatError:
+            continue  # the patron ended it in the meantime
+        ended += 1
+    return ended

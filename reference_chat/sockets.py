@@ -87,6 +87,14 @@ def frame_int(frame: Frame, key: str) -> int:
     return value
 
 
+def frame_text(frame: Frame) -> str:
+    """A line's text: any string here; its length and emptiness are ``invalid_line`` later."""
+    value = frame.get("text")
+    if not isinstance(value, str):
+        raise ChatError("bad_frame", '"text" must be a string.')
+    return value
+
+
 def frame_client_id(frame: Frame) -> str | None:
     """The sender's id for a line (a UUID); a retry with the same id stores nothing new."""
     return frame_str(frame, "client_id", required=False, max_len=64)

@@ -16,7 +16,7 @@ urlpatterns = [
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.log_out, name="logout"),
     path("admin/", admin.site.urls),
     path("", include("queues.urls")),
     path("console/history/", include("transcripts.urls")),

@@ -1,8 +1,14 @@
+import redis
+from django.conf import settings
+from django.contrib.auth import logout
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Librarian
+from queues.services import librarian_log_off
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -14,7 +20,33 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """For load balancers and the container health check: the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """For load balancers and the container health check: the database and,
+    in service mode, Redis answer. Any failure is a 503."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception:
+        checks["database"] = "down"
+    if settings.REDIS_URL:
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+            checks["redis"] = "ok"
+        except Exception:
+            checks["redis"] = "down"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "down", **checks}, status=200 if healthy else 503
+    )
+
+
+@require_POST
+def log_out(request: HttpRequest) -> HttpResponse:
+    """Log off: a librarian stops monitoring and their active sessions end first."""
+    if request.user.is_authenticated:
+        librarian = Librarian.objects.filter(user=request.user).first()
+        if librarian is not None:
+            librarian_log_off(librarian=librarian)
+    logout(request)
+    return redirect("login")

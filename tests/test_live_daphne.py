@@ -117,6 +117,15 @@ def _ask(port: int, slug: str, name: str, question: str) -> str:
     return match.group(1)
 
 
+def _session_of(token: str) -> ChatSession:
+    # Runs on a worker thread: its connection would outlive the thread and
+    # keep PostgreSQL from dropping the test database at the end of the run.
+    try:
+        return ChatSession.objects.get(token=token)
+    finally:
+        connection.close()
+
+
 async def _next(ws, type_: str, timeout: float = 5) -> dict:  # type: ignore[no-untyped-def]
     """The next frame of the given type, skipping others."""
     async with asyncio.timeout(timeout):
@@ -159,7 +168,7 @@ def test_patron_and_librarian_converse_through_daphne(daphne_ports: list[int]) -
             token = await asyncio.to_thread(
                 _ask, patron_port, "riverside", "Dana", "Do you have local history books?"
             )
-            session = await asyncio.to_thread(ChatSession.objects.get, token=token)
+            session = await asyncio.to_thread(_session_of, token)
             created = await _next(console, "session.created")
             assert created["session"]["patron_name"] == "Dana"
 

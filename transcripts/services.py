@@ -117,6 +117,10 @@ def _refusal(session_id: int, primary: Librarian | None) -> ChatError:
     state, primary_id = ChatSession.objects.values_list("state", "primary_id").get(pk=session_id)
     if state == ChatSession.State.CLOSED:
         return ChatError("session_closed", "This chat session has ended.")
+    # Before the primary check: a waiting session has no primary at all, and
+    # "nobody picked it up yet" is what the librarian needs to hear.
+    if state == ChatSession.State.WAITING:
+        return ChatError("session_waiting", "No librarian has picked up this session yet.")
     if primary is not None and primary_id != primary.pk:
         return ChatError(
             "not_primary", "Only the librarian chatting with this patron can write here."

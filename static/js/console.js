@@ -560,6 +560,12 @@ $("settings-form").addEventListener("submit", (event) => {
 });
 $("test-sound").addEventListener("click", playAlert);
 
+$("logout-form").addEventListener("submit", (event) => {
+  const open = [...state.active.values()].filter((s) => s.state !== "closed").length;
+  const question = `You have ${open} active session${open === 1 ? "" : "s"}. Logging out ends ${open === 1 ? "it" : "them"} for the patron${open === 1 ? "" : "s"}. Log out?`;
+  if (open && !window.confirm(question)) event.preventDefault();
+});
+
 // ---------------------------------------------------------------- tabs
 
 const tabs = [...document.querySelectorAll('#tabs [role="tab"]')];

@@ -1,0 +1,297 @@
+"""The shared test base: two libraries, four queues and the people who work them.
+
+Who may see what:
+
+- **alice** and **bob** (Riverside Public Library) are members of ``riverside``
+  and ``cooperative``.
+- **carol** (Hillcrest College Library) is a member of ``hillcrest`` and
+  ``cooperative``.
+- **dave** (Riverside Public Library) is a member of ``archive`` only, so he
+  shares no queue with the patrons of the others: he is the outsider of
+  every permission case.
+- **frank** can log in but has no librarian profile.
+- **sam** is the supervisor: staff, in the Supervisors group, no librarian profile.
+
+Patrons are not accounts; :func:`ask` makes a waiting session the way the
+chat form does, through ``services.session_enqueue``.
+"""
+
+import asyncio
+import os
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import channel_layers, get_channel_layer
+from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+
+from accounts.models import Librarian, Library
+from accounts.services import supervisors_group_ensure
+from queues import services
+from queues.models import ChatSession, Membership, Queue
+
+User = get_user_model()
+
+# With Redis a published event takes a round trip to reach a subscriber; with
+# the in-memory layer it is there as soon as the publisher returns.
+SERVICE_MODE = bool(os.environ.get("REDIS_URL"))
+QUIET_SECONDS = 0.3 if SERVICE_MODE else 0.05
+
+DEFAULT_QUESTION = "Do you have large-print copies of Middlemarch?"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # WhiteNoise warns on every request that STATIC_ROOT is missing until
+    # collectstatic has run; the tests don't serve static files.
+    config.addinivalue_line("filterwarnings", "ignore:No directory at:UserWarning")
+
+
+@pytest.fixture(autouse=True)
+def locmem_email(settings: Any) -> None:
+    """Every email lands in ``mail.outbox`` (the ``mailoutbox`` fixture), never in var/mail."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings: Any) -> None:
+    """Real password checks, without the deliberately slow production hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def test_channel_layer(settings: Any) -> Any:
+    """The in-memory channel layer, or Redis with a prefix of this test's own.
+
+    Channels caches layer instances, so the cache is emptied whenever the
+    setting changes. The own prefix keeps a developer's running server (same
+    Redis) from hearing the tests, and the tests from hearing it.
+    """
+    if SERVICE_MODE:
+        layer = {**django_settings.CHANNEL_LAYERS["default"]}
+        layer["CONFIG"] = {**layer["CONFIG"], "prefix": f"test-{uuid.uuid4().hex[:12]}"}
+        settings.CHANNEL_LAYERS = {"default": layer}
+    else:
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    channel_layers.backends = {}
+    yield
+    channel_layers.backends = {}
+
+
+@dataclass
+class World:
+    riverside_library: Library
+    hillcrest_library: Library
+    riverside: Queue
+    hillcrest: Queue
+    cooperative: Queue
+    archive: Queue
+    alice: Librarian
+    bob: Librarian
+    carol: Librarian
+    dave: Librarian
+    frank: AbstractUser
+    supervisor: AbstractUser
+
+
+def _librarian(
+    username: str, library: Library, staff_id: str, queues: Iterable[Queue]
+) -> Librarian:
+    user = User.objects.create_user(username, f"{username}@library.example.org", "x-test-pass")
+    librarian = Librarian.objects.create(
+        user=user, library=library, display_name=username.capitalize(), staff_id=staff_id
+    )
+    for queue in queues:
+        Membership.objects.create(librarian=librarian, queue=queue)
+    return librarian
+
+
+def _queue(slug: str, name: str, *libraries: Library, email_required: bool = False) -> Queue:
+    queue = Queue.objects.create(slug=slug, name=name, email_required=email_required)
+    queue.libraries.set(libraries)
+    return queue
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    riverside_library = Library.objects.create(
+        name="Riverside Public Library",
+        slug="riverside-public",
+        policy="Library cards are free to residents of Riverside County.",
+    )
+    hillcrest_library = Library.objects.create(
+        name="Hillcrest College Library",
+        slug="hillcrest-college",
+        kind=Library.Kind.ACADEMIC,
+        policy="Databases off campus need a college ID.",
+    )
+    riverside = _queue("riverside", "Ask Riverside", riverside_library)
+    hillcrest = _queue(
+        "hillcrest", "Hillcrest Research Help", hillcrest_library, email_required=True
+    )
+    cooperative = _queue(
+        "cooperative", "County Libraries Cooperative", riverside_library, hillcrest_library
+    )
+    archive = _queue("archive", "Riverside Local History Archive", riverside_library)
+    supervisor = User.objects.create_user("sam", "sam@library.example.org", "x-test-pass")
+    supervisor.is_staff = True
+    supervisor.save()
+    supervisor.groups.add(supervisors_group_ensure())
+    return World(
+        riverside_library=riverside_library,
+        hillcrest_library=hillcrest_library,
+        riverside=riverside,
+        hillcrest=hillcrest,
+        cooperative=cooperative,
+        archive=archive,
+        alice=_librarian("alice", riverside_library, "RPL-104", [riverside, cooperative]),
+        bob=_librarian("bob", riverside_library, "RPL-117", [riverside, cooperative]),
+        carol=_librarian("carol", hillcrest_library, "HC-2031", [hillcrest, cooperative]),
+        dave=_librarian("dave", riverside_library, "RPL-150", [archive]),
+        frank=User.objects.create_user("frank", "frank@example.org", "x-test-pass"),
+        supervisor=supervisor,
+    )
+
+
+@pytest.fixture
+def riverside_library(world: World) -> Library:
+    return world.riverside_library
+
+
+@pytest.fixture
+def hillcrest_library(world: World) -> Library:
+    return world.hillcrest_library
+
+
+@pytest.fixture
+def riverside(world: World) -> Queue:
+    return world.riverside
+
+
+@pytest.fixture
+def hillcrest(world: World) -> Queue:
+    return world.hillcrest
+
+
+@pytest.fixture
+def cooperative(world: World) -> Queue:
+    return world.cooperative
+
+
+@pytest.fixture
+def archive(world: World) -> Queue:
+    return world.archive
+
+
+@pytest.fixture
+def alice(world: World) -> Librarian:
+    return world.alice
+
+
+@pytest.fixture
+def bob(world: World) -> Librarian:
+    return world.bob
+
+
+@pytest.fixture
+def carol(world: World) -> Librarian:
+    return world.carol
+
+
+@pytest.fixture
+def dave(world: World) -> Librarian:
+    return world.dave
+
+
+@pytest.fixture
+def frank(world: World) -> AbstractUser:
+    return world.frank
+
+
+@pytest.fixture
+def supervisor(world: World) -> AbstractUser:
+    return world.supervisor
+
+
+Ask = Callable[..., ChatSession]
+
+
+@pytest.fixture
+def ask(world: World) -> Ask:
+    """Make a waiting session as a patron would, through the chat form's service.
+
+    ``ask()`` is Dana asking Ask Riverside; every detail can be changed.
+    """
+
+    def make(
+        queue: Queue | None = None,
+        *,
+        library: Library | None = None,
+        name: str = "Dana",
+        email: str = "",
+        question: str = DEFAULT_QUESTION,
+    ) -> ChatSession:
+        queue = queue or world.riverside
+        return services.session_enqueue(
+            queue=queue,
+            library=library or queue.libraries.order_by("name").first(),
+            patron_name=name,
+            patron_email=email,
+            question=question,
+        )
+
+    return make
+
+
+@pytest.fixture
+def chat(ask: Ask) -> Callable[..., ChatSession]:
+    """Make a session that ``librarian`` has picked up (``ask`` arguments pass through)."""
+
+    def make(librarian: Librarian, **kwargs: Any) -> ChatSession:
+        session = ask(**kwargs)
+        return services.session_accept(session_id=session.pk, librarian=librarian)
+
+    return make
+
+
+@pytest.fixture
+def events_of(django_capture_on_commit_callbacks: Any) -> Callable[..., list[dict[str, Any]]]:
+    """What clients listening on ``groups`` hear when ``act`` runs and commits.
+
+    A real channel layer (in-memory, or Redis in service mode) with a listener
+    subscribed to the groups before ``act`` runs; ``act`` runs on this thread,
+    inside the test's transaction, and its after-commit callbacks are run as
+    a commit would. Returns the events in the order they arrived.
+    """
+
+    def run(groups: Iterable[str], act: Callable[[], object]) -> list[dict[str, Any]]:
+        groups = list(groups)
+
+        def act_and_commit() -> None:
+            with django_capture_on_commit_callbacks(execute=True):
+                act()
+
+        async def scenario() -> list[dict[str, Any]]:
+            layer = get_channel_layer()
+            channel = await layer.new_channel()
+            for group in groups:
+                await layer.group_add(group, channel)
+            try:
+                await sync_to_async(act_and_commit)()
+                heard = []
+                while True:
+                    try:
+                        heard.append(await asyncio.wait_for(layer.receive(channel), QUIET_SECONDS))
+                    except TimeoutError:
+                        return heard
+            finally:
+                for group in groups:
+                    await layer.group_discard(group, channel)
+
+        return async_to_sync(scenario)()
+
+    return run

@@ -1,0 +1,679 @@
+"""The two sockets, spoken to through the full ASGI application (origin check, auth, routing).
+
+Each test opens real sockets on ``reference_chat.asgi.application`` and a
+real channel layer (in-memory, or Redis in service mode). Events from the
+layer may arrive in any order relative to direct answers, so a
+:class:`Socket` keeps what it received and finds events by type.
+"""
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from accounts.models import Librarian
+from queues import services
+from queues.models import ChatSession, Membership
+from reference_chat.asgi import application
+from tests.conftest import QUIET_SECONDS
+from transcripts.models import Message
+from transcripts.services import line_store, message_post_by_librarian, message_post_by_patron
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TIMEOUT = 3
+ORIGIN = (b"origin", b"http://127.0.0.1")
+HOST = (b"host", b"127.0.0.1")
+
+
+class Socket:
+    """One browser socket: sends frames, and finds the events it expects among those received."""
+
+    still_open: list["Socket"] = []
+
+    def __init__(self, path: str, headers: list[tuple[bytes, bytes]]) -> None:
+        self.communicator = WebsocketCommunicator(application, path, headers=headers)
+        self.received: list[dict[str, Any]] = []
+        self.connected = False
+
+    async def open(self) -> tuple[bool, Any]:
+        self.connected, detail = await self.communicator.connect(timeout=TIMEOUT)
+        if self.connected:
+            Socket.still_open.append(self)
+        return self.connected, detail
+
+    async def send(self, **frame: Any) -> None:
+        await self.communicator.send_json_to(frame)
+
+    async def send_raw(self, text: str | None = None, data: bytes | None = None) -> None:
+        await self.communicator.send_to(text_data=text, bytes_data=data)
+
+    async def _take_one(self, wait: float) -> bool:
+        # receive_nothing polls without cancelling the application on timeout,
+        # which receive_output would do.
+        if await self.communicator.receive_nothing(timeout=wait, interval=0.005):
+            return False
+        self.received.append(await self.communicator.receive_json_from(timeout=TIMEOUT))
+        return True
+
+    async def expect(
+        self,
+        type_: str,
+        *,
+        where: Callable[[dict[str, Any]], bool] = lambda event: True,
+        timeout: float = TIMEOUT,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """The first event of ``type_`` with ``fields`` (and ``where``), waiting for it if need be.
+
+        Events received meanwhile stay for later ``expect`` and ``drain`` calls.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            for index, event in enumerate(self.received):
+                if (
+                    event["type"] == type_
+                    and all(event.get(k) == v for k, v in fields.items())
+                    and where(event)
+                ):
+                    return self.received.pop(index)
+            if loop.time() > deadline:
+                if self.communicator.future.done():
+                    await self.communicator.future  # the consumer crashed: show why
+                pytest.fail(f"no {type_} {fields} within {timeout}s; received {self.received}")
+            await self._take_one(0.05)
+
+    async def drain(self) -> list[dict[str, Any]]:
+        """Everything received and not yet expected, once the socket has been quiet a moment."""
+        while await self._take_one(QUIET_SECONDS):
+            pass
+        events, self.received = self.received, []
+        return events
+
+    async def close(self) -> None:
+        if self.connected:
+            self.connected = False
+            Socket.still_open.remove(self)
+            await self.communicator.disconnect(timeout=TIMEOUT)
+
+
+@pytest.fixture(autouse=True)
+async def close_sockets_left_open():
+    """Each test closes its sockets; after a failed one, this does, before the database goes."""
+    yield
+    while Socket.still_open:
+        await Socket.still_open[0].close()
+
+
+def _login_headers(librarian_or_user: Any) -> list[tuple[bytes, bytes]]:
+    user = getattr(librarian_or_user, "user", librarian_or_user)
+    client = Client()
+    client.force_login(user)
+    cookie = f"sessionid={client.cookies['sessionid'].value}"
+    return [ORIGIN, HOST, (b"cookie", cookie.encode())]
+
+
+async def console_of(person: Any, *, snapshot: bool = True) -> Socket:
+    """Open a console logged in as ``person`` (and take its first snapshot)."""
+    socket = Socket("/ws/console/", await call(_login_headers, person))
+    connected, code = await socket.open()
+    assert connected, f"console refused with {code}"
+    if snapshot:
+        await socket.expect("console.snapshot")
+    return socket
+
+
+async def patron_of(session: ChatSession, *, after: int | None = None) -> Socket:
+    path = f"/ws/chat/{session.token}/" + (f"?after={after}" if after is not None else "")
+    socket = Socket(path, [ORIGIN, HOST])
+    connected, code = await socket.open()
+    assert connected, f"patron socket refused with {code}"
+    return socket
+
+
+async def call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a piece of the synchronous world (ORM, services) from the test."""
+    return await database_sync_to_async(function)(*args, **kwargs)
+
+
+@database_sync_to_async
+def monitor(librarian: Librarian, *queues: Any) -> None:
+    services.monitoring_set(librarian=librarian, queue_ids=[q.pk for q in queues])
+
+
+@database_sync_to_async
+def reload(session: ChatSession) -> ChatSession:
+    return ChatSession.objects.get(pk=session.pk)
+
+
+# --- Who may open which socket -------------------------------------------
+
+
+async def test_a_patron_socket_with_an_unknown_token_is_closed_as_not_found(world):
+    socket = Socket("/ws/chat/no-such-token/", [ORIGIN, HOST])
+    assert await socket.open() == (False, 4404)
+
+
+async def test_a_page_from_another_site_cannot_open_a_socket(ask):
+    session = await call(ask)
+    socket = Socket(f"/ws/chat/{session.token}/", [(b"origin", b"https://evil.example"), HOST])
+    connected, _ = await socket.open()
+    assert not connected
+    assert (await reload(session)).patron_sockets == 0
+
+
+async def test_a_console_without_login_is_closed_as_forbidden(world):
+    socket = Socket("/ws/console/", [ORIGIN, HOST])
+    assert await socket.open() == (False, 4403)
+
+
+async def test_a_console_of_a_user_without_librarian_profile_is_closed_as_forbidden(frank):
+    socket = Socket("/ws/console/", await call(_login_headers, frank))
+    assert await socket.open() == (False, 4403)
+
+
+# --- Snapshots ------------------------------------------------------------
+
+
+async def test_the_patron_gets_their_session_on_connect(ask, alice):
+    session = await call(ask, name="Dana", email="dana@example.org")
+    patron = await patron_of(session)
+    snapshot = await patron.expect("session.snapshot")
+    assert snapshot["session"] == {
+        "state": "waiting",
+        "patron_name": "Dana",
+        "queue": "Ask Riverside",
+        "library": "Riverside Public Library",
+        "librarian": None,
+        "created_at": session.created_at.isoformat(),
+        "closed_by": None,
+        "has_email": True,
+        "transcript_sent": False,
+        "last_seq": 1,
+    }
+    assert [(m["seq"], m["kind"], m["author"], m["text"]) for m in snapshot["messages"]] == [
+        (1, "patron", "Dana", "Do you have large-print copies of Middlemarch?")
+    ]
+    assert "note" not in snapshot["messages"][0]
+    assert snapshot["server_time"]
+    assert (await reload(session)).patron_sockets == 1
+    await patron.close()
+    assert (await reload(session)).patron_sockets == 0
+
+
+async def test_the_console_snapshot_has_my_queues_the_new_list_and_my_active_chats(
+    ask, chat, alice, riverside, cooperative, archive
+):
+    await monitor(alice, riverside)
+    waiting = await call(ask, name="Eli")
+    await call(ask, cooperative, name="Fay")  # not monitored: not in New
+    mine = await call(chat, alice, name="Gus")
+    console = await console_of(alice, snapshot=False)
+    snapshot = await console.expect("console.snapshot")
+    assert snapshot["me"] == {"id": alice.pk, "display_name": "Alice", "staff_id": "RPL-104"}
+    assert snapshot["settings"] == {"alert_sound": True, "alert_popup": True}
+    assert snapshot["queues"] == [
+        {"id": riverside.pk, "name": "Ask Riverside", "monitoring": True},
+        {"id": cooperative.pk, "name": "County Libraries Cooperative", "monitoring": False},
+    ]
+    assert [row["id"] for row in snapshot["waiting"]] == [waiting.pk]
+    assert snapshot["waiting"][0]["patron_name"] == "Eli"
+    assert snapshot["waiting"][0]["patron_email"] is None
+    assert [s["id"] for s in snapshot["active"]] == [mine.pk]
+    active = snapshot["active"][0]
+    assert active["policy"] == "Library cards are free to residents of Riverside County."
+    assert [m["seq"] for m in active["messages"]] == [1, 2]
+    await console.close()
+
+
+# --- Pick-up ----------------------------------------------------------------
+
+
+async def test_a_monitoring_librarian_hears_of_a_new_request(ask, alice, riverside):
+    console = await console_of(alice)
+    await console.send(type="monitoring.set", queues=[riverside.pk])
+    snapshot = await console.expect("console.snapshot")
+    assert snapshot["queues"][0] == {
+        "id": riverside.pk,
+        "name": "Ask Riverside",
+        "monitoring": True,
+    }
+
+    session = await call(ask, name="Dana", question="Is the library open on Sunday?")
+    created = await console.expect("session.created")
+    assert created["session"]["id"] == session.pk
+    assert created["session"]["question_preview"] == "Is the library open on Sunday?"
+    assert created["session"]["queue"] == {"id": riverside.pk, "name": "Ask Riverside"}
+    await console.close()
+
+
+async def test_a_pick_up_reaches_the_patron_and_takes_the_row_off_every_new_list(
+    ask, alice, bob, riverside
+):
+    await monitor(alice, riverside)
+    await monitor(bob, riverside)
+    session = await call(ask)
+    patron = await patron_of(session)
+    await patron.expect("session.snapshot")
+    alices = await console_of(alice)
+    bobs = await console_of(bob)
+
+    await alices.send(type="session.accept", session=session.pk)
+    mine = await alices.expect(
+        "session.accepted", session=session.pk, where=lambda e: "detail" in e
+    )
+    assert mine["detail"]["state"] == "active"
+    assert mine["detail"]["primary"]["display_name"] == "Alice"
+    assert [m["text"] for m in mine["detail"]["messages"]][-1] == "Alice has joined the chat."
+
+    theirs = await bobs.expect("session.accepted", session=session.pk)
+    assert theirs["librarian"] == {"id": alice.pk, "display_name": "Alice"}
+    assert "detail" not in theirs
+
+    told = await patron.expect("session.accepted")
+    assert told == {"type": "session.accepted", "librarian": {"display_name": "Alice"}}
+    joined = await patron.expect("message.created")
+    assert (joined["message"]["seq"], joined["message"]["kind"]) == (2, "system")
+
+    # Bob's next look at New no longer has it; Alice's My Active does.
+    bob_again = await console_of(bob, snapshot=False)
+    assert (await bob_again.expect("console.snapshot"))["waiting"] == []
+    alice_again = await console_of(alice, snapshot=False)
+    assert [s["id"] for s in (await alice_again.expect("console.snapshot"))["active"]] == [
+        session.pk
+    ]
+
+    await bobs.send(type="session.accept", session=session.pk, ref="r17")
+    error = await bobs.expect("error")
+    assert error == {
+        "type": "error",
+        "code": "already_taken",
+        "message": "Alice already picked up this request.",
+        "ref": "r17",
+        "session": session.pk,
+    }
+    for socket in (patron, alices, bobs, bob_again, alice_again):
+        await socket.close()
+
+
+# --- Lines ------------------------------------------------------------------
+
+
+async def test_lines_go_both_ways_with_sequence_numbers(chat, alice):
+    session = await call(chat, alice)
+    patron = await patron_of(session)
+    await patron.expect("session.snapshot")
+    console = await console_of(alice)
+
+    await patron.send(type="message.send", text="Is it at the main branch?", client_id="p-1")
+    assert await patron.expect("message.stored") == {
+        "type": "message.stored",
+        "client_id": "p-1",
+        "seq": 3,
+    }
+    echoed = await patron.expect("message.created")
+    assert echoed["message"]["seq"] == 3
+    heard = await console.expect("message.created", session=session.pk)
+    assert heard["message"] == {
+        **heard["message"],
+        "seq": 3,
+        "kind": "patron",
+        "note": False,
+        "author": "Dana",
+        "text": "Is it at the main branch?",
+        "client_id": "p-1",
+    }
+
+    await console.send(
+        type="message.send", session=session.pk, text="Yes, shelf LP 823.", client_id="a-1"
+    )
+    assert await console.expect("message.stored") == {
+        "type": "message.stored",
+        "session": session.pk,
+        "client_id": "a-1",
+        "seq": 4,
+    }
+    answer = await patron.expect("message.created")
+    assert answer["session"] == session.pk
+    assert (answer["message"]["seq"], answer["message"]["author"]) == (4, "Alice")
+    assert answer["message"]["text"] == "Yes, shelf LP 823."
+    assert "note" not in answer["message"]
+    await patron.close()
+    await console.close()
+
+
+async def test_a_resent_line_is_acknowledged_with_its_first_seq_and_not_repeated(chat, alice):
+    session = await call(chat, alice)
+    patron = await patron_of(session)
+    await patron.expect("session.snapshot")
+    console = await console_of(alice)
+
+    await patron.send(type="message.send", text="Thanks!", client_id="p-9")
+    assert (await patron.expect("message.stored"))["seq"] == 3
+    await console.expect("message.created", session=session.pk)
+    await patron.drain()
+
+    await patron.send(type="message.send", text="Thanks!", client_id="p-9")
+    assert (await patron.expect("message.stored", client_id="p-9"))["seq"] == 3
+    # A later line is the next thing Alice hears: the resend made no event.
+    await patron.send(type="message.send", text="Bye", client_id="p-10")
+    assert (await patron.expect("message.stored", client_id="p-10"))["seq"] == 4
+    nxt = await console.expect("message.created", session=session.pk)
+    assert nxt["message"]["text"] == "Bye"
+    assert [e for e in await console.drain() if e["type"] == "message.created"] == []
+    echoed = [e["message"]["text"] for e in await patron.drain() if e["type"] == "message.created"]
+    assert echoed == ["Bye"]
+    count = await call(Message.objects.filter(session=session, client_id="p-9").count)
+    assert count == 1
+    await patron.close()
+    await console.close()
+
+
+async def test_a_librarian_note_reaches_the_console_but_never_the_patron(chat, alice):
+    session = await call(chat, alice)
+    patron = await patron_of(session)
+    await patron.expect("session.snapshot")
+    console = await console_of(alice)
+
+    await call(
+        line_store,
+        session=session,
+        kind=Message.Kind.NOTE,
+        text="Regular; prefers large print",
+        author=alice,
+        author_name="Alice",
+    )
+    note = await console.expect("message.created", session=session.pk)
+    assert note["message"]["note"] is True
+    assert note["message"]["kind"] == "note"
+    assert note["message"]["text"] == "Regular; prefers large print"
+
+    # Events reach one socket in the order they were published: the line
+    # after the note is the first thing the patron hears.
+    await console.send(type="message.send", session=session.pk, text="Found it.", client_id="a-2")
+    heard = await patron.expect("message.created")
+    assert heard["message"]["text"] == "Found it."
+    assert heard["message"]["seq"] == 4
+    everything = json.dumps(await patron.drain())
+    assert "prefers large print" not in everything
+
+    # A reconnecting patron doesn't get it either.
+    again = await patron_of(session)
+    snapshot = await again.expect("session.snapshot")
+    assert [m["seq"] for m in snapshot["messages"]] == [1, 2, 4]
+    assert "prefers large print" not in json.dumps(snapshot)
+    for socket in (patron, again, console):
+        await socket.close()
+
+
+async def test_a_patron_resuming_after_n_gets_only_later_lines_they_may_see(chat, alice):
+    session = await call(chat, alice)
+
+    @database_sync_to_async
+    def talk() -> None:
+        line_store(session=session, kind=Message.Kind.NOTE, text="note", author=alice)  # 3
+        message_post_by_librarian(session=session, librarian=alice, text="Hello", client_id=None)
+        message_post_by_patron(session=session, text="Hi", client_id=None)  # 5
+
+    await talk()
+    patron = await patron_of(session, after=2)
+    snapshot = await patron.expect("session.snapshot")
+    assert [(m["seq"], m["text"]) for m in snapshot["messages"]] == [(4, "Hello"), (5, "Hi")]
+    assert snapshot["session"]["last_seq"] == 5
+    await patron.close()
+
+    caught_up = await patron_of(session, after=5)
+    assert (await caught_up.expect("session.snapshot"))["messages"] == []
+    await caught_up.close()
+
+
+# --- Frames that can't be carried out ---------------------------------------
+
+
+BAD_FRAMES = [
+    ("not JSON", {"text": "{type: message.send"}, "bad_frame"),
+    ("JSON array", {"text": '[{"type": "message.send"}]'}, "bad_frame"),
+    ("no type", {"text": '{"text": "hello"}'}, "bad_frame"),
+    ("type not a string", {"text": '{"type": 7}'}, "bad_frame"),
+    ("unknown type", {"text": '{"type": "message.delete", "ref": 5}'}, "unknown_type"),
+    ("binary frame", {"data": b'{"type": "message.send"}'}, "bad_frame"),
+    (
+        "over 64 KiB",
+        {"text": json.dumps({"type": "message.send", "text": "x" * 70_000, "client_id": "big"})},
+        "frame_too_large",
+    ),
+    ("text a number", {"text": '{"type": "message.send", "text": 42}'}, "bad_frame"),
+    (
+        "client_id a number",
+        {"text": '{"type": "message.send", "text": "hi", "client_id": 5}'},
+        "bad_frame",
+    ),
+    (
+        "transcript email a list",
+        {"text": '{"type": "transcript.request", "email": []}'},
+        "bad_frame",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"), [f[1:] for f in BAD_FRAMES], ids=[f[0] for f in BAD_FRAMES]
+)
+async def test_a_bad_patron_frame_gets_an_error_and_the_socket_keeps_working(
+    chat, alice, raw, code
+):
+    session = await call(chat, alice)
+    patron = await patron_of(session)
+    await patron.expect("session.snapshot")
+
+    await patron.send_raw(**raw)
+    error = await patron.expect("error")
+    assert error["code"] == code
+    assert error["message"]
+    if code == "unknown_type":
+        assert error["ref"] == 5
+
+    await patron.send(type="message.send", text="Still there?", client_id="after-bad")
+    assert (await patron.expect("message.stored"))["seq"] == 3
+    texts = await call(lambda: list(session.messages.values_list("text", flat=True)))
+    assert texts[-1] == "Still there?"
+    assert len(texts) == 3
+    await patron.close()
+
+
+CONSOLE_BAD_FRAMES = [
+    ("session not a number", {"type": "session.accept", "session": "12"}, "bad_frame"),
+    ("queues not a list", {"type": "monitoring.set", "queues": 3}, "bad_frame"),
+    (
+        "settings not booleans",
+        {"type": "settings.update", "alert_sound": "yes", "alert_popup": True},
+        "bad_frame",
+    ),
+    ("text a list", {"type": "message.send", "session": 0, "text": ["hi"]}, "bad_frame"),
+]
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"), [f[1:] for f in CONSOLE_BAD_FRAMES], ids=[f[0] for f in CONSOLE_BAD_FRAMES]
+)
+async def test_a_bad_console_frame_gets_an_error_and_the_console_keeps_working(
+    chat, alice, frame, code
+):
+    session = await call(chat, alice)
+    console = await console_of(alice)
+    if frame.get("session") == 0:
+        frame = {**frame, "session": session.pk}
+    await console.send(**frame, ref="bad")
+    error = await console.expect("error")
+    assert (error["code"], error["ref"]) == (code, "bad")
+
+    await console.send(type="message.send", session=session.pk, text="Still here.", client_id="ok")
+    assert (await console.expect("message.stored"))["seq"] == 3
+    await console.close()
+
+
+async def test_an_empty_or_too_long_line_is_refused_with_a_reason(chat, alice):
+    session = await call(chat, alice)
+    patron = await patron_of(session)
+    await patron.expect("session.snapshot")
+    await patron.send(type="message.send", text="   ", client_id="e-1")
+    empty = await patron.expect("error")
+    assert (empty["code"], empty["message"], empty["client_id"]) == (
+        "invalid_line",
+        "A message can't be empty.",
+        "e-1",
+    )
+    await patron.send(type="message.send", text="w" * 4001, client_id="e-2")
+    long = await patron.expect("error")
+    assert long["code"] == "invalid_line"
+    assert long["message"] == "A message can be at most 4,000 characters; this one has 4,001."
+    await patron.send(type="message.send", text="w" * 4000, client_id="e-3")
+    assert (await patron.expect("message.stored"))["seq"] == 3
+    await patron.close()
+
+
+async def test_a_patron_socket_does_not_take_console_frames(ask):
+    session = await call(ask)
+    patron = await patron_of(session)
+    await patron.expect("session.snapshot")
+    await patron.send(type="session.accept", session=session.pk)
+    error = await patron.expect("error")
+    assert error["code"] == "unknown_type"
+    assert (await reload(session)).state == ChatSession.State.WAITING
+    await patron.close()
+
+
+async def test_a_console_cannot_act_on_a_session_outside_its_queues(ask, chat, alice, dave):
+    waiting = await call(ask)
+    active = await call(chat, alice, name="Eli")
+    console = await console_of(dave)
+    for frame in [
+        {"type": "session.accept", "session": waiting.pk},
+        {"type": "session.fetch", "session": waiting.pk},
+        {"type": "session.end", "session": active.pk},
+        {"type": "message.send", "session": active.pk, "text": "Hi", "client_id": "d-1"},
+    ]:
+        await console.send(**frame)
+        error = await console.expect("error")
+        assert error["code"] == "not_found", frame
+        assert error["message"] == "There is no such chat session in your queues."
+    assert (await reload(waiting)).state == ChatSession.State.WAITING
+    assert (await reload(active)).last_seq == 2
+    await console.close()
+
+
+async def test_a_console_fetches_any_session_of_its_queues(chat, alice, bob):
+    session = await call(chat, bob)
+    console = await console_of(alice)
+    await console.send(type="session.fetch", session=session.pk)
+    detail = (await console.expect("session.detail"))["session"]
+    assert detail["id"] == session.pk
+    assert detail["primary"]["display_name"] == "Bob"
+    assert [m["seq"] for m in detail["messages"]] == [1, 2]
+    await console.close()
+
+
+# --- Leaving and ending ------------------------------------------------------
+
+
+async def test_the_librarian_sees_the_patron_leave_and_come_back(chat, alice):
+    session = await call(chat, alice)
+    console = await console_of(alice)
+    patron = await patron_of(session)
+    await console.expect("patron.returned", session=session.pk)
+    await patron.close()
+    await console.expect("patron.left", session=session.pk)
+    assert not (await reload(session)).patron_present
+    await console.close()
+
+
+@pytest.mark.parametrize("who_ends", ["patron", "librarian"])
+async def test_ending_from_either_side_tells_both(chat, alice, who_ends):
+    session = await call(chat, alice)
+    patron = await patron_of(session)
+    await patron.expect("session.snapshot")
+    console = await console_of(alice)
+
+    if who_ends == "patron":
+        await patron.send(type="session.end")
+    else:
+        await console.send(type="session.end", session=session.pk)
+
+    assert await patron.expect("session.closed") == {
+        "type": "session.closed",
+        "closed_by": who_ends,
+        "has_email": False,
+    }
+    closed = await console.expect("session.closed", session=session.pk)
+    assert closed["closed_by"] == who_ends
+    assert (await reload(session)).state == ChatSession.State.CLOSED
+
+    # Ending again from the other side is refused; nothing more is written.
+    if who_ends == "patron":
+        await console.send(type="session.end", session=session.pk)
+        assert (await console.expect("error"))["code"] == "session_closed"
+    else:
+        await patron.send(type="session.end")
+        assert (await patron.expect("error"))["code"] == "session_closed"
+    assert (await reload(session)).last_seq == 3
+    await patron.close()
+    await console.close()
+
+
+async def test_after_the_end_the_patron_asks_for_the_transcript(chat, alice, mailoutbox):
+    session = await call(chat, alice)
+    patron = await patron_of(session)
+    await patron.expect("session.snapshot")
+    await patron.send(type="session.end")
+    await patron.expect("session.closed")
+    await patron.send(type="transcript.request", email="dana@example.org")
+    assert await patron.expect("transcript.sent") == {
+        "type": "transcript.sent",
+        "email": "dana@example.org",
+    }
+    assert [m.to for m in mailoutbox] == [["dana@example.org"]]
+    await patron.send(type="transcript.request", email="dana@example.org")
+    assert (await patron.expect("error"))["code"] == "transcript_sent"
+    assert len(mailoutbox) == 1
+    await patron.close()
+
+
+# --- One librarian, several consoles -------------------------------------------
+
+
+async def test_every_console_of_a_librarian_follows_her_monitoring(alice, riverside, cooperative):
+    first = await console_of(alice)
+    second = await console_of(alice)
+    await first.send(type="monitoring.set", queues=[riverside.pk, cooperative.pk])
+    for console in (first, second):
+        snapshot = await console.expect("console.snapshot")
+        assert [q["monitoring"] for q in snapshot["queues"]] == [True, True]
+    monitored = Membership.objects.filter(librarian=alice, is_monitoring=True)
+    monitoring = await call(lambda: set(monitored.values_list("queue", flat=True)))
+    assert monitoring == {riverside.pk, cooperative.pk}
+
+    await second.send(type="settings.update", alert_sound=False, alert_popup=True)
+    for console in (first, second):
+        changed = await console.expect("settings.changed")
+        assert changed["settings"] == {"alert_sound": False, "alert_popup": True}
+    await first.close()
+    await second.close()
+
+
+async def test_a_console_that_stops_monitoring_stops_hearing_new_requests(ask, alice, riverside):
+    await monitor(alice, riverside)
+    console = await console_of(alice)
+    await console.send(type="monitoring.set", queues=[])
+    assert (await console.expect("console.snapshot"))["queues"][0]["monitoring"] is False
+    await call(ask, name="Eli")
+    # Published after the request: once it is here, the request would have been too.
+    await console.send(type="settings.update", alert_sound=False, alert_popup=False)
+    await console.expect("settings.changed")
+    assert [e for e in console.received if e["type"] == "session.created"] == []
+    await console.close()

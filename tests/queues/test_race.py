@@ -1,0 +1,106 @@
+"""Two people press a button at the same moment: the database decides, once.
+
+Real threads with their own database connections, released together by a
+barrier, against the real database (SQLite with IMMEDIATE transactions, or
+PostgreSQL in service mode).
+"""
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connections
+
+from queues import services
+from queues.models import ChatSession
+from reference_chat.errors import ChatError
+from transcripts.models import Message
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROUNDS = 20
+
+
+def at_once(**moves: Callable[[], object]) -> dict[str, Any]:
+    """Run each move on its own thread, all released at the same instant.
+
+    Returns what each move returned, or the exception it raised, by name.
+    """
+    barrier = threading.Barrier(len(moves))
+    outcomes: dict[str, Any] = {}
+
+    def run(name: str, move: Callable[[], object]) -> None:
+        try:
+            barrier.wait(timeout=10)
+            outcomes[name] = move()
+        except Exception as error:
+            outcomes[name] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=item) for item in moves.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a move never finished"
+    return outcomes
+
+
+def test_two_librarians_picking_up_at_once_one_wins_and_the_other_is_told_who(ask, alice, bob):
+    winners = []
+    for round_ in range(ROUNDS):
+        session = ask(name=f"Patron {round_}")
+        outcomes = at_once(
+            alice=lambda s=session: services.session_accept(session_id=s.pk, librarian=alice),
+            bob=lambda s=session: services.session_accept(session_id=s.pk, librarian=bob),
+        )
+        won = [name for name, outcome in outcomes.items() if isinstance(outcome, ChatSession)]
+        assert len(won) == 1, f"round {round_}: {outcomes}"
+        winner = {"alice": alice, "bob": bob}[won[0]]
+        loser_error = outcomes["bob" if won[0] == "alice" else "alice"]
+        assert isinstance(loser_error, ChatError), f"round {round_}: {loser_error!r}"
+        assert loser_error.code == "already_taken"
+        assert loser_error.message == f"{winner.display_name} already picked up this request."
+
+        session.refresh_from_db()
+        assert session.state == ChatSession.State.ACTIVE
+        assert session.primary == winner
+        joined = session.messages.filter(
+            kind=Message.Kind.SYSTEM, text__endswith="has joined the chat."
+        )
+        assert list(joined.values_list("text", flat=True)) == [
+            f"{winner.display_name} has joined the chat."
+        ]
+        assert list(session.messages.values_list("seq", flat=True).order_by("seq")) == [1, 2]
+        winners.append(won[0])
+    assert len(winners) == ROUNDS
+
+
+def test_patron_and_librarian_ending_at_once_write_one_closing_line(chat, alice):
+    for round_ in range(ROUNDS // 2):
+        session = chat(alice, name=f"Patron {round_}")
+        outcomes = at_once(
+            patron=lambda s=session: services.session_end_by_patron(
+                session=ChatSession.objects.get(pk=s.pk)
+            ),
+            librarian=lambda s=session: services.session_end_by_librarian(
+                session_id=s.pk, librarian=alice
+            ),
+        )
+        ended = [name for name, outcome in outcomes.items() if isinstance(outcome, ChatSession)]
+        assert len(ended) == 1, f"round {round_}: {outcomes}"
+        refusal = outcomes["librarian" if ended == ["patron"] else "patron"]
+        assert isinstance(refusal, ChatError), f"round {round_}: {refusal!r}"
+        assert refusal.code == "session_closed"
+
+        session.refresh_from_db()
+        assert session.state == ChatSession.State.CLOSED
+        assert session.closed_by == ended[0]
+        closing = session.messages.filter(
+            text__in=[services.PATRON_ENDED, services.LIBRARIAN_ENDED]
+        ).values_list("text", flat=True)
+        expected = services.PATRON_ENDED if ended == ["patron"] else services.LIBRARIAN_ENDED
+        assert list(closing) == [expected]
+        assert list(session.messages.values_list("seq", flat=True).order_by("seq")) == [1, 2, 3]

@@ -1,0 +1,79 @@
+"""``manage.py seed_demo``: the demo people, queues and libraries, as often as it is run."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+
+from accounts.models import Librarian, Library
+from accounts.services import SUPERVISORS
+from queues.models import Membership, Queue
+
+pytestmark = pytest.mark.django_db
+
+User = get_user_model()
+
+
+def test_seeding_twice_leaves_one_of_each():
+    call_command("seed_demo", password="x-test-pass")
+    call_command("seed_demo", password="x-test-pass")
+
+    assert sorted(Library.objects.values_list("slug", flat=True)) == [
+        "hillcrest-college",
+        "riverside-public",
+    ]
+    assert sorted(Queue.objects.values_list("slug", flat=True)) == [
+        "cooperative",
+        "hillcrest",
+        "riverside",
+    ]
+    assert sorted(User.objects.values_list("username", flat=True)) == [
+        "alice",
+        "bob",
+        "carol",
+        "supervisor",
+    ]
+    memberships = {
+        (m.librarian.user.username, m.queue.slug)
+        for m in Membership.objects.select_related("librarian__user", "queue")
+    }
+    assert memberships == {
+        ("alice", "riverside"),
+        ("alice", "cooperative"),
+        ("bob", "riverside"),
+        ("bob", "cooperative"),
+        ("carol", "hillcrest"),
+        ("carol", "cooperative"),
+    }
+    assert Membership.objects.count() == 6
+    cooperative = Queue.objects.get(slug="cooperative")
+    assert cooperative.libraries.count() == 2
+    assert Queue.objects.get(slug="hillcrest").email_required
+    assert not Queue.objects.get(slug="riverside").email_required
+    assert Librarian.objects.get(user__username="carol").library.slug == "hillcrest-college"
+
+    supervisor = User.objects.get(username="supervisor")
+    assert supervisor.is_staff and not supervisor.is_superuser
+    assert list(supervisor.groups.values_list("name", flat=True)) == [SUPERVISORS]
+    assert not Librarian.objects.filter(user=supervisor).exists()
+
+
+def test_every_demo_account_logs_in_with_the_given_password():
+    call_command("seed_demo", password="x-test-pass")
+    for username in ["alice", "bob", "carol", "supervisor"]:
+        assert Client().login(username=username, password="x-test-pass"), username
+        assert not Client().login(username=username, password="demo-pass-2026"), username
+
+    alice = Client()
+    alice.post("/login/", {"username": "alice", "password": "x-test-pass"})
+    assert alice.get("/console/").status_code == 200
+    supervisor = Client()
+    supervisor.login(username="supervisor", password="x-test-pass")
+    assert supervisor.get("/admin/queues/queue/").status_code == 200
+
+
+def test_seeding_again_with_a_new_password_changes_it():
+    call_command("seed_demo", password="x-test-pass")
+    call_command("seed_demo", password="x-other-pass")
+    assert Client().login(username="bob", password="x-other-pass")
+    assert not Client().login(username="bob", password="x-test-pass")
