@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.db import models
 
 from accounts.models import Librarian, Library
 
@@ -13,6 +14,8 @@ class LibraryAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+    # A web site typed without a scheme means https (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["name", "slug", "kind", "website"]}),
         (
@@ -44,6 +47,20 @@ class StaffUserAdmin(UserAdmin):
     inlines = [LibrarianInline]
     list_display = ["username", "librarian_name", "librarian_library", "is_active", "is_staff"]
     list_select_related = ["librarian", "librarian__library"]
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # A supervisor must not reset a superuser's password and become them.
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # Supervisors manage staff, but only a superuser makes superusers or
+        # hands out permissions one by one: no one promotes themselves.
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ["is_superuser", "user_permissions", "last_login", "date_joined"]
+        return readonly
 
     @admin.display(description="Librarian", ordering="librarian__display_name")
     def librarian_name(self, user: object) -> str:

@@ -1,0 +1,17 @@
+"""Deployment checks (``manage.py check --deploy`` and at start-up)."""
+
+from django.conf import settings
+from django.core.checks import Warning, register
+
+
+@register(deploy=True)
+def email_is_configured(app_configs: object, **kwargs: object) -> list[Warning]:
+    if not settings.DEBUG and settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+        return [
+            Warning(
+                "Transcript emails are written to files, not sent.",
+                hint="Set EMAIL_URL (smtp+tls://user:pass@host:587) in production.",
+                id="reference_chat.W001",
+            )
+        ]
+    return []
