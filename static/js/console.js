@@ -28,9 +28,10 @@ const socket = new ReconnectingSocket({
   url: () => "/ws/console/",
   onFrame: handleFrame,
   onStatus: (status) => {
-    const words = { connecting: "Connecting…", reconnecting: "Reconnecting…", open: "Connected", closed: "Disconnected" };
+    // "Connected" waits for the snapshot: until then the screen is not in sync.
+    const words = { connecting: "Connecting…", reconnecting: "Reconnecting…", open: "Syncing…", closed: "Disconnected" };
     $("connection").textContent = words[status] ?? "";
-    $("connection").classList.toggle("connection-lost", status !== "open");
+    $("connection").classList.toggle("connection-lost", status === "reconnecting" || status === "closed");
     if (status === "open") resendPending();
   },
   onFatal: () => {
@@ -52,6 +53,7 @@ function handleFrame(frame) {
 
 const handlers = {
   "console.snapshot"(frame) {
+    $("connection").textContent = "Connected";
     state.clockOffset = Date.parse(frame.server_time) - Date.now();
     state.me = frame.me;
     state.settings = frame.settings;
