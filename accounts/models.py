@@ -50,6 +50,7 @@ class Librarian(models.Model):
     )
     alert_sound = models.BooleanField("play a sound for new requests", default=True)
     alert_popup = models.BooleanField("show a popup for new requests", default=True)
+    im_sound = models.BooleanField("play a sound for instant messages", default=True)
 
     class Meta:
         ordering = ["display_name"]

@@ -24,7 +24,7 @@ SUPERVISOR_PERMISSIONS = {
         "membership": ["view", "add", "change", "delete"],
         "chatsession": ["view"],
     },
-    "transcripts": {"message": ["view"]},
+    "transcripts": {"message": ["view"], "imsession": ["view"], "immessage": ["view"]},
 }
 
 
@@ -54,7 +54,7 @@ def supervisors_group_ensure(*, using: str = "default") -> Group:
 
 
 def librarian_settings_update(
-    *, librarian: Librarian, alert_sound: bool, alert_popup: bool
+    *, librarian: Librarian, alert_sound: bool, alert_popup: bool, im_sound: bool
 ) -> Librarian:
     """Save a librarian's alert preferences (the console's Settings tab).
 
@@ -63,8 +63,9 @@ def librarian_settings_update(
     """
     librarian.alert_sound = alert_sound
     librarian.alert_popup = alert_popup
+    librarian.im_sound = im_sound
     with transaction.atomic():
-        librarian.save(update_fields=["alert_sound", "alert_popup"])
+        librarian.save(update_fields=["alert_sound", "alert_popup", "im_sound"])
         publish(
             {"type": "settings.changed", "settings": librarian_settings_payload(librarian)},
             f"librarian.{librarian.pk}",
@@ -73,4 +74,8 @@ def librarian_settings_update(
 
 
 def librarian_settings_payload(librarian: Librarian) -> dict[str, bool]:
-    return {"alert_sound": librarian.alert_sound, "alert_popup": librarian.alert_popup}
+    return {
+        "alert_sound": librarian.alert_sound,
+        "alert_popup": librarian.alert_popup,
+        "im_sound": librarian.im_sound,
+    }

@@ -5,9 +5,13 @@ Everything else arrives as a published event and is forwarded as it is.
 The protocol is docs/protocol.md.
 """
 
+import asyncio
+import logging
+import weakref
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Librarian
@@ -24,8 +28,11 @@ from reference_chat.sockets import (
     frame_str,
     frame_text,
 )
+from transcripts import im as ims
 from transcripts import services as lines
 from transcripts.payloads import message_payload
+
+logger = logging.getLogger(__name__)
 
 # Close codes (4000–4999 are the application's): the browser shows why.
 CLOSE_NOT_FOUND = 4404
@@ -139,10 +146,15 @@ class ConsoleConsumer(ChatSocket):
         "session.fetch": "fetch_session",
         "message.send": "send_line",
         "settings.update": "update_settings",
+        "im.open": "open_im",
+        "im.send": "send_im_line",
+        "im.read": "read_im",
+        "im.end": "end_im",
     }
 
     librarian: Librarian
     queue_groups: set[str]
+    heartbeat: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -156,11 +168,29 @@ class ConsoleConsumer(ChatSocket):
             services.librarian_group(librarian.pk), self.channel_name
         )
         await self.accept()
+        await database_sync_to_async(services.console_opened)(
+            librarian=librarian, channel_name=self.channel_name
+        )
+        self.heartbeat = asyncio.create_task(self._beat())
+        _ensure_presence_sweep()
         await self._resync()
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(settings.CONSOLE_HEARTBEAT_SECONDS)
+            try:
+                await database_sync_to_async(services.console_heartbeat)(
+                    librarian=self.librarian, channel_name=self.channel_name
+                )
+            except Exception:
+                logger.exception("console heartbeat of librarian %s failed", self.librarian.pk)
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "librarian"):
             return
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
+        await database_sync_to_async(services.console_closed)(channel_name=self.channel_name)
         await self.channel_layer.group_discard(
             services.librarian_group(self.librarian.pk), self.channel_name
         )
@@ -193,6 +223,8 @@ class ConsoleConsumer(ChatSocket):
             memberships=selectors.memberships_of(librarian),
             waiting=selectors.waiting_sessions_for(librarian),
             active=selectors.active_sessions_for(librarian),
+            librarians=selectors.librarians_on_shift_for(librarian),
+            ims=ims.open_ims_snapshot(librarian),
             server_time=timezone.now().isoformat(),
         )
 
@@ -248,11 +280,47 @@ class ConsoleConsumer(ChatSocket):
         )
 
     async def update_settings(self, frame: Frame) -> None:
-        sound, popup = frame.get("alert_sound"), frame.get("alert_popup")
-        if not isinstance(sound, bool) or not isinstance(popup, bool):
-            raise ChatError("bad_frame", '"alert_sound" and "alert_popup" must be true or false.')
-        await database_sync_to_async(librarian_settings_update)(
-            librarian=self.librarian, alert_sound=sound, alert_popup=popup
+        values = {k: frame.get(k) for k in ("alert_sound", "alert_popup", "im_sound")}
+        if not all(isinstance(v, bool) for v in values.values()):
+            raise ChatError(
+                "bad_frame", '"alert_sound", "alert_popup" and "im_sound" must be true or false.'
+            )
+        await database_sync_to_async(librarian_settings_update)(librarian=self.librarian, **values)
+
+    async def open_im(self, frame: Frame) -> None:
+        im, created = await database_sync_to_async(ims.im_open)(
+            initiator=self.librarian, recipient_id=frame_int(frame, "librarian")
+        )
+        if not created:
+            # Already open: this console just shows it (no new popup anywhere).
+            payload = await database_sync_to_async(ims.im_payload)(im, viewer_id=self.librarian.pk)
+            await self.send_json({"type": "im.opened", "im": payload, "reused": True})
+
+    async def send_im_line(self, frame: Frame) -> None:
+        client_id = frame_client_id(frame)
+        message, _ = await database_sync_to_async(ims.im_post)(
+            im_id=frame_int(frame, "im"),
+            librarian=self.librarian,
+            text=frame_text(frame),
+            client_id=client_id,
+        )
+        await self.send_json(
+            {
+                "type": "im.message.stored",
+                "im": frame["im"],
+                "client_id": client_id,
+                "seq": message.seq,
+            }
+        )
+
+    async def read_im(self, frame: Frame) -> None:
+        await database_sync_to_async(ims.im_read)(
+            im_id=frame_int(frame, "im"), librarian=self.librarian, seq=frame_int(frame, "seq")
+        )
+
+    async def end_im(self, frame: Frame) -> None:
+        await database_sync_to_async(ims.im_end)(
+            im_id=frame_int(frame, "im"), librarian=self.librarian
         )
 
     # Published events, forwarded to the browser.
@@ -266,6 +334,36 @@ class ConsoleConsumer(ChatSocket):
     patron_left = ChatSocket.forward
     patron_returned = ChatSocket.forward
     settings_changed = ChatSocket.forward
+    librarian_updated = ChatSocket.forward
+    im_opened = ChatSocket.forward
+    im_message_created = ChatSocket.forward
+    im_read = ChatSocket.forward
+    im_ended = ChatSocket.forward
+
+
+# One presence sweep per server process (per event loop): it ends the shift
+# of librarians whose consoles are gone past the grace period.
+_sweeps: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _ensure_presence_sweep() -> None:
+    if settings.PRESENCE_SWEEP_SECONDS <= 0:
+        return
+    loop = asyncio.get_running_loop()
+    task = _sweeps.get(loop)
+    if task is None or task.done():
+        _sweeps[loop] = loop.create_task(_sweep_forever())
+
+
+async def _sweep_forever() -> None:
+    while True:
+        await asyncio.sleep(settings.PRESENCE_SWEEP_SECONDS)
+        try:
+            await database_sync_to_async(services.presence_sweep)()
+        except Exception:
+            logger.exception("presence sweep failed")
 
 
 @database_sync_to_async

@@ -66,6 +66,8 @@ def console_snapshot(
     memberships: Iterable[Membership],
     waiting: Iterable[ChatSession],
     active: Iterable[ChatSession],
+    librarians: Iterable[Librarian],
+    ims: list[dict[str, Any]],
     server_time: str,
 ) -> dict[str, Any]:
     return {
@@ -79,6 +81,21 @@ def console_snapshot(
         ],
         "waiting": [session_row(s) for s in waiting],
         "active": [session_detail(s, s.messages.all()) for s in active],
+        "librarians": [librarian_row(lib) for lib in librarians],
+        "ims": ims,
+    }
+
+
+def librarian_row(librarian: Librarian) -> dict[str, Any]:
+    """A row of the Librarians list. Needs ``selectors._with_shift_figures``."""
+    monitored = [m.queue_id for m in librarian.monitored]  # type: ignore[attr-defined]
+    return {
+        **_librarian_ref(librarian),
+        "queues": len(monitored),
+        "monitoring": monitored,
+        "active": librarian.active_count,  # type: ignore[attr-defined]
+        "primary_queue": librarian.primary_queue.name if librarian.primary_queue else None,
+        "library": librarian.library.name,
     }
 
 

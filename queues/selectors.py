@@ -2,7 +2,8 @@
 
 from datetime import date
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from accounts.models import Librarian
 from queues.models import ChatSession, Membership, Queue
@@ -100,3 +101,43 @@ def librarians_sharing_queues(librarian: Librarian) -> QuerySet[Librarian]:
     return (
         Librarian.objects.filter(memberships__queue__in=queues).distinct().order_by("display_name")
     )
+
+
+def _with_shift_figures(librarians: QuerySet[Librarian]) -> QuerySet[Librarian]:
+    """Annotate what the Librarians list shows: monitored queues and active sessions."""
+    active = (
+        ChatSession.objects.filter(primary=OuterRef("pk"), state=ChatSession.State.ACTIVE)
+        .order_by()
+        .values("primary")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        librarians.select_related("library", "primary_queue")
+        .annotate(active_count=Coalesce(Subquery(active), 0))
+        .prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.monitoring().order_by("queue_id"),
+                to_attr="monitored",
+            )
+        )
+    )
+
+
+def librarians_on_shift_for(librarian: Librarian) -> QuerySet[Librarian]:
+    """The Librarians list: others monitoring any queue this librarian monitors."""
+    mine = Membership.objects.monitoring().filter(librarian=librarian).values("queue")
+    shared = Membership.objects.monitoring().filter(librarian=OuterRef("pk"), queue__in=mine)
+    others = Librarian.objects.filter(Exists(shared)).exclude(pk=librarian.pk)
+    return _with_shift_figures(others).order_by("display_name")
+
+
+def librarian_on_shift(librarian_id: int) -> Librarian:
+    """One librarian with the Librarians list's figures (for ``librarian.updated``)."""
+    return _with_shift_figures(Librarian.objects.filter(pk=librarian_id)).get()
+
+
+def shares_a_monitored_queue(a: Librarian, b_id: int) -> bool:
+    mine = Membership.objects.monitoring().filter(librarian=a).values("queue")
+    return Membership.objects.monitoring().filter(librarian_id=b_id, queue__in=mine).exists()

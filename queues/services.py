@@ -9,17 +9,19 @@ A move that is not allowed raises :class:`~reference_chat.errors.ChatError`.
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from accounts.models import Librarian, Library
-from queues.models import ChatSession, Membership, Queue
-from queues.payloads import session_detail, session_row
-from queues.selectors import session_for_librarian
+from queues.models import ChatSession, ConsolePresence, Membership, Queue
+from queues.payloads import librarian_row, session_detail, session_row
+from queues.selectors import librarian_on_shift, session_for_librarian
 from reference_chat.errors import ChatError
 from reference_chat.events import publish
 from transcripts.email import transcript_send
@@ -120,6 +122,7 @@ def session_accept(*, session_id: object, librarian: Librarian) -> ChatSession:
         publish(accepted, queue_group(session.queue_id), session.patron_group())
         detail = session_detail(session, session.messages.order_by("seq"))
         publish({**accepted, "detail": detail}, librarian_group(librarian.pk))
+        _librarian_updated(librarian.pk)
     logger.info("session %s accepted by librarian %s", session.pk, librarian.pk)
     return session
 
@@ -185,6 +188,8 @@ def _session_close(
         if session.primary_id:
             groups.append(librarian_group(session.primary_id))
         publish(closed, *groups)
+        if session.primary_id:
+            _librarian_updated(session.primary_id)
         if session.patron_email:
             transaction.on_commit(lambda: _transcript_send_quietly(session.pk))
     logger.info(
@@ -289,7 +294,8 @@ def monitoring_set(*, librarian: Librarian, queue_ids: Iterable[object]) -> list
 
     Requires: every id is a queue the librarian belongs to.
     Changes: ``is_monitoring`` and ``monitoring_since`` of their memberships.
-    Publishes ``monitoring.changed`` to every console of the librarian.
+    Publishes ``monitoring.changed`` to every console of the librarian and
+    ``librarian.updated`` to the monitors of the queues before and after.
     """
     try:
         wanted = {int(q) for q in queue_ids}  # type: ignore[call-overload]
@@ -299,6 +305,7 @@ def monitoring_set(*, librarian: Librarian, queue_ids: Iterable[object]) -> list
     unknown = wanted - {m.queue_id for m in memberships}
     if unknown:
         raise ChatError("not_member", "You can only monitor queues you are a member of.")
+    before = {m.queue_id for m in memberships if m.is_monitoring}
     now = timezone.now()
     with transaction.atomic():
         Membership.objects.filter(
@@ -310,6 +317,7 @@ def monitoring_set(*, librarian: Librarian, queue_ids: Iterable[object]) -> list
         publish(
             {"type": "monitoring.changed", "queues": sorted(wanted)}, librarian_group(librarian.pk)
         )
+        _librarian_updated(librarian.pk, also_queues=before)
     for m in memberships:
         m.is_monitoring = m.queue_id in wanted
     logger.info("librarian %s monitors %d queues", librarian.pk, len(wanted))
@@ -334,4 +342,84 @@ def librarian_log_off(*, librarian: Librarian) -> int:
         except ChatError:
             continue  # the patron ended it in the meantime
         ended += 1
+    return ended
+
+
+def _librarian_updated(librarian_id: int, *, also_queues: Iterable[int] = ()) -> None:
+    """Tell the consoles that may list this librarian about their new figures.
+
+    Publishes ``librarian.updated`` (a Librarians list row, with the queues
+    they monitor now) to the groups of those queues and of ``also_queues``
+    (the ones they monitored before): every console that listed them, or
+    should now. Each console decides by the queues it monitors itself.
+    """
+    librarian = librarian_on_shift(librarian_id)
+    row = librarian_row(librarian)
+    queues = set(row["monitoring"]) | set(also_queues)
+    groups = [queue_group(q) for q in sorted(queues)]
+    publish({"type": "librarian.updated", "librarian": row}, *groups)
+
+
+# --- Console presence -------------------------------------------------------
+# Who is on shift comes from the database, so it holds with several server
+# processes: each console has a ConsolePresence row refreshed by heartbeat.
+
+
+def console_opened(*, librarian: Librarian, channel_name: str) -> None:
+    """A console socket opened (a reload within the grace period is no departure)."""
+    ConsolePresence.objects.update_or_create(
+        channel_name=channel_name,
+        defaults={"librarian": librarian, "last_seen": timezone.now(), "closed": False},
+    )
+
+
+def console_heartbeat(*, librarian: Librarian, channel_name: str) -> None:
+    """An open console is still there. Recreates the row if a sweep removed it."""
+    if not ConsolePresence.objects.filter(channel_name=channel_name, closed=False).update(
+        last_seen=timezone.now()
+    ):
+        console_opened(librarian=librarian, channel_name=channel_name)
+
+
+def console_closed(*, channel_name: str) -> None:
+    """A console socket closed. The librarian stays on shift for the grace period."""
+    ConsolePresence.objects.filter(channel_name=channel_name).update(
+        closed=True, last_seen=timezone.now()
+    )
+
+
+def presence_sweep(*, now: datetime | None = None) -> list[int]:
+    """End the shift of every monitoring librarian with no console seen within the grace period.
+
+    Their monitoring stops (``monitoring.changed`` to their consoles,
+    ``librarian.updated`` to their queues' monitors) and stale presence rows
+    are removed. Safe to run in every process at once: the conditional
+    update lets only one sweep act on each librarian. Returns their ids.
+    """
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.CONSOLE_GRACE_SECONDS)
+    seen = ConsolePresence.objects.filter(librarian=OuterRef("pk"), last_seen__gte=cutoff)
+    gone = list(
+        Librarian.objects.filter(memberships__is_monitoring=True)
+        .exclude(Exists(seen))
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+    ended = []
+    for librarian_id in gone:
+        with transaction.atomic():
+            before = set(
+                Membership.objects.monitoring()
+                .filter(librarian_id=librarian_id)
+                .values_list("queue_id", flat=True)
+            )
+            stopped = Membership.objects.filter(
+                librarian_id=librarian_id, is_monitoring=True
+            ).update(is_monitoring=False, monitoring_since=None)
+            if not stopped:
+                continue  # another process's sweep got there first
+            publish({"type": "monitoring.changed", "queues": []}, librarian_group(librarian_id))
+            _librarian_updated(librarian_id, also_queues=before)
+        ended.append(librarian_id)
+        logger.info("librarian %s left (no console within the grace period)", librarian_id)
+    ConsolePresence.objects.filter(last_seen__lt=cutoff).delete()
     return ended

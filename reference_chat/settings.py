@@ -172,6 +172,13 @@ CHAT_MAX_LINE_CHARS = 4000
 # A frame bigger than this is refused before it is parsed (a line of 4,000
 # characters of four-byte UTF-8 plus its envelope fits well inside).
 CHAT_MAX_FRAME_BYTES = 64 * 1024
+# A console gone longer than this (closed, or its server process died) ends
+# the librarian's shift; shorter is a page reload. Heartbeats refresh it.
+CONSOLE_GRACE_SECONDS = env.int("CONSOLE_GRACE_SECONDS", default=30)
+CONSOLE_HEARTBEAT_SECONDS = 10
+# How often each server process sweeps for consoles gone past the grace
+# period (0 turns the sweep off; the tests call it directly).
+PRESENCE_SWEEP_SECONDS = env.int("PRESENCE_SWEEP_SECONDS", default=10)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

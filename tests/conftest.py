@@ -58,6 +58,12 @@ def locmem_email(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def no_background_sweep(settings: Any) -> None:
+    """Presence sweeps run when a test calls them, at the time it names."""
+    settings.PRESENCE_SWEEP_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def fast_passwords(settings: Any) -> None:
     """Real password checks, without the deliberately slow production hasher."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -290,6 +296,46 @@ def events_of(django_capture_on_commit_callbacks: Any) -> Callable[..., list[dic
                         return heard
             finally:
                 for group in groups:
+                    await layer.group_discard(group, channel)
+
+        return async_to_sync(scenario)()
+
+    return run
+
+
+@pytest.fixture
+def heard_by(django_capture_on_commit_callbacks: Any) -> Callable[..., dict[str, list[Any]]]:
+    """Like ``events_of``, with one listener per group: who heard what.
+
+    Returns ``{group: [event, ...]}`` for every group named, so a test can
+    say that Bob's consoles heard an event and Carol's did not.
+    """
+
+    def run(groups: Iterable[str], act: Callable[[], object]) -> dict[str, list[Any]]:
+        groups = list(groups)
+
+        def act_and_commit() -> None:
+            with django_capture_on_commit_callbacks(execute=True):
+                act()
+
+        async def scenario() -> dict[str, list[Any]]:
+            layer = get_channel_layer()
+            channels = {group: await layer.new_channel() for group in groups}
+            for group, channel in channels.items():
+                await layer.group_add(group, channel)
+            try:
+                await sync_to_async(act_and_commit)()
+                heard: dict[str, list[Any]] = {group: [] for group in groups}
+                for group, channel in channels.items():
+                    while True:
+                        try:
+                            event = await asyncio.wait_for(layer.receive(channel), QUIET_SECONDS)
+                        except TimeoutError:
+                            break
+                        heard[group].append(event)
+                return heard
+            finally:
+                for group, channel in channels.items():
                     await layer.group_discard(group, channel)
 
         return async_to_sync(scenario)()

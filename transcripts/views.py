@@ -6,6 +6,7 @@ for a fragment (``?fragment=1``) to show inside its Chat History tab.
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -14,6 +15,7 @@ from queues import selectors
 from queues.models import Queue
 from reference_chat.errors import ChatError
 from transcripts.forms import HistoryFilterForm
+from transcripts.im import im_for, ims_of
 
 PAGE_SIZE = 25
 
@@ -66,3 +68,26 @@ def history_detail(request: HttpRequest, session_id: int) -> HttpResponse:
         raise Http404("There is no such chat session in your queues.") from None
     lines = session.messages.select_related("author").order_by("seq")
     return render(request, _template(request, "detail"), {"session": session, "lines": lines})
+
+
+@login_required
+def im_history_list(request: HttpRequest) -> HttpResponse:
+    """The librarian's own IM sessions, newest first (open ones too)."""
+    librarian = _librarian(request)
+    sessions = ims_of(librarian).annotate(lines=Count("messages")).order_by("-created_at")
+    page = Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, _template(request, "im_list"), {"page": page, "me": librarian})
+
+
+@login_required
+def im_history_detail(request: HttpRequest, im_id: int) -> HttpResponse:
+    """One IM session, readable by its two librarians only."""
+    librarian = _librarian(request)
+    try:
+        im = im_for(im_id=im_id, librarian=librarian)
+    except ChatError:
+        raise Http404("There is no such IM session of yours.") from None
+    lines = im.messages.order_by("seq")
+    return render(
+        request, _template(request, "im_detail"), {"im": im, "lines": lines, "me": librarian}
+    )

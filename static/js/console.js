@@ -17,6 +17,13 @@ const state = {
   unread: new Map(),
   pending: new Map(), // client_id → {session, text, element}
   accepting: new Set(),
+  librarians: new Map(), // id → Librarians list row
+  myQueues: new Set(), // ids of the queues I monitor
+  sort: { key: "name", dir: 1 },
+  ims: new Map(), // id → IM session + lines: Map(seq → line)
+  selectedIm: null,
+  imDrafts: new Map(),
+  imOpening: null, // the librarian id this console asked to IM
   clockOffset: 0,
   baseTitle: document.title,
   unseenRequests: [],
@@ -58,6 +65,12 @@ const handlers = {
     state.me = frame.me;
     state.settings = frame.settings;
     state.queues = frame.queues;
+    state.myQueues = new Set(frame.queues.filter((q) => q.monitoring).map((q) => q.id));
+    state.librarians = new Map(frame.librarians.map((row) => [row.id, row]));
+    const keptIm = state.ims.get(state.selectedIm);
+    state.ims = new Map();
+    for (const im of frame.ims) addIm(im);
+    if (keptIm && !state.ims.has(keptIm.id)) state.ims.set(keptIm.id, keptIm);
     state.waiting = new Map(frame.waiting.map((row) => [row.id, row]));
     const ended = [...state.active.values()].filter((s) => s.state === "closed");
     state.active = new Map();
@@ -69,6 +82,9 @@ const handlers = {
     renderNew();
     renderActive();
     renderPane();
+    renderLibrarians();
+    renderImList();
+    renderImPane();
     $("monitoring-status").textContent = monitoredCount()
       ? `Monitoring ${monitoredCount()} of ${state.queues.length}.`
       : "Not monitoring any queue.";
@@ -144,6 +160,74 @@ const handlers = {
   "patron.returned"(frame) {
     setPresence(frame.session, true);
   },
+  "librarian.updated"(frame) {
+    const row = frame.librarian;
+    if (!state.me || row.id === state.me.id) return;
+    const listed = state.librarians.has(row.id);
+    if (row.monitoring.some((q) => state.myQueues.has(q))) state.librarians.set(row.id, row);
+    else state.librarians.delete(row.id);
+    if (listed !== state.librarians.has(row.id)) {
+      announce(listed ? `${row.display_name} stopped monitoring.` : `${row.display_name} is now monitoring.`);
+    }
+    renderLibrarians();
+  },
+  "im.opened"(frame) {
+    const im = frame.im;
+    const known = state.ims.has(im.id);
+    addIm(im);
+    renderImList();
+    if (frame.reused || (im.started_by_me && state.imOpening === im.with.id)) {
+      state.imOpening = null;
+      selectTab("tab-im");
+      selectIm(im.id);
+    } else if (!im.started_by_me && !known) {
+      newImRequest(im);
+    }
+  },
+  "im.message.created"(frame) {
+    const im = state.ims.get(frame.im);
+    if (!im) return;
+    const line = frame.message;
+    if (im.lines.has(line.seq)) return;
+    addImLine(im, line);
+    if (line.author_id === state.me.id) return;
+    if (imIsInView(im.id)) {
+      markImRead(im);
+    } else {
+      $("tab-im").classList.toggle("tab-marked", !isTabSelected("tab-im"));
+      if (state.settings.im_sound) playAlert();
+      announce(`IM from ${line.author}: ${line.text}`);
+      renderImList();
+    }
+  },
+  "im.message.stored"(frame) {
+    const pending = state.pending.get(frame.client_id);
+    const im = pending && state.ims.get(pending.im);
+    if (im && im.lines.has(frame.seq)) {
+      pending.element.remove();
+      state.pending.delete(frame.client_id);
+    }
+  },
+  "im.read"(frame) {
+    const im = state.ims.get(frame.im);
+    if (!im) return;
+    im.read_seq = Math.max(im.read_seq, frame.read_seq);
+    renderImList();
+  },
+  "im.ended"(frame) {
+    const im = state.ims.get(frame.im);
+    if (!im) return;
+    im.ended_at = new Date().toISOString();
+    im.ended_by = frame.ended_by;
+    if (frame.ended_by.id !== state.me.id) {
+      announce(`${frame.ended_by.display_name} ended the IM session.`);
+      if (state.selectedIm !== im.id) toast(`${frame.ended_by.display_name} ended the IM session.`);
+    }
+    if (state.selectedIm !== im.id) state.ims.delete(im.id);
+    renderImList();
+    renderImPane();
+    imHistoryLoaded = false;
+  },
   "settings.changed"(frame) {
     state.settings = frame.settings;
     renderSettings();
@@ -154,6 +238,13 @@ const handlers = {
       const pending = state.pending.get(frame.client_id);
       pending.element.remove();
       state.pending.delete(frame.client_id);
+      if (pending.im) {
+        if (state.selectedIm === pending.im) {
+          if (!$("im-text").value) $("im-text").value = pending.text;
+          $("im-error").textContent = frame.message;
+        }
+        return;
+      }
       if (state.selected === pending.session) {
         if (!$("composer-text").value) $("composer-text").value = pending.text;
         $("composer-error").textContent = frame.message;
@@ -165,6 +256,7 @@ const handlers = {
       if (frame.code !== "already_yours") state.waiting.delete(frame.session);
       renderNew();
     }
+    if (["im_self", "not_available"].includes(frame.code)) state.imOpening = null;
     toast(frame.message);
   },
 };
@@ -218,7 +310,8 @@ function monitoredCount() {
 
 function resendPending() {
   for (const [clientId, pending] of state.pending) {
-    socket.send({ type: "message.send", session: pending.session, text: pending.text, client_id: clientId });
+    if (pending.im) socket.send({ type: "im.send", im: pending.im, text: pending.text, client_id: clientId });
+    else socket.send({ type: "message.send", session: pending.session, text: pending.text, client_id: clientId });
   }
 }
 
@@ -457,6 +550,7 @@ function renderPane() {
 function renderSettings() {
   $("setting-popup").checked = state.settings.alert_popup;
   $("setting-sound").checked = state.settings.alert_sound;
+  $("setting-im-sound").checked = state.settings.im_sound;
 }
 
 // ---------------------------------------------------------------- actions
@@ -557,6 +651,7 @@ $("settings-form").addEventListener("submit", (event) => {
     type: "settings.update",
     alert_popup: $("setting-popup").checked,
     alert_sound: $("setting-sound").checked,
+    im_sound: $("setting-im-sound").checked,
   };
   if (send(frame)) $("settings-status").textContent = "Saving…";
 });
@@ -586,6 +681,11 @@ function selectTab(id, { focus = false } = {}) {
   $(id).classList.remove("tab-marked");
   if (focus) $(id).focus();
   if (id === "tab-history" && !historyLoaded) loadHistory(root.dataset.historyUrl);
+  if (id === "tab-im") {
+    const im = state.ims.get(state.selectedIm);
+    if (im) markImRead(im);
+    if (!imHistoryLoaded) loadImHistory($("im-history-root").dataset.url);
+  }
 }
 
 for (const tab of tabs) {
@@ -604,20 +704,25 @@ for (const tab of tabs) {
 let historyLoaded = false;
 const historyRoot = $("history-root");
 
-async function loadHistory(url) {
-  historyLoaded = true;
+async function loadFragment(container, url) {
   const target = new URL(url, location.origin);
   target.searchParams.set("fragment", "1");
   try {
     const response = await fetch(target, { headers: { Accept: "text/html" }, credentials: "same-origin" });
     if (!response.ok) throw new Error(String(response.status));
     // The server renders this fragment with Django's escaping: lines are text.
-    historyRoot.innerHTML = await response.text();
-    historyRoot.querySelector("h2, h3")?.setAttribute("tabindex", "-1");
+    container.innerHTML = await response.text();
+    container.querySelector("h2, h3")?.setAttribute("tabindex", "-1");
+    return true;
   } catch {
-    historyRoot.replaceChildren(el("p", { class: "error" }, "Chat History could not be loaded. Try again."));
-    historyLoaded = false;
+    container.replaceChildren(el("p", { class: "error" }, "This could not be loaded. Try again."));
+    return false;
   }
+}
+
+async function loadHistory(url) {
+  historyLoaded = true;
+  historyLoaded = await loadFragment(historyRoot, url);
 }
 
 historyRoot.addEventListener("submit", (event) => {
@@ -634,4 +739,325 @@ historyRoot.addEventListener("click", (event) => {
   if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
   event.preventDefault();
   loadHistory(link.href).then(() => historyRoot.querySelector("h2, h3")?.focus());
+});
+
+// ---------------------------------------------------------------- Librarians
+
+const sorters = {
+  name: (a, b) => a.display_name.localeCompare(b.display_name),
+  queues: (a, b) => a.queues - b.queues,
+  active: (a, b) => a.active - b.active,
+  home: (a, b) => homeLabel(a).localeCompare(homeLabel(b)),
+};
+
+function homeLabel(row) {
+  return row.primary_queue ? `${row.primary_queue} (${row.library})` : `— (${row.library})`;
+}
+
+function sortedLibrarians() {
+  const { key, dir } = state.sort;
+  return [...state.librarians.values()].sort(
+    (a, b) => dir * sorters[key](a, b) || sorters.name(a, b),
+  );
+}
+
+function renderLibrarians() {
+  const rows = sortedLibrarians();
+  const focusedId = document.activeElement?.closest?.("#librarians-body tr")?.dataset.id;
+  $("librarians-body").replaceChildren(
+    ...rows.map((row) =>
+      el(
+        "tr",
+        { dataset: { id: row.id } },
+        el(
+          "td",
+          {},
+          el(
+            "button",
+            {
+              type: "button",
+              class: "person-button",
+              "aria-label": `Send an IM to ${row.display_name} (${row.staff_id})`,
+              onclick: () => openIm(row.id),
+            },
+            `${row.display_name} (${row.staff_id})`,
+          ),
+        ),
+        el("td", { class: "num" }, row.queues),
+        el("td", { class: "num" }, row.active),
+        el("td", {}, homeLabel(row)),
+      ),
+    ),
+  );
+  if (focusedId) $("librarians-body").querySelector(`tr[data-id="${focusedId}"] button`)?.focus();
+  $("librarians-empty").hidden = rows.length > 0;
+  $("librarians-badge").textContent = rows.length ? `(${rows.length})` : "";
+  for (const th of document.querySelectorAll(".librarians-table th[data-sort]")) {
+    const active = th.dataset.sort === state.sort.key;
+    if (active) th.setAttribute("aria-sort", state.sort.dir > 0 ? "ascending" : "descending");
+    else th.removeAttribute("aria-sort");
+  }
+  // The IM tab lists the same people.
+  $("im-librarians").replaceChildren(
+    ...rows.map((row) =>
+      el(
+        "li",
+        {},
+        el(
+          "button",
+          { type: "button", class: "session-row", onclick: () => openIm(row.id) },
+          el("span", { class: "row-top" }, el("strong", {}, `${row.display_name} (${row.staff_id})`)),
+          el("span", { class: "row-meta" }, `${row.active} active · ${homeLabel(row)}`),
+        ),
+      ),
+    ),
+  );
+  $("im-librarians-empty").hidden = rows.length > 0;
+}
+
+for (const th of document.querySelectorAll(".librarians-table th[data-sort]")) {
+  th.querySelector("button").addEventListener("click", () => {
+    const key = th.dataset.sort;
+    state.sort = { key, dir: state.sort.key === key ? -state.sort.dir : 1 };
+    renderLibrarians();
+  });
+}
+
+// ---------------------------------------------------------------- IM
+
+function addIm(payload) {
+  const existing = state.ims.get(payload.id);
+  const lines = existing ? existing.lines : new Map();
+  for (const line of payload.messages || []) lines.set(line.seq, line);
+  state.ims.set(payload.id, { ...payload, messages: undefined, lines });
+}
+
+function unreadOf(im) {
+  let n = 0;
+  for (const line of im.lines.values()) if (line.author_id !== state.me?.id && line.seq > im.read_seq) n += 1;
+  return n;
+}
+
+function imIsInView(id) {
+  return state.selectedIm === id && isTabSelected("tab-im") && !document.hidden;
+}
+
+function markImRead(im) {
+  if (unreadOf(im) === 0) return;
+  const last = Math.max(0, ...im.lines.keys());
+  im.read_seq = last;
+  send({ type: "im.read", im: im.id, seq: last });
+  renderImList();
+}
+
+function openIm(librarianId) {
+  const open = [...state.ims.values()].find((im) => !im.ended_at && im.with.id === librarianId);
+  if (open) {
+    selectTab("tab-im");
+    selectIm(open.id);
+    return;
+  }
+  state.imOpening = librarianId;
+  send({ type: "im.open", librarian: librarianId });
+}
+
+function renderImList() {
+  const open = [...state.ims.values()].filter((im) => !im.ended_at);
+  const focusedId = document.activeElement?.closest?.("#im-list li")?.dataset.id;
+  let total = 0;
+  $("im-list").replaceChildren(
+    ...open.map((im) => {
+      const unread = unreadOf(im);
+      total += unread;
+      return el(
+        "li",
+        { dataset: { id: im.id } },
+        el(
+          "button",
+          {
+            type: "button",
+            class: `session-row${state.selectedIm === im.id ? " selected" : ""}`,
+            "aria-current": state.selectedIm === im.id ? "true" : null,
+            onclick: () => selectIm(im.id),
+          },
+          el(
+            "span",
+            { class: "row-top" },
+            el("strong", {}, `${im.with.display_name} (${im.with.staff_id})`),
+            unread ? el("span", { class: "badge badge-alert", "aria-label": `${unread} unread` }, unread) : null,
+          ),
+          el("span", { class: "row-meta" }, `since ${formatTime(im.created_at)}`),
+        ),
+      );
+    }),
+  );
+  if (focusedId) $("im-list").querySelector(`li[data-id="${focusedId}"] button`)?.focus();
+  $("im-list-empty").hidden = open.length > 0;
+  const badge = $("im-badge");
+  badge.hidden = total === 0;
+  badge.textContent = total;
+  badge.setAttribute("aria-label", `${total} unread`);
+}
+
+function imLineElement(line) {
+  const mine = line.author_id === state.me?.id;
+  return el(
+    "li",
+    { class: `line line-im${mine ? " line-mine" : ""}${line.pending ? " line-pending" : ""}`, dataset: { seq: line.seq ?? "" } },
+    el(
+      "div",
+      { class: "line-meta" },
+      el("span", { class: "line-author" }, line.author),
+      el("time", { datetime: line.created_at || "" }, line.pending ? "sending…" : formatTime(line.created_at)),
+    ),
+    el("div", { class: "line-text" }, line.text),
+  );
+}
+
+function addImLine(im, line) {
+  im.lines.set(line.seq, line);
+  im.last_seq = Math.max(im.last_seq, line.seq);
+  if (line.author_id === state.me?.id) im.read_seq = Math.max(im.read_seq, line.seq);
+  if (state.selectedIm !== im.id) return;
+  const log = $("im-log");
+  const element = imLineElement(line);
+  const pending = line.client_id && state.pending.get(line.client_id);
+  if (pending) {
+    pending.element.replaceWith(element);
+    state.pending.delete(line.client_id);
+  } else {
+    log.insertBefore(element, log.querySelector("li.line-pending"));
+  }
+  element.scrollIntoView({ block: "end" });
+}
+
+function selectIm(id) {
+  if (state.selectedIm !== null && state.selectedIm !== id) {
+    const text = $("im-text").value;
+    if (text) state.imDrafts.set(state.selectedIm, text);
+    else state.imDrafts.delete(state.selectedIm);
+    const previous = state.ims.get(state.selectedIm);
+    if (previous && previous.ended_at) state.ims.delete(previous.id);
+  }
+  state.selectedIm = id;
+  $("im-text").value = state.imDrafts.get(id) || "";
+  renderImList();
+  renderImPane();
+  const im = state.ims.get(id);
+  if (im && isTabSelected("tab-im")) markImRead(im);
+  if (im && !im.ended_at) $("im-text").focus();
+  else $("im-title").focus();
+}
+
+function renderImPane() {
+  const im = state.selectedIm !== null && state.ims.get(state.selectedIm);
+  $("no-im").hidden = Boolean(im);
+  $("im-view").hidden = !im;
+  if (!im) return;
+  $("im-title").textContent = `IM with ${im.with.display_name} (${im.with.staff_id})`;
+  $("im-meta").textContent = `${im.started_by_me ? "You started it" : `${im.with.display_name} started it`} at ${formatTime(im.created_at)}.`;
+  const lines = [...im.lines.values()].sort((a, b) => a.seq - b.seq);
+  $("im-log").replaceChildren(...lines.map(imLineElement));
+  for (const pending of state.pending.values()) if (pending.im === im.id) $("im-log").append(pending.element);
+  $("im-log").lastElementChild?.scrollIntoView({ block: "end" });
+  const ended = Boolean(im.ended_at);
+  $("im-composer").hidden = ended;
+  $("im-end").hidden = ended;
+  $("im-end").disabled = false;
+  $("im-readonly").hidden = !ended;
+  $("im-readonly").textContent = ended
+    ? im.ended_by && im.ended_by.id !== state.me.id
+      ? `${im.ended_by.display_name} ended this IM session.`
+      : "You ended this IM session."
+    : "";
+  $("im-error").textContent = "";
+}
+
+function sendIm() {
+  const im = state.ims.get(state.selectedIm);
+  if (!im || im.ended_at) return;
+  const textarea = $("im-text");
+  const text = textarea.value.replace(/\s+$/, "");
+  $("im-error").textContent = "";
+  if (!text.trim()) {
+    $("im-error").textContent = "A message can't be empty.";
+    return;
+  }
+  if (text.length > maxChars) {
+    $("im-error").textContent = `A message can be at most ${maxChars.toLocaleString()} characters; this one has ${text.length.toLocaleString()}.`;
+    return;
+  }
+  const clientId = newClientId();
+  const element = imLineElement({ author: state.me.display_name, author_id: state.me.id, text, pending: true });
+  $("im-log").append(element);
+  element.scrollIntoView({ block: "end" });
+  state.pending.set(clientId, { im: im.id, text, element });
+  socket.send({ type: "im.send", im: im.id, text, client_id: clientId });
+  textarea.value = "";
+  state.imDrafts.delete(im.id);
+}
+
+$("im-composer").addEventListener("submit", (event) => {
+  event.preventDefault();
+  sendIm();
+});
+$("im-text").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    sendIm();
+  }
+});
+$("im-end").addEventListener("click", () => {
+  if (state.selectedIm === null) return;
+  if (send({ type: "im.end", im: state.selectedIm })) $("im-end").disabled = true;
+});
+
+const imDialog = $("im-dialog");
+let imDialogFor = null;
+let focusBeforeImDialog = null;
+
+function newImRequest(im) {
+  const who = `${im.with.display_name} (${im.with.staff_id})`;
+  announce(`New IM Request from ${who}.`);
+  if (state.settings.im_sound) playAlert();
+  $("tab-im").classList.toggle("tab-marked", !isTabSelected("tab-im"));
+  imDialogFor = im.id;
+  $("im-dialog-body").replaceChildren(el("p", {}, el("strong", {}, who), " wants to send you instant messages."));
+  if (!imDialog.open) {
+    focusBeforeImDialog = document.activeElement;
+    imDialog.showModal();
+    $("im-dialog-ok").focus();
+  }
+}
+
+$("im-dialog-ok").addEventListener("click", () => {
+  const id = imDialogFor;
+  imDialogFor = null;
+  imDialog.close();
+  selectTab("tab-im");
+  if (id !== null && state.ims.has(id)) selectIm(id);
+});
+imDialog.addEventListener("close", () => {
+  if (imDialogFor !== null && focusBeforeImDialog) focusBeforeImDialog.focus();
+  imDialogFor = null;
+});
+
+document.addEventListener("visibilitychange", () => {
+  const im = state.ims.get(state.selectedIm);
+  if (im && imIsInView(im.id)) markImRead(im);
+});
+
+let imHistoryLoaded = false;
+const imHistoryRoot = $("im-history-root");
+
+async function loadImHistory(url) {
+  imHistoryLoaded = true;
+  imHistoryLoaded = await loadFragment(imHistoryRoot, url);
+}
+
+imHistoryRoot.addEventListener("click", (event) => {
+  const link = event.target.closest("a[data-history-link]");
+  if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  event.preventDefault();
+  loadImHistory(link.href).then(() => imHistoryRoot.querySelector("h2, h3")?.focus());
 });

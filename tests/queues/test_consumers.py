@@ -217,7 +217,7 @@ async def test_the_console_snapshot_has_my_queues_the_new_list_and_my_active_cha
     console = await console_of(alice, snapshot=False)
     snapshot = await console.expect("console.snapshot")
     assert snapshot["me"] == {"id": alice.pk, "display_name": "Alice", "staff_id": "RPL-104"}
-    assert snapshot["settings"] == {"alert_sound": True, "alert_popup": True}
+    assert snapshot["settings"] == {"alert_sound": True, "alert_popup": True, "im_sound": True}
     assert snapshot["queues"] == [
         {"id": riverside.pk, "name": "Ask Riverside", "monitoring": True},
         {"id": cooperative.pk, "name": "County Libraries Cooperative", "monitoring": False},
@@ -658,10 +658,10 @@ async def test_every_console_of_a_librarian_follows_her_monitoring(alice, rivers
     monitoring = await call(lambda: set(monitored.values_list("queue", flat=True)))
     assert monitoring == {riverside.pk, cooperative.pk}
 
-    await second.send(type="settings.update", alert_sound=False, alert_popup=True)
+    await second.send(type="settings.update", alert_sound=False, alert_popup=True, im_sound=True)
     for console in (first, second):
         changed = await console.expect("settings.changed")
-        assert changed["settings"] == {"alert_sound": False, "alert_popup": True}
+        assert changed["settings"] == {"alert_sound": False, "alert_popup": True, "im_sound": True}
     await first.close()
     await second.close()
 
@@ -673,7 +673,7 @@ async def test_a_console_that_stops_monitoring_stops_hearing_new_requests(ask, a
     assert (await console.expect("console.snapshot"))["queues"][0]["monitoring"] is False
     await call(ask, name="Eli")
     # Published after the request: once it is here, the request would have been too.
-    await console.send(type="settings.update", alert_sound=False, alert_popup=False)
+    await console.send(type="settings.update", alert_sound=False, alert_popup=False, im_sound=False)
     await console.expect("settings.changed")
     assert [e for e in console.received if e["type"] == "session.created"] == []
     await console.close()
