@@ -60,7 +60,7 @@ def locmem_email(settings: Any) -> None:
 @pytest.fixture(autouse=True)
 def no_background_sweep(settings: Any) -> None:
     """Presence sweeps run when a test calls them, at the time it names."""
-    settings.PRESENCE_SWEEP_SECONDS = 0
+    settings.SWEEP_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)
@@ -323,17 +323,20 @@ def heard_by(django_capture_on_commit_callbacks: Any) -> Callable[..., dict[str,
             channels = {group: await layer.new_channel() for group in groups}
             for group, channel in channels.items():
                 await layer.group_add(group, channel)
+
+            async def listen(channel: str) -> list[Any]:
+                heard = []
+                while True:
+                    try:
+                        heard.append(await asyncio.wait_for(layer.receive(channel), QUIET_SECONDS))
+                    except TimeoutError:
+                        return heard
+
             try:
                 await sync_to_async(act_and_commit)()
-                heard: dict[str, list[Any]] = {group: [] for group in groups}
-                for group, channel in channels.items():
-                    while True:
-                        try:
-                            event = await asyncio.wait_for(layer.receive(channel), QUIET_SECONDS)
-                        except TimeoutError:
-                            break
-                        heard[group].append(event)
-                return heard
+                # Every listener waits for the same quiet moment, side by side.
+                heard = await asyncio.gather(*(listen(c) for c in channels.values()))
+                return dict(zip(channels, heard, strict=True))
             finally:
                 for group, channel in channels.items():
                     await layer.group_discard(group, channel)

@@ -13,11 +13,12 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Librarian
-from queues.selectors import shares_a_monitored_queue
+from queues.models import ChatSession, Membership
+from queues.selectors import session_for_librarian, shares_a_monitored_queue
 from reference_chat.errors import ChatError
 from reference_chat.events import publish
-from transcripts.models import ImMessage, ImSession
-from transcripts.services import line_validate
+from transcripts.models import ImMessage, ImSession, Message
+from transcripts.services import line_store, line_validate
 
 logger = logging.getLogger(__name__)
 
@@ -93,12 +94,18 @@ def open_ims_snapshot(librarian: Librarian) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def im_open(*, initiator: Librarian, recipient_id: object) -> tuple[ImSession, bool]:
+def im_open(
+    *, initiator: Librarian, recipient_id: object, about_session_id: object = None
+) -> tuple[ImSession, bool]:
     """Open an IM session with a colleague, or return the one already open.
 
     Requires: the recipient is another librarian in the initiator's
     Librarians list (they monitor a queue in common), unless an IM session
     between the two is already open (then it is returned, ``False``).
+    ``about_session_id`` (from the Transfer dialog) links the IM session to
+    a patron session the initiator holds: until the transfer is settled its
+    lines are copied there as Librarian Notes; the recipient may then be
+    anyone monitoring that session's queue.
     Publishes ``im.opened`` to both librarians' consoles for a new session.
     """
     try:
@@ -107,10 +114,20 @@ def im_open(*, initiator: Librarian, recipient_id: object) -> tuple[ImSession, b
         raise ChatError("not_found", "There is no such librarian.") from None
     if recipient.pk == initiator.pk:
         raise ChatError("im_self", "You can't send an IM to yourself.")
+    about = _session_about(about_session_id, initiator) if about_session_id is not None else None
     existing = _open_between(initiator.pk, recipient.pk)
     if existing:
+        if about is not None:
+            ImSession.objects.filter(pk=existing.pk).update(about_session=about)
+            existing.about_session = about
         return existing, False
-    if not shares_a_monitored_queue(initiator, recipient.pk):
+    monitors_session_queue = (
+        about is not None
+        and Membership.objects.monitoring()
+        .filter(librarian=recipient, queue_id=about.queue_id)
+        .exists()
+    )
+    if not (monitors_session_queue or shares_a_monitored_queue(initiator, recipient.pk)):
         raise ChatError(
             "not_available",
             f"{recipient.display_name} is not monitoring any of your queues: "
@@ -118,7 +135,9 @@ def im_open(*, initiator: Librarian, recipient_id: object) -> tuple[ImSession, b
         )
     try:
         with transaction.atomic():
-            im = ImSession.objects.create(initiator=initiator, recipient=recipient)
+            im = ImSession.objects.create(
+                initiator=initiator, recipient=recipient, about_session=about
+            )
             for viewer in (initiator, recipient):
                 publish(
                     {"type": "im.opened", "im": im_payload(im, viewer_id=viewer.pk)},
@@ -132,6 +151,15 @@ def im_open(*, initiator: Librarian, recipient_id: object) -> tuple[ImSession, b
         return existing, False
     logger.info("IM %s opened by librarian %s", im.pk, initiator.pk)
     return im, True
+
+
+def _session_about(session_id: object, librarian: Librarian) -> ChatSession:
+    session = session_for_librarian(session_id=session_id, librarian=librarian)
+    if session.state != ChatSession.State.ACTIVE or session.primary_id != librarian.pk:
+        raise ChatError(
+            "not_primary", "Only the librarian chatting with this patron can transfer it."
+        )
+    return session
 
 
 def _open_between(a: int, b: int) -> ImSession | None:
@@ -178,6 +206,7 @@ def im_post(
             )
             # The writer has read everything up to their own line.
             _mark_read(im, librarian.pk, seq)
+            _copy_to_session(im.pk, librarian, text)
             publish(
                 {"type": "im.message.created", "im": im.pk, "message": im_line_payload(message)},
                 _group(im.initiator_id),
@@ -191,6 +220,28 @@ def im_post(
             raise
         return existing, False
     return message, True
+
+
+def _copy_to_session(im_id: int, author: Librarian, text: str) -> None:
+    """While a transfer is arranged, an IM line is also a Librarian Note of that session."""
+    about_id = ImSession.objects.values_list("about_session_id", flat=True).get(pk=im_id)
+    if about_id is None:
+        return
+    im = ImSession.objects.select_related("initiator", "recipient").get(pk=im_id)
+    other = im.recipient if author.pk == im.initiator_id else im.initiator
+    session = ChatSession.objects.get(pk=about_id)
+    try:
+        line_store(
+            session=session,
+            kind=Message.Kind.NOTE,
+            text=f"IM to {other.display_name}: {text}"[:4000],
+            author=author,
+            author_name=author.display_name,
+            states=(ChatSession.State.WAITING, ChatSession.State.ACTIVE),
+        )
+    except ChatError:
+        # The patron session ended meanwhile: the IM goes on, unlinked.
+        ImSession.objects.filter(pk=im_id).update(about_session=None)
 
 
 def im_read(*, im_id: object, librarian: Librarian, seq: int) -> None:
@@ -220,6 +271,10 @@ def im_end(*, im_id: object, librarian: Librarian) -> ImSession:
     """
     im = im_for(im_id=im_id, librarian=librarian)
     with transaction.atomic():
+        # Lock the row before reading the clock: a line being stored at this
+        # moment holds the same row and commits first, so no line is ever
+        # timed after the end (PostgreSQL; SQLite serialises the writes).
+        ImSession.objects.select_for_update().values("pk").get(pk=im.pk)
         if not ImSession.objects.filter(pk=im.pk, ended_at__isnull=True).update(
             ended_at=timezone.now(), ended_by=librarian
         ):
