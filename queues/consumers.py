@@ -18,7 +18,7 @@ from accounts.models import Librarian
 from accounts.services import librarian_settings_update
 from queues import selectors, services
 from queues.models import ChatSession
-from queues.payloads import console_snapshot, patron_session, session_detail
+from queues.payloads import console_snapshot, librarian_row, patron_session, session_detail
 from reference_chat.errors import ChatError
 from reference_chat.sockets import (
     ChatSocket,
@@ -150,6 +150,12 @@ class ConsoleConsumer(ChatSocket):
         "im.send": "send_im_line",
         "im.read": "read_im",
         "im.end": "end_im",
+        "transfer.targets": "list_transfer_targets",
+        "transfer.offer": "offer_transfer",
+        "transfer.to_queue": "transfer_to_queue",
+        "transfer.accept": "accept_transfer",
+        "transfer.decline": "decline_transfer",
+        "transfer.cancel": "cancel_transfer",
     }
 
     librarian: Librarian
@@ -225,6 +231,7 @@ class ConsoleConsumer(ChatSocket):
             active=selectors.active_sessions_for(librarian),
             librarians=selectors.librarians_on_shift_for(librarian),
             ims=ims.open_ims_snapshot(librarian),
+            offers=selectors.open_offers_for(librarian),
             server_time=timezone.now().isoformat(),
         )
 
@@ -261,8 +268,11 @@ class ConsoleConsumer(ChatSocket):
 
     async def send_line(self, frame: Frame) -> None:
         client_id = frame_client_id(frame)
+        note = frame.get("note", False)
+        if not isinstance(note, bool):
+            raise ChatError("bad_frame", '"note" must be true or false.')
         message, _ = await database_sync_to_async(self._send_line)(
-            frame_int(frame, "session"), frame_text(frame), client_id
+            frame_int(frame, "session"), frame_text(frame), client_id, note
         )
         await self.send_json(
             {
@@ -273,7 +283,13 @@ class ConsoleConsumer(ChatSocket):
             }
         )
 
-    def _send_line(self, session_id: int, text: object, client_id: str | None) -> Any:
+    def _send_line(
+        self, session_id: int, text: object, client_id: str | None, note: bool = False
+    ) -> Any:
+        if note:
+            return services.session_note_add(
+                session_id=session_id, librarian=self.librarian, text=text, client_id=client_id
+            )
         session = selectors.session_for_librarian(session_id=session_id, librarian=self.librarian)
         return lines.message_post_by_librarian(
             session=session, librarian=self.librarian, text=text, client_id=client_id
@@ -288,8 +304,11 @@ class ConsoleConsumer(ChatSocket):
         await database_sync_to_async(librarian_settings_update)(librarian=self.librarian, **values)
 
     async def open_im(self, frame: Frame) -> None:
+        about = frame_int(frame, "session") if frame.get("session") is not None else None
         im, created = await database_sync_to_async(ims.im_open)(
-            initiator=self.librarian, recipient_id=frame_int(frame, "librarian")
+            initiator=self.librarian,
+            recipient_id=frame_int(frame, "librarian"),
+            about_session_id=about,
         )
         if not created:
             # Already open: this console just shows it (no new popup anywhere).
@@ -323,6 +342,53 @@ class ConsoleConsumer(ChatSocket):
             im_id=frame_int(frame, "im"), librarian=self.librarian
         )
 
+    async def list_transfer_targets(self, frame: Frame) -> None:
+        await self.send_json(
+            await database_sync_to_async(self._transfer_targets)(frame_int(frame, "session"))
+        )
+
+    def _transfer_targets(self, session_id: int) -> dict[str, Any]:
+        session = selectors.session_for_librarian(session_id=session_id, librarian=self.librarian)
+        return {
+            "type": "transfer.targets",
+            "session": session.pk,
+            "queue": {"id": session.queue_id, "name": session.queue.name},
+            "librarians": [
+                librarian_row(lib)
+                for lib in selectors.transfer_targets_for(session, self.librarian)
+            ],
+        }
+
+    async def offer_transfer(self, frame: Frame) -> None:
+        await database_sync_to_async(services.transfer_offer)(
+            session_id=frame_int(frame, "session"),
+            sender=self.librarian,
+            receiver_id=frame_int(frame, "librarian"),
+            note=frame_str(frame, "note", required=False, max_len=2000) or "",
+        )
+
+    async def transfer_to_queue(self, frame: Frame) -> None:
+        await database_sync_to_async(services.transfer_to_queue)(
+            session_id=frame_int(frame, "session"),
+            sender=self.librarian,
+            note=frame_str(frame, "note", required=False, max_len=2000) or "",
+        )
+
+    async def accept_transfer(self, frame: Frame) -> None:
+        await database_sync_to_async(services.transfer_accept)(
+            offer_id=frame_int(frame, "offer"), librarian=self.librarian
+        )
+
+    async def decline_transfer(self, frame: Frame) -> None:
+        await database_sync_to_async(services.transfer_decline)(
+            offer_id=frame_int(frame, "offer"), librarian=self.librarian
+        )
+
+    async def cancel_transfer(self, frame: Frame) -> None:
+        await database_sync_to_async(services.transfer_cancel)(
+            offer_id=frame_int(frame, "offer"), librarian=self.librarian
+        )
+
     # Published events, forwarded to the browser.
     async def monitoring_changed(self, event: dict[str, Any]) -> None:
         await self._resync()
@@ -339,17 +405,24 @@ class ConsoleConsumer(ChatSocket):
     im_message_created = ChatSocket.forward
     im_read = ChatSocket.forward
     im_ended = ChatSocket.forward
+    transfer_offered = ChatSocket.forward
+    transfer_accepted = ChatSocket.forward
+    transfer_declined = ChatSocket.forward
+    transfer_expired = ChatSocket.forward
+    transfer_cancelled = ChatSocket.forward
+    session_requeued = ChatSocket.forward
 
 
-# One presence sweep per server process (per event loop): it ends the shift
-# of librarians whose consoles are gone past the grace period.
+# One sweep per server process (per event loop): it ends the shift of
+# librarians whose consoles are gone past the grace period and expires
+# transfer offers nobody answered in time.
 _sweeps: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]]" = (
     weakref.WeakKeyDictionary()
 )
 
 
 def _ensure_presence_sweep() -> None:
-    if settings.PRESENCE_SWEEP_SECONDS <= 0:
+    if settings.SWEEP_SECONDS <= 0:
         return
     loop = asyncio.get_running_loop()
     task = _sweeps.get(loop)
@@ -359,11 +432,12 @@ def _ensure_presence_sweep() -> None:
 
 async def _sweep_forever() -> None:
     while True:
-        await asyncio.sleep(settings.PRESENCE_SWEEP_SECONDS)
+        await asyncio.sleep(settings.SWEEP_SECONDS)
         try:
             await database_sync_to_async(services.presence_sweep)()
+            await database_sync_to_async(services.transfer_expire_due)()
         except Exception:
-            logger.exception("presence sweep failed")
+            logger.exception("sweep failed")
 
 
 @database_sync_to_async

@@ -3,6 +3,7 @@ import secrets
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 
 class Queue(models.Model):
@@ -28,6 +29,17 @@ class Queue(models.Model):
     )
     email_required = models.BooleanField(
         default=False, help_text="Patrons must give an email address to ask."
+    )
+    announce_join = models.BooleanField(
+        "tell the patron who joins",
+        default=True,
+        help_text='Show the patron a line such as "Bob has joined the chat" when a librarian '
+        "picks the session up or takes it over in a transfer.",
+    )
+    transfer_offer_seconds = models.PositiveIntegerField(
+        "transfer offer lifetime (seconds)",
+        default=60,
+        help_text="A transfer not accepted within this time expires; the sender keeps the session.",
     )
 
     class Meta:
@@ -110,6 +122,8 @@ class ChatSession(models.Model):
         help_text="The librarian responsible for the session.",
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When the session last started waiting: asked, or returned to the queue.
+    waiting_since = models.DateTimeField(default=timezone.now)
     accepted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.CharField(max_length=10, choices=ClosedBy.choices, blank=True)
@@ -118,6 +132,12 @@ class ChatSession(models.Model):
     # The sequence number of the last line stored; the next line gets +1.
     last_seq = models.PositiveIntegerField(default=0)
     transcript_sent_at = models.DateTimeField(null=True, blank=True)
+    # Set when a librarian returned the session to the queue (a transfer to
+    # the queue): New shows it marked "(Transfer)" with their note.
+    requeued_by = models.ForeignKey(
+        "accounts.Librarian", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requeue_note = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -160,3 +180,39 @@ class ConsolePresence(models.Model):
 
     def __str__(self) -> str:
         return f"console of {self.librarian_id} ({'closed' if self.closed else 'open'})"
+
+
+class TransferOffer(models.Model):
+    """A primary librarian's offer to hand a session to a colleague.
+
+    The session stays with the sender until the receiver takes it (OK); a
+    decline, a cancel or no answer in time leaves it with the sender. At
+    most one offer per session is open at a time.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Expired"
+        CANCELLED = "cancelled", "Cancelled"
+
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="offers")
+    sender = models.ForeignKey("accounts.Librarian", on_delete=models.PROTECT, related_name="+")
+    receiver = models.ForeignKey("accounts.Librarian", on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(max_length=500, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session"], condition=Q(state="open"), name="one_open_offer_per_session"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"transfer of #{self.session_id} ({self.state})"

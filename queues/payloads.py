@@ -5,7 +5,7 @@ from typing import Any
 
 from accounts.models import Librarian
 from accounts.services import librarian_settings_payload
-from queues.models import ChatSession, Membership
+from queues.models import ChatSession, Membership, TransferOffer
 from transcripts.models import Message
 from transcripts.payloads import message_payload
 
@@ -25,8 +25,18 @@ def session_row(session: ChatSession) -> dict[str, Any]:
         "queue": {"id": session.queue_id, "name": session.queue.name},
         "library": {"id": session.library_id, "name": session.library.name},
         "created_at": session.created_at.isoformat(),
+        "waiting_since": session.waiting_since.isoformat(),
         "patron_present": session.patron_present,
         "primary": _librarian_ref(session.primary) if session.primary_id else None,
+        "transfer": (
+            {
+                "from": session.requeued_by.display_name,
+                "from_id": session.requeued_by_id,
+                "note": session.requeue_note,
+            }
+            if session.requeued_by_id and session.state == ChatSession.State.WAITING
+            else None
+        ),
     }
 
 
@@ -68,6 +78,7 @@ def console_snapshot(
     active: Iterable[ChatSession],
     librarians: Iterable[Librarian],
     ims: list[dict[str, Any]],
+    offers: Iterable[TransferOffer],
     server_time: str,
 ) -> dict[str, Any]:
     return {
@@ -83,6 +94,7 @@ def console_snapshot(
         "active": [session_detail(s, s.messages.all()) for s in active],
         "librarians": [librarian_row(lib) for lib in librarians],
         "ims": ims,
+        "offers": [offer_payload(o) for o in offers],
     }
 
 
@@ -104,4 +116,25 @@ def _librarian_ref(librarian: Librarian) -> dict[str, Any]:
         "id": librarian.pk,
         "display_name": librarian.display_name,
         "staff_id": librarian.staff_id,
+    }
+
+
+def offer_payload(offer: TransferOffer) -> dict[str, Any]:
+    """A transfer offer as both librarians see it (the New Transferred Chat Session box)."""
+    session = offer.session
+    return {
+        "id": offer.pk,
+        "state": offer.state,
+        "session": {
+            "id": session.pk,
+            "patron_name": session.patron_name,
+            "question": session.question,
+            "queue": {"id": session.queue_id, "name": session.queue.name},
+            "library": {"id": session.library_id, "name": session.library.name},
+        },
+        "sender": _librarian_ref(offer.sender),
+        "receiver": _librarian_ref(offer.receiver),
+        "note": offer.note,
+        "created_at": offer.created_at.isoformat(),
+        "expires_at": offer.expires_at.isoformat(),
     }

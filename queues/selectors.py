@@ -6,7 +6,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sub
 from django.db.models.functions import Coalesce
 
 from accounts.models import Librarian
-from queues.models import ChatSession, Membership, Queue
+from queues.models import ChatSession, Membership, Queue, TransferOffer
 from reference_chat.errors import ChatError
 from transcripts.models import Message
 
@@ -22,7 +22,9 @@ def memberships_of(librarian: Librarian) -> QuerySet[Membership]:
 def sessions_visible_to(librarian: Librarian) -> QuerySet[ChatSession]:
     """Sessions of the queues the librarian belongs to: all a librarian may read."""
     member = Membership.objects.filter(librarian=librarian, queue=OuterRef("queue"))
-    return ChatSession.objects.filter(Exists(member)).select_related("queue", "library", "primary")
+    return ChatSession.objects.filter(Exists(member)).select_related(
+        "queue", "library", "primary", "requeued_by"
+    )
 
 
 def session_for_librarian(*, session_id: object, librarian: Librarian) -> ChatSession:
@@ -35,7 +37,7 @@ def session_for_librarian(*, session_id: object, librarian: Librarian) -> ChatSe
 
 def session_for_patron(*, token: str) -> ChatSession | None:
     return (
-        ChatSession.objects.select_related("queue", "library", "primary")
+        ChatSession.objects.select_related("queue", "library", "primary", "requeued_by")
         .filter(token=token)
         .first()
     )
@@ -46,8 +48,8 @@ def waiting_sessions_for(librarian: Librarian) -> QuerySet[ChatSession]:
     monitored = Membership.objects.monitoring().filter(librarian=librarian, queue=OuterRef("queue"))
     return (
         ChatSession.objects.filter(Exists(monitored), state=ChatSession.State.WAITING)
-        .select_related("queue", "library", "primary")
-        .order_by("created_at")
+        .select_related("queue", "library", "primary", "requeued_by")
+        .order_by("waiting_since")
     )
 
 
@@ -55,7 +57,7 @@ def active_sessions_for(librarian: Librarian) -> QuerySet[ChatSession]:
     """My Active: the librarian's active sessions with all their lines, in two queries."""
     return (
         ChatSession.objects.filter(primary=librarian, state=ChatSession.State.ACTIVE)
-        .select_related("queue", "library", "primary")
+        .select_related("queue", "library", "primary", "requeued_by")
         .prefetch_related(Prefetch("messages", queryset=Message.objects.order_by("seq")))
         .order_by("accepted_at")
     )
@@ -141,3 +143,21 @@ def librarian_on_shift(librarian_id: int) -> Librarian:
 def shares_a_monitored_queue(a: Librarian, b_id: int) -> bool:
     mine = Membership.objects.monitoring().filter(librarian=a).values("queue")
     return Membership.objects.monitoring().filter(librarian_id=b_id, queue__in=mine).exists()
+
+
+def transfer_targets_for(session: ChatSession, librarian: Librarian) -> QuerySet[Librarian]:
+    """Whom the Transfer dialog lists: the others monitoring the session's queue."""
+    monitors = Membership.objects.monitoring().filter(librarian=OuterRef("pk"), queue=session.queue)
+    others = Librarian.objects.filter(Exists(monitors)).exclude(pk=librarian.pk)
+    return _with_shift_figures(others).order_by("display_name")
+
+
+def open_offers_for(librarian: Librarian) -> QuerySet[TransferOffer]:
+    """Open transfer offers the librarian sent or received (restored on reload)."""
+    return (
+        TransferOffer.objects.filter(
+            Q(sender=librarian) | Q(receiver=librarian), state=TransferOffer.State.OPEN
+        )
+        .select_related("sender", "receiver", "session__queue", "session__library")
+        .order_by("created_at")
+    )

@@ -14,18 +14,19 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Librarian, Library
-from queues.models import ChatSession, ConsolePresence, Membership, Queue
-from queues.payloads import librarian_row, session_detail, session_row
+from queues.models import ChatSession, ConsolePresence, Membership, Queue, TransferOffer
+from queues.payloads import librarian_row, offer_payload, session_detail, session_row
 from queues.selectors import librarian_on_shift, session_for_librarian
 from reference_chat.errors import ChatError
 from reference_chat.events import publish
 from transcripts.email import transcript_send
-from transcripts.models import Message
+from transcripts.models import ImSession, Message
+from transcripts.payloads import message_payload
 from transcripts.services import line_store, line_validate
 
 logger = logging.getLogger(__name__)
@@ -108,11 +109,13 @@ def session_accept(*, session_id: object, librarian: Librarian) -> ChatSession:
         if not won:
             raise _accept_refusal(session.pk, librarian)
         session.refresh_from_db()
-        line_store(
-            session=session,
-            kind=Message.Kind.SYSTEM,
-            text=f"{librarian.display_name} has joined the chat.",
-        )
+        if session.requeued_by_id:
+            _note(
+                session,
+                f"{librarian.display_name} picked the session up from the queue.",
+                librarian,
+            )
+        _announce_join(session, librarian)
         accepted = {
             "type": "session.accepted",
             "session": session.pk,
@@ -125,6 +128,28 @@ def session_accept(*, session_id: object, librarian: Librarian) -> ChatSession:
         _librarian_updated(librarian.pk)
     logger.info("session %s accepted by librarian %s", session.pk, librarian.pk)
     return session
+
+
+def _announce_join(session: ChatSession, librarian: Librarian) -> None:
+    """The one patron-visible line about who took the session (a queue may turn it off)."""
+    if session.queue.announce_join:
+        line_store(
+            session=session,
+            kind=Message.Kind.SYSTEM,
+            text=f"{librarian.display_name} has joined the chat.",
+        )
+
+
+def _note(session: ChatSession, text: str, author: Librarian | None = None) -> Message:
+    """A Librarian Note in the session's Chat History (staff only, by the one visibility rule)."""
+    message, _ = line_store(
+        session=session,
+        kind=Message.Kind.NOTE,
+        text=text[: settings.CHAT_MAX_LINE_CHARS],
+        author=author,
+        author_name=author.display_name if author else "",
+    )
+    return message
 
 
 def _accept_refusal(session_id: int, librarian: Librarian) -> ChatError:
@@ -188,6 +213,16 @@ def _session_close(
         if session.primary_id:
             groups.append(librarian_group(session.primary_id))
         publish(closed, *groups)
+        open_offers = TransferOffer.objects.filter(session=session, state=TransferOffer.State.OPEN)
+        for offer in open_offers.select_related("sender", "receiver", "session"):
+            _offer_close(
+                offer,
+                TransferOffer.State.CANCELLED,
+                rows=TransferOffer.objects.all(),
+                note=f"The transfer request to {offer.receiver.display_name} was withdrawn: "
+                "the session ended.",
+                reason="The session ended.",
+            )
         if session.primary_id:
             _librarian_updated(session.primary_id)
         if session.patron_email:
@@ -423,3 +458,335 @@ def presence_sweep(*, now: datetime | None = None) -> list[int]:
         logger.info("librarian %s left (no console within the grace period)", librarian_id)
     ConsolePresence.objects.filter(last_seen__lt=cutoff).delete()
     return ended
+
+
+# --- Transfers --------------------------------------------------------------
+# The handshake is enforced: the session stays with the sender until the
+# receiver takes it. Every step is a conditional UPDATE on the offer (and,
+# for OK, on the session), so a late OK, a double click, a cancel racing an
+# OK or a third person can change nothing.
+
+
+def session_note_add(
+    *, session_id: object, librarian: Librarian, text: object, client_id: str | None = None
+) -> tuple[Message, bool]:
+    """The primary librarian writes a Librarian Note into an active session.
+
+    Publishes ``message.created`` (a note) to the librarians in the session,
+    never to the patron. Idempotent by ``client_id`` like any line.
+    """
+    session = session_for_librarian(session_id=session_id, librarian=librarian)
+    return line_store(
+        session=session,
+        kind=Message.Kind.NOTE,
+        text=line_validate(text),
+        author=librarian,
+        author_name=librarian.display_name,
+        client_id=client_id,
+        states=(ChatSession.State.ACTIVE,),
+        primary=librarian,
+    )
+
+
+def transfer_offer(
+    *, session_id: object, sender: Librarian, receiver_id: object, note: str = ""
+) -> TransferOffer:
+    """Offer the session to a colleague monitoring its queue.
+
+    Requires: the sender is the primary of the active session; the receiver
+    monitors the session's queue; no other offer for the session is open.
+    Changes: a new open offer (expiring after the queue's offer lifetime) and
+    a Librarian Note. Publishes ``transfer.offered`` to both librarians.
+    """
+    session = _session_held_by(session_id, sender)
+    try:
+        receiver = Librarian.objects.get(pk=int(receiver_id))  # type: ignore[call-overload]
+    except (Librarian.DoesNotExist, TypeError, ValueError):
+        raise ChatError("not_found", "There is no such librarian.") from None
+    if receiver.pk == sender.pk:
+        raise ChatError("transfer_self", "You already have this session.")
+    if not Membership.objects.monitoring().filter(librarian=receiver, queue=session.queue).exists():
+        raise ChatError(
+            "not_available",
+            f"{receiver.display_name} is not monitoring {session.queue.name}: "
+            "transfer to a librarian monitoring it, or to the queue.",
+        )
+    note = _offer_note(note)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            offer = TransferOffer.objects.create(
+                session=session,
+                sender=sender,
+                receiver=receiver,
+                note=note,
+                expires_at=now + timedelta(seconds=session.queue.transfer_offer_seconds),
+            )
+            _note(
+                session,
+                f"Transfer request to {receiver.display_name}" + (f": {note}" if note else "."),
+                sender,
+            )
+            publish(
+                {"type": "transfer.offered", "offer": offer_payload(offer)},
+                librarian_group(sender.pk),
+                librarian_group(receiver.pk),
+            )
+    except IntegrityError:
+        raise ChatError(
+            "offer_open", "This session already has an open transfer offer: cancel it first."
+        ) from None
+    logger.info("session %s offered by %s to %s", session.pk, sender.pk, receiver.pk)
+    return offer
+
+
+def _offer_note(note: object) -> str:
+    if not isinstance(note, str):
+        raise ChatError("bad_frame", '"note" must be text.')
+    note = " ".join(note.split())
+    if len(note) > 500:
+        raise ChatError("invalid_line", "A transfer note can be at most 500 characters.")
+    return note
+
+
+def _session_held_by(session_id: object, librarian: Librarian) -> ChatSession:
+    session = session_for_librarian(session_id=session_id, librarian=librarian)
+    if session.state == ChatSession.State.CLOSED:
+        raise ChatError("session_closed", "This chat session has ended.")
+    if session.state != ChatSession.State.ACTIVE or session.primary_id != librarian.pk:
+        raise ChatError(
+            "not_primary", "Only the librarian chatting with this patron can transfer it."
+        )
+    return session
+
+
+def transfer_accept(*, offer_id: object, librarian: Librarian) -> ChatSession:
+    """The receiver clicks OK: they become the session's primary librarian.
+
+    Requires: the offer is open, for this librarian, not past its expiry, and
+    the session is still active with the sender as primary.
+    Changes: the offer (accepted), the session's ``primary``; a Librarian
+    Note and, if the queue says so, the patron's "Bob has joined the chat".
+    Publishes ``transfer.accepted`` to both librarians (with the whole
+    session for the receiver), ``session.accepted`` to the patron.
+    """
+    offer = _offer_for(offer_id, librarian)
+    now = timezone.now()
+    with transaction.atomic():
+        taken = TransferOffer.objects.filter(
+            pk=offer.pk, receiver=librarian, state=TransferOffer.State.OPEN, expires_at__gt=now
+        ).update(state=TransferOffer.State.ACCEPTED, resolved_at=now)
+        if not taken:
+            raise _offer_refusal(offer.pk, librarian)
+        moved = ChatSession.objects.filter(
+            pk=offer.session_id, state=ChatSession.State.ACTIVE, primary_id=offer.sender_id
+        ).update(primary=librarian)
+        if not moved:
+            # The patron left, or the session changed hands some other way:
+            # raising rolls the offer back too, so nothing of this OK sticks.
+            raise ChatError("session_closed", "The patron's session ended before you took it.")
+        session = ChatSession.objects.select_related("queue", "library", "primary").get(
+            pk=offer.session_id
+        )
+        offer.refresh_from_db()
+        taken_line = _note(
+            session,
+            f"{librarian.display_name} accepted the transfer and took the session.",
+            librarian,
+        )
+        _announce_join(session, librarian)
+        _unlink_ims(session)
+        publish(
+            {"type": "transfer.accepted", "offer": offer_payload(offer),
+             "line": message_payload(taken_line)},
+            librarian_group(offer.sender_id),
+        )  # fmt: skip
+        detail = session_detail(session, session.messages.order_by("seq"))
+        publish(
+            {"type": "transfer.accepted", "offer": offer_payload(offer), "detail": detail},
+            librarian_group(librarian.pk),
+        )
+        publish(
+            {"type": "session.accepted", "session": session.pk, "queue": session.queue_id,
+             "librarian": {"id": librarian.pk, "display_name": librarian.display_name}},
+            session.patron_group(),
+        )  # fmt: skip
+        _librarian_updated(offer.sender_id)
+        _librarian_updated(librarian.pk)
+    logger.info("session %s transferred from %s to %s", session.pk, offer.sender_id, librarian.pk)
+    return session
+
+
+def transfer_decline(*, offer_id: object, librarian: Librarian) -> TransferOffer:
+    """The receiver declines. The sender keeps the session and is told.
+
+    Publishes ``transfer.declined`` to both librarians.
+    """
+    offer = _offer_for(offer_id, librarian)
+    if offer.receiver_id != librarian.pk:
+        raise ChatError("not_yours", "This transfer offer is not for you.")
+    return _offer_close(
+        offer,
+        TransferOffer.State.DECLINED,
+        rows=TransferOffer.objects.filter(receiver=librarian),
+        note=f"{librarian.display_name} declined the transfer.",
+        author=librarian,
+        refusal_for=librarian,
+    )
+
+
+def transfer_cancel(*, offer_id: object, librarian: Librarian) -> TransferOffer:
+    """The sender withdraws an open offer. Publishes ``transfer.cancelled`` to both."""
+    offer = _offer_for(offer_id, librarian)
+    if offer.sender_id != librarian.pk:
+        raise ChatError("not_yours", "Only the librarian who offered the session can cancel it.")
+    return _offer_close(
+        offer,
+        TransferOffer.State.CANCELLED,
+        rows=TransferOffer.objects.filter(sender=librarian),
+        note=f"{librarian.display_name} cancelled the transfer request.",
+        author=librarian,
+        refusal_for=librarian,
+        reason=f"{librarian.display_name} cancelled it.",
+    )
+
+
+def transfer_expire_due(*, now: datetime | None = None) -> list[int]:
+    """Expire every open offer past its time; each sender keeps the session and is told.
+
+    Run by every process's sweep; the conditional update lets one act per offer.
+    Publishes ``transfer.expired`` to both librarians. Returns the offer ids.
+    """
+    now = now or timezone.now()
+    expired = []
+    due = TransferOffer.objects.filter(state=TransferOffer.State.OPEN, expires_at__lte=now)
+    for offer in due.select_related("sender", "receiver", "session"):
+        try:
+            _offer_close(
+                offer,
+                TransferOffer.State.EXPIRED,
+                rows=TransferOffer.objects.filter(expires_at__lte=now),
+                note=f"The transfer request to {offer.receiver.display_name} expired without "
+                "an answer.",
+            )
+        except ChatError:
+            continue  # accepted, declined or cancelled at the last moment
+        expired.append(offer.pk)
+    return expired
+
+
+def transfer_to_queue(*, session_id: object, sender: Librarian, note: str = "") -> ChatSession:
+    """Return the session to its queue: it waits under New again, marked "(Transfer)".
+
+    Requires: the sender is the primary of the active session and no offer is open.
+    Changes: state active → waiting, no primary, ``waiting_since``, the
+    sender's note; a Librarian Note. Publishes ``session.requeued`` to the
+    sender's consoles and ``session.created`` (the marked row) to the
+    queue's monitors. The patron hears nothing until someone joins.
+    """
+    session = _session_held_by(session_id, sender)
+    note = _offer_note(note)
+    now = timezone.now()
+    with transaction.atomic():
+        if TransferOffer.objects.filter(session=session, state=TransferOffer.State.OPEN).exists():
+            raise ChatError(
+                "offer_open", "This session already has an open transfer offer: cancel it first."
+            )
+        if not ChatSession.objects.filter(
+            pk=session.pk, state=ChatSession.State.ACTIVE, primary=sender
+        ).update(
+            state=ChatSession.State.WAITING,
+            primary=None,
+            waiting_since=now,
+            requeued_by=sender,
+            requeue_note=note,
+        ):
+            raise _close_refusal(session.pk)
+        session.refresh_from_db()
+        _note(
+            session,
+            f"{sender.display_name} returned the session to {session.queue.name}"
+            + (f": {note}" if note else "."),
+            sender,
+        )
+        _unlink_ims(session)
+        publish(
+            {"type": "session.requeued", "session": session.pk, "queue": session.queue_id},
+            librarian_group(sender.pk),
+        )
+        publish(
+            {"type": "session.created", "session": session_row(session)},
+            queue_group(session.queue_id),
+        )
+        _librarian_updated(sender.pk)
+    logger.info("session %s returned to queue %s by %s", session.pk, session.queue_id, sender.pk)
+    return session
+
+
+def _offer_for(offer_id: object, librarian: Librarian) -> TransferOffer:
+    """An offer the librarian sent or received; ``not_found`` for anyone else."""
+    try:
+        return TransferOffer.objects.select_related("sender", "receiver", "session").get(
+            Q(sender=librarian) | Q(receiver=librarian),
+            pk=int(offer_id),  # type: ignore[call-overload]
+        )
+    except (TransferOffer.DoesNotExist, TypeError, ValueError):
+        raise ChatError("not_found", "There is no such transfer offer of yours.") from None
+
+
+def _offer_close(
+    offer: TransferOffer,
+    state: str,
+    *,
+    rows: "QuerySet[TransferOffer]",
+    note: str,
+    author: Librarian | None = None,
+    refusal_for: Librarian | None = None,
+    reason: str = "",
+) -> TransferOffer:
+    with transaction.atomic():
+        if not rows.filter(pk=offer.pk, state=TransferOffer.State.OPEN).update(
+            state=state, resolved_at=timezone.now()
+        ):
+            raise _offer_refusal(offer.pk, refusal_for)
+        _offer_resolve(offer, state, note=note, author=author, reason=reason)
+    return offer
+
+
+def _offer_resolve(
+    offer: TransferOffer,
+    state: str,
+    *,
+    note: str,
+    author: Librarian | None = None,
+    reason: str = "",
+) -> None:
+    """Record and announce an offer that ended without a transfer (its state is already set)."""
+    offer.refresh_from_db()
+    _note(offer.session, note, author)
+    _unlink_ims(offer.session)
+    event = {"type": f"transfer.{state}", "offer": offer_payload(offer)}
+    if reason:
+        event["reason"] = reason
+    publish(event, librarian_group(offer.sender_id), librarian_group(offer.receiver_id))
+
+
+def _offer_refusal(offer_id: int, librarian: Librarian | None) -> ChatError:
+    offer = TransferOffer.objects.select_related("sender", "receiver").get(pk=offer_id)
+    if librarian is not None and librarian.pk not in (offer.sender_id, offer.receiver_id):
+        return ChatError("not_found", "There is no such transfer offer of yours.")
+    if offer.state == TransferOffer.State.OPEN:
+        if librarian is not None and offer.receiver_id != librarian.pk:
+            return ChatError("not_yours", "This transfer offer is not for you.")
+        return ChatError("offer_expired", "This transfer offer has expired.")
+    return ChatError(f"offer_{offer.state}", {
+        TransferOffer.State.ACCEPTED: f"{offer.receiver.display_name} already took this session.",
+        TransferOffer.State.DECLINED: f"{offer.receiver.display_name} declined this transfer.",
+        TransferOffer.State.EXPIRED: "This transfer offer has expired.",
+        TransferOffer.State.CANCELLED: "This transfer offer was cancelled.",
+    }[offer.state])  # fmt: skip
+
+
+def _unlink_ims(session: ChatSession) -> None:
+    """The transfer is settled: later IM lines are no longer about this session."""
+    ImSession.objects.filter(about_session=session).update(about_session=None)

@@ -177,8 +177,9 @@ CHAT_MAX_FRAME_BYTES = 64 * 1024
 CONSOLE_GRACE_SECONDS = env.int("CONSOLE_GRACE_SECONDS", default=30)
 CONSOLE_HEARTBEAT_SECONDS = 10
 # How often each server process sweeps for consoles gone past the grace
-# period (0 turns the sweep off; the tests call it directly).
-PRESENCE_SWEEP_SECONDS = env.int("PRESENCE_SWEEP_SECONDS", default=10)
+# period and transfer offers past their time (0 turns the sweep off; the
+# tests call the sweeps directly).
+SWEEP_SECONDS = env.int("SWEEP_SECONDS", default=5)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

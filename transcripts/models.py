@@ -90,6 +90,11 @@ class ImSession(models.Model):
         "accounts.Librarian", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     last_seq = models.PositiveIntegerField(default=0)
+    # The patron session this IM is about while a transfer is arranged: its
+    # lines are copied into that session's Chat History as Librarian Notes.
+    about_session = models.ForeignKey(
+        "queues.ChatSession", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     # The last sequence number each side has read: unread counts survive a reload.
     initiator_read_seq = models.PositiveIntegerField(default=0)
     recipient_read_seq = models.PositiveIntegerField(default=0)

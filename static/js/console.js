@@ -24,6 +24,9 @@ const state = {
   selectedIm: null,
   imDrafts: new Map(),
   imOpening: null, // the librarian id this console asked to IM
+  offers: new Map(), // id → open transfer offer I sent or received
+  transfer: null, // the Transfer dialog: {session, target: librarian id | "queue", targets: rows}
+  dialogIm: null, // an IM typed in the Transfer dialog, waiting for its IM session
   clockOffset: 0,
   baseTitle: document.title,
   unseenRequests: [],
@@ -71,6 +74,7 @@ const handlers = {
     state.ims = new Map();
     for (const im of frame.ims) addIm(im);
     if (keptIm && !state.ims.has(keptIm.id)) state.ims.set(keptIm.id, keptIm);
+    state.offers = new Map(frame.offers.map((offer) => [offer.id, offer]));
     state.waiting = new Map(frame.waiting.map((row) => [row.id, row]));
     const ended = [...state.active.values()].filter((s) => s.state === "closed");
     state.active = new Map();
@@ -85,6 +89,7 @@ const handlers = {
     renderLibrarians();
     renderImList();
     renderImPane();
+    for (const offer of state.offers.values()) if (offer.receiver.id === state.me.id) showOffer(offer);
     $("monitoring-status").textContent = monitoredCount()
       ? `Monitoring ${monitoredCount()} of ${state.queues.length}.`
       : "Not monitoring any queue.";
@@ -93,13 +98,17 @@ const handlers = {
     const row = frame.session;
     state.waiting.set(row.id, row);
     renderNew();
-    alertNewRequest(row);
+    // No alarm for the session I just returned to the queue myself.
+    if (!(row.transfer && row.transfer.from_id === state.me?.id)) alertNewRequest(row);
   },
   "session.accepted"(frame) {
     const row = state.waiting.get(frame.session);
     state.waiting.delete(frame.session);
     renderNew();
     const mine = state.me && frame.librarian.id === state.me.id;
+    // My pick-up arrives twice: from the queue (the row leaves New) and to
+    // me with the whole session; only the second one opens it.
+    if (mine && !frame.detail) return;
     if (mine && frame.detail) {
       addActive(frame.detail);
       if (state.accepting.has(frame.session) || state.selected === null) select(frame.session);
@@ -176,6 +185,14 @@ const handlers = {
     const known = state.ims.has(im.id);
     addIm(im);
     renderImList();
+    if (state.dialogIm && im.started_by_me && im.with.id === state.dialogIm.librarian) {
+      // Opened (or reused) from the Transfer dialog: send the line typed there.
+      const { text } = state.dialogIm;
+      state.dialogIm = null;
+      sendImLine(im.id, text);
+      renderTransferDialog();
+      return;
+    }
     if (frame.reused || (im.started_by_me && state.imOpening === im.with.id)) {
       state.imOpening = null;
       selectTab("tab-im");
@@ -190,6 +207,7 @@ const handlers = {
     const line = frame.message;
     if (im.lines.has(line.seq)) return;
     addImLine(im, line);
+    if (state.transfer && state.transfer.target === im.with.id) renderTransferDialog();
     if (line.author_id === state.me.id) return;
     if (imIsInView(im.id)) {
       markImRead(im);
@@ -228,6 +246,63 @@ const handlers = {
     renderImPane();
     imHistoryLoaded = false;
   },
+  "transfer.targets"(frame) {
+    if (!state.transfer || state.transfer.session !== frame.session) return;
+    state.transfer.targets = frame.librarians;
+    state.transfer.queue = frame.queue;
+    renderTransferDialog();
+  },
+  "transfer.offered"(frame) {
+    const offer = frame.offer;
+    state.offers.set(offer.id, offer);
+    if (offer.receiver.id === state.me.id) {
+      showOffer(offer);
+    } else {
+      announce(`Transfer offered to ${offer.receiver.display_name}. Waiting for an answer.`);
+      refreshOfferViews(offer.session.id);
+    }
+  },
+  "transfer.accepted"(frame) {
+    const offer = frame.offer;
+    state.offers.delete(offer.id);
+    if (offer.receiver.id === state.me.id) {
+      closeOfferDialog(offer.id);
+      if (frame.detail) {
+        addActive(frame.detail);
+        renderActive();
+        selectTab("tab-chat");
+        select(offer.session.id);
+        announce(`You took ${offer.session.patron_name}'s session from ${offer.sender.display_name}.`);
+      }
+      return;
+    }
+    const session = state.active.get(offer.session.id);
+    if (session) {
+      if (frame.line) session.lines.set(frame.line.seq, frame.line);
+      session.state = "transferred";
+      session.transferred_to = offer.receiver.display_name;
+    }
+    announce(`${offer.receiver.display_name} took ${offer.session.patron_name}'s session.`);
+    toast(`${offer.receiver.display_name} took ${offer.session.patron_name}'s session.`);
+    refreshOfferViews(offer.session.id);
+  },
+  "transfer.declined"(frame) {
+    offerEnded(frame.offer, `${frame.offer.receiver.display_name} declined the transfer. ${frame.offer.session.patron_name}'s session stays with you.`);
+  },
+  "transfer.expired"(frame) {
+    offerEnded(frame.offer, `${frame.offer.receiver.display_name} did not answer in time. ${frame.offer.session.patron_name}'s session stays with you.`);
+  },
+  "transfer.cancelled"(frame) {
+    offerEnded(frame.offer, frame.reason ? `Transfer cancelled: ${frame.reason}` : "The transfer was cancelled.");
+  },
+  "session.requeued"(frame) {
+    const session = state.active.get(frame.session);
+    if (session) session.state = "requeued";
+    refreshOfferViews(frame.session);
+    if (transferDialog.open && state.transfer?.session === frame.session) {
+      $("transfer-status").textContent = "Returned to the queue. Close this dialog.";
+    }
+  },
   "settings.changed"(frame) {
     state.settings = frame.settings;
     renderSettings();
@@ -257,6 +332,22 @@ const handlers = {
       renderNew();
     }
     if (["im_self", "not_available"].includes(frame.code)) state.imOpening = null;
+    if (transferDialog.open) {
+      $("transfer-error").textContent = frame.message;
+      state.dialogIm = null;
+      $("transfer-send").disabled = !state.transfer?.target;
+      return;
+    }
+    if (offerDialog.open && offerAnswering) {
+      // OK or Decline came too late (expired, cancelled, the patron left):
+      // nothing changed; say so and put the box away.
+      offerAnswering = false;
+      state.offers.delete(offerShown);
+      closeOfferDialog(offerShown);
+      toast(frame.message);
+      announce(frame.message);
+      return;
+    }
     toast(frame.message);
   },
 };
@@ -311,7 +402,7 @@ function monitoredCount() {
 function resendPending() {
   for (const [clientId, pending] of state.pending) {
     if (pending.im) socket.send({ type: "im.send", im: pending.im, text: pending.text, client_id: clientId });
-    else socket.send({ type: "message.send", session: pending.session, text: pending.text, client_id: clientId });
+    else socket.send({ type: "message.send", session: pending.session, text: pending.text, client_id: clientId, note: Boolean(pending.note) });
   }
 }
 
@@ -404,7 +495,7 @@ function renderMonitoring() {
 }
 
 function waitedSeconds(row) {
-  return (Date.now() + state.clockOffset - Date.parse(row.created_at)) / 1000;
+  return (Date.now() + state.clockOffset - Date.parse(row.waiting_since || row.created_at)) / 1000;
 }
 
 function renderNew() {
@@ -422,16 +513,19 @@ function renderNew() {
             type: "button",
             class: "session-row",
             disabled: state.accepting.has(row.id),
-            "aria-label": `Pick up ${row.patron_name}, waited ${formatWait(waitedSeconds(row))}: ${row.question_preview}`,
+            "aria-label": `Pick up ${row.patron_name}${row.transfer ? " (Transfer)" : ""}, waited ${formatWait(waitedSeconds(row))}: ${row.question_preview}`,
             onclick: () => accept(row.id),
           },
           el(
             "span",
             { class: "row-top" },
-            el("strong", {}, row.patron_name),
-            el("span", { class: "waited", dataset: { created: row.created_at } }, formatWait(waitedSeconds(row))),
+            el("strong", {}, row.patron_name, row.transfer ? " (Transfer)" : ""),
+            el("span", { class: "waited", dataset: { created: row.waiting_since } }, formatWait(waitedSeconds(row))),
           ),
           el("span", { class: "preview" }, row.question_preview),
+          row.transfer
+            ? el("span", { class: "row-meta" }, `From ${row.transfer.from}${row.transfer.note ? `: ${row.transfer.note}` : ""}`)
+            : null,
           el(
             "span",
             { class: "row-meta" },
@@ -489,7 +583,9 @@ function renderActive() {
             { class: "row-meta" },
             s.queue.name,
             s.state === "closed" ? el("span", { class: "badge" }, "ended") : null,
-            s.state !== "closed" && !s.patron_present ? el("span", { class: "badge badge-warn" }, "left") : null,
+            s.state === "transferred" || s.state === "requeued" ? el("span", { class: "badge" }, "transferred") : null,
+            s.state === "active" && !s.patron_present ? el("span", { class: "badge badge-warn" }, "left") : null,
+            s.state === "active" && offerOf(s.id) ? el("span", { class: "badge badge-transfer" }, "offered") : null,
           ),
         ),
       );
@@ -533,17 +629,19 @@ function renderPane() {
   log.replaceChildren(...lines.map((line) => lineElement(line, { viewer: "librarian" })));
   for (const pending of state.pending.values()) if (pending.session === session.id) log.append(pending.element);
   log.lastElementChild?.scrollIntoView({ block: "end" });
-  const closed = session.state === "closed";
-  $("composer").hidden = closed;
-  $("end-session").hidden = closed;
+  const gone = session.state !== "active"; // ended, transferred, or returned to the queue
+  $("composer").hidden = gone;
+  $("end-session").hidden = gone;
   $("end-session").disabled = false;
-  $("dismiss-session").hidden = !closed;
-  $("session-readonly").hidden = !closed;
-  $("session-readonly").textContent = closed
-    ? session.closed_by === "patron"
-      ? "The patron ended this chat session."
-      : "This chat session has ended."
-    : "";
+  $("transfer-session").hidden = gone;
+  $("dismiss-session").hidden = !gone;
+  $("session-readonly").hidden = !gone;
+  $("session-readonly").textContent = {
+    closed: session.closed_by === "patron" ? "The patron ended this chat session." : "This chat session has ended.",
+    transferred: `${session.transferred_to} took this session. It is read-only for you now.`,
+    requeued: "You returned this session to the queue. It is read-only for you now.",
+  }[session.state] || "";
+  renderOfferStatus(session);
   $("composer-error").textContent = "";
 }
 
@@ -602,17 +700,28 @@ function sendLine() {
     return;
   }
   const clientId = newClientId();
+  const note = $("composer-note").checked;
   const element = lineElement(
-    { kind: "librarian", author: state.me.display_name, text, client_id: clientId, pending: true },
+    { kind: note ? "note" : "librarian", author: state.me.display_name, text, client_id: clientId, pending: true },
     { viewer: "librarian" },
   );
   $("session-log").append(element);
   element.scrollIntoView({ block: "end" });
-  state.pending.set(clientId, { session: session.id, text, element });
-  socket.send({ type: "message.send", session: session.id, text, client_id: clientId });
+  state.pending.set(clientId, { session: session.id, text, element, note });
+  socket.send({ type: "message.send", session: session.id, text, client_id: clientId, note });
   textarea.value = "";
   state.drafts.delete(session.id);
 }
+
+$("composer-note").addEventListener("change", () => {
+  const note = $("composer-note").checked;
+  $("composer").classList.toggle("composer-note", note);
+  $("composer-text").placeholder = note
+    ? "Librarian Note: only librarians see it, never the patron"
+    : "Type a message and press Enter";
+  $("composer-send").textContent = note ? "Add Note" : "Send";
+  $("composer-label").textContent = note ? "Librarian Note" : "Message to the patron";
+});
 
 $("composer").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -987,14 +1096,20 @@ function sendIm() {
     $("im-error").textContent = `A message can be at most ${maxChars.toLocaleString()} characters; this one has ${text.length.toLocaleString()}.`;
     return;
   }
-  const clientId = newClientId();
-  const element = imLineElement({ author: state.me.display_name, author_id: state.me.id, text, pending: true });
-  $("im-log").append(element);
-  element.scrollIntoView({ block: "end" });
-  state.pending.set(clientId, { im: im.id, text, element });
-  socket.send({ type: "im.send", im: im.id, text, client_id: clientId });
+  sendImLine(im.id, text);
   textarea.value = "";
   state.imDrafts.delete(im.id);
+}
+
+function sendImLine(imId, text) {
+  const clientId = newClientId();
+  const element = imLineElement({ author: state.me.display_name, author_id: state.me.id, text, pending: true });
+  if (state.selectedIm === imId) {
+    $("im-log").append(element);
+    element.scrollIntoView({ block: "end" });
+  }
+  state.pending.set(clientId, { im: imId, text, element });
+  socket.send({ type: "im.send", im: imId, text, client_id: clientId });
 }
 
 $("im-composer").addEventListener("submit", (event) => {
@@ -1060,4 +1175,245 @@ imHistoryRoot.addEventListener("click", (event) => {
   if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
   event.preventDefault();
   loadImHistory(link.href).then(() => imHistoryRoot.querySelector("h2, h3")?.focus());
+});
+
+// ---------------------------------------------------------------- transfers
+
+const transferDialog = $("transfer-dialog");
+const offerDialog = $("offer-dialog");
+let offerShown = null; // the offer the New Transferred Chat Session box shows
+let offerAnswering = false; // OK or Decline sent, answer not yet heard
+let focusBeforeTransfer = null;
+let focusBeforeOffer = null;
+let offerTimer = null;
+
+function offerOf(sessionId) {
+  return [...state.offers.values()].find((o) => o.session.id === sessionId && o.sender.id === state.me?.id);
+}
+
+function secondsLeft(offer) {
+  return Math.max(0, Math.round((Date.parse(offer.expires_at) - Date.now() - state.clockOffset) / 1000));
+}
+
+function renderOfferStatus(session) {
+  const offer = offerOf(session.id);
+  $("session-offer").textContent = offer
+    ? `Transfer offered to ${offer.receiver.display_name}: waiting for an answer (${secondsLeft(offer)} s left).`
+    : "";
+}
+
+function refreshOfferViews(sessionId) {
+  renderActive();
+  if (state.selected === sessionId) renderPane();
+  if (state.transfer && state.transfer.session === sessionId) renderTransferDialog();
+}
+
+function offerEnded(offer, message) {
+  state.offers.delete(offer.id);
+  if (offer.receiver.id === state.me.id) {
+    if (offerShown === offer.id) {
+      closeOfferDialog(offer.id);
+      toast(`${offer.sender.display_name}'s transfer of ${offer.session.patron_name} is no longer open.`);
+    }
+    return;
+  }
+  announce(message);
+  toast(message);
+  refreshOfferViews(offer.session.id);
+}
+
+setInterval(() => {
+  if (state.selected !== null && state.active.get(state.selected)) renderOfferStatus(state.active.get(state.selected));
+  if (transferDialog.open) renderTransferStatus();
+  if (offerDialog.open && offerShown !== null && state.offers.get(offerShown)) {
+    $("offer-countdown").textContent = `${secondsLeft(state.offers.get(offerShown))} s left to answer.`;
+  }
+}, 1000);
+
+$("transfer-session").addEventListener("click", () => {
+  const session = state.active.get(state.selected);
+  if (!session || session.state !== "active") return;
+  state.transfer = { session: session.id, target: null, targets: null, queue: session.queue };
+  $("transfer-note").value = "";
+  $("transfer-im-text").value = "";
+  $("transfer-error").textContent = "";
+  send({ type: "transfer.targets", session: session.id });
+  renderTransferDialog();
+  focusBeforeTransfer = document.activeElement;
+  transferDialog.showModal();
+  $("transfer-close").focus();
+});
+
+function pickTarget(target) {
+  state.transfer.target = target;
+  $("transfer-error").textContent = "";
+  renderTransferDialog();
+  if (target !== "queue") $("transfer-im-text").focus();
+}
+
+function renderTransferDialog() {
+  const t = state.transfer;
+  if (!t) return;
+  const session = state.active.get(t.session);
+  $("transfer-patron").textContent = session
+    ? `${session.patron_name} · ${session.library.name} · ${session.queue.name}`
+    : "";
+  const targets = t.targets || [];
+  $("transfer-targets").replaceChildren(
+    ...targets.map((row) =>
+      el(
+        "li",
+        {},
+        el(
+          "button",
+          {
+            type: "button",
+            class: `session-row${t.target === row.id ? " picked" : ""}`,
+            "aria-pressed": String(t.target === row.id),
+            onclick: () => pickTarget(row.id),
+          },
+          el("span", { class: "row-top" }, el("strong", {}, `${row.display_name} (${row.staff_id})`)),
+          el("span", { class: "row-meta" }, `Active: ${row.active} · ${homeLabel(row)}`),
+        ),
+      ),
+    ),
+  );
+  $("transfer-targets-empty").hidden = t.targets === null || targets.length > 0;
+  const queueButton = $("transfer-queue-target");
+  queueButton.textContent = `Return to ${t.queue.name} (Transfer)`;
+  queueButton.classList.toggle("picked", t.target === "queue");
+  queueButton.setAttribute("aria-pressed", String(t.target === "queue"));
+  const person = targets.find((row) => row.id === t.target);
+  $("transfer-im-form").hidden = !person;
+  $("transfer-im-hint").textContent = person
+    ? `IM ${person.display_name} to ask whether they can take the session now.`
+    : t.target === "queue"
+      ? "The session goes back under New for the queue's monitors, marked (Transfer), with your note."
+      : "Pick a librarian to ask whether they can take the session.";
+  const im = person && [...state.ims.values()].find((i) => !i.ended_at && i.with.id === person.id);
+  if (im && transferDialog.open && !document.hidden) markImRead(im);
+  const lines = im ? [...im.lines.values()].sort((a, b) => a.seq - b.seq) : [];
+  $("transfer-im-log").replaceChildren(...lines.map(imLineElement));
+  $("transfer-im-log").hidden = !person;
+  $("transfer-im-log").lastElementChild?.scrollIntoView({ block: "end" });
+  renderTransferStatus();
+}
+
+function renderTransferStatus() {
+  const t = state.transfer;
+  const session = t && state.active.get(t.session);
+  const offer = t && offerOf(t.session);
+  const settled = !session || session.state !== "active";
+  $("transfer-send").disabled = !t?.target || Boolean(offer) || settled;
+  $("transfer-cancel-offer").hidden = !offer;
+  if (offer) {
+    $("transfer-status").textContent = `Transfer offered to ${offer.receiver.display_name}: waiting for an answer (${secondsLeft(offer)} s left). You keep the session until they click OK.`;
+  } else if (session && session.state === "transferred") {
+    $("transfer-status").textContent = `${session.transferred_to} took the session.`;
+  } else if (!$("transfer-status").textContent.startsWith("Returned")) {
+    $("transfer-status").textContent = "";
+  }
+}
+
+$("transfer-queue-target").addEventListener("click", () => pickTarget("queue"));
+
+$("transfer-im-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const t = state.transfer;
+  const text = $("transfer-im-text").value.trim();
+  if (!t || typeof t.target !== "number" || !text) return;
+  // Opening (or reusing) the IM session with the session id links the two:
+  // these IM lines also go into the Chat History as Librarian Notes.
+  state.dialogIm = { librarian: t.target, text };
+  if (send({ type: "im.open", librarian: t.target, session: t.session })) $("transfer-im-text").value = "";
+});
+
+$("transfer-send").addEventListener("click", () => {
+  const t = state.transfer;
+  if (!t || !t.target) return;
+  const note = $("transfer-note").value;
+  $("transfer-error").textContent = "";
+  const frame =
+    t.target === "queue"
+      ? { type: "transfer.to_queue", session: t.session, note }
+      : { type: "transfer.offer", session: t.session, librarian: t.target, note };
+  if (send(frame)) $("transfer-send").disabled = true;
+});
+
+$("transfer-cancel-offer").addEventListener("click", () => {
+  const offer = state.transfer && offerOf(state.transfer.session);
+  if (offer) send({ type: "transfer.cancel", offer: offer.id });
+});
+
+$("transfer-close").addEventListener("click", () => transferDialog.close());
+transferDialog.addEventListener("close", () => {
+  state.transfer = null;
+  $("transfer-status").textContent = "";
+  focusBeforeTransfer?.focus();
+});
+
+function showOffer(offer) {
+  if (offerDialog.open && offerShown !== offer.id) return; // one at a time; the rest wait in state
+  offerShown = offer.id;
+  announce(`New Transferred Chat Session from ${offer.sender.display_name}: ${offer.session.patron_name}.`);
+  if (state.settings.alert_sound) playAlert();
+  $("offer-error").textContent = "";
+  $("offer-dialog-body").replaceChildren(
+    el("p", {}, el("strong", {}, offer.sender.display_name), ` (${offer.sender.staff_id}) wants to transfer a patron to you.`),
+    el(
+      "dl",
+      { class: "facts" },
+      el("dt", {}, "Patron"),
+      el("dd", {}, offer.session.patron_name),
+      el("dt", {}, "Library"),
+      el("dd", {}, `${offer.session.library.name} · ${offer.session.queue.name}`),
+      el("dt", {}, "Question"),
+      el("dd", {}, offer.session.question),
+      el("dt", {}, "Note"),
+      el("dd", {}, offer.note || "—"),
+    ),
+    el("p", { class: "muted small", id: "offer-countdown" }, `${secondsLeft(offer)} s left to answer.`),
+  );
+  $("offer-ok").disabled = false;
+  $("offer-decline").disabled = false;
+  if (!offerDialog.open) {
+    focusBeforeOffer = document.activeElement;
+    offerDialog.showModal();
+    $("offer-ok").focus();
+  }
+}
+
+function closeOfferDialog(offerId) {
+  if (offerShown !== offerId) return;
+  offerShown = null;
+  offerAnswering = false;
+  if (offerDialog.open) offerDialog.close();
+  // The next open offer to me, if any, takes its place.
+  const next = [...state.offers.values()].find((o) => o.receiver.id === state.me.id);
+  if (next) showOffer(next);
+}
+
+$("offer-ok").addEventListener("click", () => {
+  if (offerShown === null) return;
+  if (send({ type: "transfer.accept", offer: offerShown })) {
+    offerAnswering = true;
+    $("offer-ok").disabled = true;
+    $("offer-decline").disabled = true;
+  }
+});
+$("offer-decline").addEventListener("click", () => {
+  if (offerShown === null) return;
+  if (send({ type: "transfer.decline", offer: offerShown })) {
+    offerAnswering = true;
+    $("offer-ok").disabled = true;
+    $("offer-decline").disabled = true;
+  }
+});
+offerDialog.addEventListener("cancel", (event) => {
+  // Escape leaves the offer open (it still expires); the box closes for now.
+  offerShown = null;
+  event.stopPropagation();
+});
+offerDialog.addEventListener("close", () => {
+  if (focusBeforeOffer && document.activeElement === document.body) focusBeforeOffer.focus();
 });
