@@ -39,10 +39,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
+    "drf_spectacular",
     "reference_chat",
     "accounts",
     "queues",
     "transcripts",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -181,11 +183,29 @@ CONSOLE_HEARTBEAT_SECONDS = 10
 # tests call the sweeps directly).
 SWEEP_SECONDS = env.int("SWEEP_SECONDS", default=5)
 
+# --- REST API (docs/api.md) ------------------------------------------------
+# Read-only JSON under /api/v1/. Staff endpoints use the librarian's Django
+# session; the public status and the patron's own session say so per view.
+# JSON only: no browsable HTML API, no Swagger page (its assets come from a CDN).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Reference Chat API",
+    "DESCRIPTION": "Read-only API of Reference Chat: chat status for library web sites, "
+    "the patron's own session by its token, and Chat History for librarians. "
+    "A Librarian Note never appears in a patron-facing response. See docs/api.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
 }
 
 # --- Logging --------------------------------------------------------------

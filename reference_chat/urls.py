@@ -20,4 +20,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("queues.urls")),
     path("console/history/", include("transcripts.urls")),
+    path("api/v1/", include("api.urls")),
 ]

@@ -1,0 +1,267 @@
+"""What the REST API sends (docs/api.md). Read-only: every write goes through the sockets.
+
+Lines reach a serializer only as a queryset the caller chose: the patron's
+serializer reads them itself, through ``Message.objects.patron_visible()``,
+so no view can hand it a Librarian Note.
+"""
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import Librarian, Library
+from queues.models import ChatSession, Queue
+from transcripts.models import Message
+
+
+class BlankAsNullCharField(serializers.CharField):
+    """An optional text stored as "" that the API shows as null, like the socket payloads."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(allow_null=True, read_only=True, **kwargs)
+
+    def to_representation(self, value: str) -> str | None:
+        return value or None
+
+
+# --- Public status ------------------------------------------------------------
+
+
+class LibraryRefSerializer(serializers.ModelSerializer[Library]):
+    class Meta:
+        model = Library
+        fields = ["slug", "name"]
+        read_only_fields = fields
+
+
+class QueueStatusSerializer(serializers.ModelSerializer[Queue]):
+    libraries = LibraryRefSerializer(many=True, read_only=True)
+    open = serializers.SerializerMethodField(
+        help_text="A patron asking now reaches a librarian: the queue takes requests "
+        "and at least one librarian monitors it."
+    )
+    librarians_online = serializers.IntegerField(
+        read_only=True, help_text="How many librarians monitor the queue now."
+    )
+    waiting = serializers.IntegerField(
+        read_only=True, help_text="How many patron requests wait to be picked up."
+    )
+    ask_url = serializers.SerializerMethodField(help_text="The queue's chat form.")
+
+    class Meta:
+        model = Queue
+        fields = ["slug", "name", "libraries", "open", "librarians_online", "waiting", "ask_url"]
+        read_only_fields = fields
+
+    def get_open(self, queue: Queue) -> bool:
+        return queue.is_open and queue.librarians_online > 0  # type: ignore[attr-defined]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_ask_url(self, queue: Queue) -> str:
+        url = queue.get_absolute_url()
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class StatusSerializer(serializers.Serializer[dict[str, Any]]):
+    queues = QueueStatusSerializer(many=True, read_only=True)
+
+
+class ErrorSerializer(serializers.Serializer[dict[str, Any]]):
+    """Every error: a sentence to show a person (validation errors name their field instead)."""
+
+    detail = serializers.CharField(read_only=True)
+
+
+# --- The patron's own session ----------------------------------------------------
+
+
+class PatronLineSerializer(serializers.ModelSerializer[Message]):
+    """A line as the patron may read it: no visibility, no staff ids."""
+
+    author = serializers.CharField(
+        source="author_name",
+        read_only=True,
+        help_text="The patron's screen name, the librarian's display name, or empty for "
+        "system lines.",
+    )
+
+    class Meta:
+        model = Message
+        fields = ["seq", "kind", "author", "text", "created_at"]
+        read_only_fields = fields
+
+
+class PatronChatSerializer(serializers.ModelSerializer[ChatSession]):
+    queue = serializers.CharField(source="queue.name", read_only=True)
+    library = serializers.CharField(source="library.name", read_only=True)
+    librarian = serializers.CharField(
+        source="primary.display_name",
+        read_only=True,
+        allow_null=True,
+        help_text="The display name of the librarian chatting now, or null.",
+    )
+    closed_by = BlankAsNullCharField(help_text="patron, librarian, system or null.")
+    has_email = serializers.SerializerMethodField()
+    transcript_sent = serializers.SerializerMethodField()
+    messages = serializers.SerializerMethodField(
+        help_text="The lines the patron may read, by seq. Librarian Notes are never here, "
+        "so seq may have gaps."
+    )
+
+    class Meta:
+        model = ChatSession
+        fields = [
+            "state",
+            "patron_name",
+            "queue",
+            "library",
+            "librarian",
+            "created_at",
+            "closed_by",
+            "has_email",
+            "transcript_sent",
+            "messages",
+        ]
+        read_only_fields = fields
+
+    def get_has_email(self, session: ChatSession) -> bool:
+        return bool(session.patron_email)
+
+    def get_transcript_sent(self, session: ChatSession) -> bool:
+        return session.transcript_sent_at is not None
+
+    @extend_schema_field(PatronLineSerializer(many=True))
+    def get_messages(self, session: ChatSession) -> list[dict[str, Any]]:
+        # The one visibility rule, read here and nowhere else for a patron.
+        lines = Message.objects.patron_visible().filter(session=session).order_by("seq")
+        return PatronLineSerializer(lines, many=True).data  # type: ignore[return-value]
+
+
+# --- Staff: Chat History --------------------------------------------------------
+
+
+class LibrarianRefSerializer(serializers.ModelSerializer[Librarian]):
+    class Meta:
+        model = Librarian
+        fields = ["id", "display_name", "staff_id"]
+        read_only_fields = fields
+
+
+class QueueRefSerializer(serializers.ModelSerializer[Queue]):
+    class Meta:
+        model = Queue
+        fields = ["id", "slug", "name"]
+        read_only_fields = fields
+
+
+class LibraryIdRefSerializer(serializers.ModelSerializer[Library]):
+    class Meta:
+        model = Library
+        fields = ["id", "slug", "name"]
+        read_only_fields = fields
+
+
+class StaffLineSerializer(serializers.ModelSerializer[Message]):
+    """A line of the staff record. Librarian Notes are included, with note true."""
+
+    note = serializers.SerializerMethodField(help_text="True for a Librarian Note (staff only).")
+    author = serializers.CharField(source="author_name", read_only=True)
+    author_id = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="The librarian who said it; null for the patron and system lines.",
+    )
+
+    class Meta:
+        model = Message
+        fields = ["seq", "kind", "note", "author", "author_id", "text", "created_at"]
+        read_only_fields = fields
+
+    def get_note(self, message: Message) -> bool:
+        return message.visibility == Message.Visibility.STAFF
+
+
+class StaffSessionSerializer(serializers.ModelSerializer[ChatSession]):
+    """A session of Chat History: the staff record, the patron's details included."""
+
+    # The view's queryset loads queue, library and primary with the session.
+
+    patron_email = BlankAsNullCharField(help_text="null when the patron gave none (anonymous).")
+    queue = QueueRefSerializer(read_only=True)
+    library = LibraryIdRefSerializer(read_only=True)
+    primary = LibrarianRefSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="The librarian holding the session (or who held it when it ended).",
+    )
+    closed_by = BlankAsNullCharField(help_text="patron, librarian, system or null.")
+
+    class Meta:
+        model = ChatSession
+        fields = [
+            "id",
+            "state",
+            "patron_name",
+            "patron_email",
+            "question",
+            "queue",
+            "library",
+            "primary",
+            "created_at",
+            "accepted_at",
+            "closed_at",
+            "closed_by",
+            "transcript_sent_at",
+            "last_seq",
+        ]
+        read_only_fields = fields
+
+
+class StaffSessionDetailSerializer(StaffSessionSerializer):
+    messages = serializers.SerializerMethodField(
+        help_text="Every line by seq, Librarian Notes included (the staff record)."
+    )
+
+    class Meta(StaffSessionSerializer.Meta):
+        fields = [*StaffSessionSerializer.Meta.fields, "messages"]
+        read_only_fields = fields
+
+    @extend_schema_field(StaffLineSerializer(many=True))
+    def get_messages(self, session: ChatSession) -> list[dict[str, Any]]:
+        lines = Message.objects.filter(session=session).order_by("seq")
+        return StaffLineSerializer(lines, many=True).data  # type: ignore[return-value]
+
+
+class SessionFilterSerializer(serializers.Serializer[dict[str, Any]]):
+    """The Chat History filters, as query parameters of ``GET /api/v1/sessions/``."""
+
+    queue = serializers.IntegerField(
+        required=False, min_value=1, help_text="A queue id: only that queue's sessions."
+    )
+    librarian = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="A librarian id: only sessions they hold or held last (the primary).",
+    )
+    date_from = serializers.DateField(
+        required=False, help_text="Sessions started on or after this day (YYYY-MM-DD)."
+    )
+    date_to = serializers.DateField(
+        required=False, help_text="Sessions started on or before this day (YYYY-MM-DD)."
+    )
+    text = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Matches the patron's name, email or question, or any line "
+        "(Librarian Notes included).",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs.get("date_from"), attrs.get("date_to")
+        if start and end and start > end:
+            raise serializers.ValidationError({"date_to": "date_to is before date_from."})
+        return attrs

@@ -1,0 +1,16 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+
+from api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("status/", views.StatusView.as_view(), name="status"),
+    path("chat/<str:token>/", views.PatronChatView.as_view(), name="patron-chat"),
+    path("sessions/", views.SessionListView.as_view(), name="session-list"),
+    path("sessions/<int:session_id>/", views.SessionDetailView.as_view(), name="session-detail"),
+    # The OpenAPI document only (YAML, or JSON with ?format=json): no Swagger or
+    # Redoc page, which would load its scripts from a CDN.
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+]

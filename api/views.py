@@ -1,0 +1,175 @@
+"""The REST API, version 1 (docs/api.md). Read-only, and thin like every interface here.
+
+Each view parses its input, decides who is asking, calls one selector and
+serializes. Three audiences, three doors:
+
+- ``status/``: public, for library web sites. Counts only, cacheable.
+- ``chat/<token>/``: the patron. The token is the key; no login is looked at,
+  just as the patron socket never looks at one.
+- ``sessions/``: librarians, by their Django session, scoped to their queues.
+"""
+
+from typing import Any
+
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import cache_control, never_cache
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import ListAPIView, RetrieveAPIView
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Librarian
+from api.selectors import queue_status
+from api.serializers import (
+    ErrorSerializer,
+    PatronChatSerializer,
+    SessionFilterSerializer,
+    StaffSessionDetailSerializer,
+    StaffSessionSerializer,
+    StatusSerializer,
+)
+from queues import selectors
+from queues.models import ChatSession
+from reference_chat.errors import ChatError
+
+# Web sites poll the status; a short shared-cache lifetime keeps a busy site
+# from querying the database for every visitor.
+STATUS_MAX_AGE = 15
+
+NOT_LOGGED_IN = OpenApiResponse(
+    ErrorSerializer, description="Not logged in, or logged in without a librarian profile."
+)
+
+
+class IsLibrarian(BasePermission):
+    message = "Only librarians can read Chat History: this account has no librarian profile."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        # The reverse one-to-one raises (an AttributeError) when there is no profile.
+        return hasattr(request.user, "librarian")
+
+
+def _librarian(request: Request) -> Librarian:
+    return request.user.librarian  # type: ignore[union-attr]
+
+
+@method_decorator(cache_control(public=True, max_age=STATUS_MAX_AGE), name="dispatch")
+class StatusView(APIView):
+    """Is chat open, and how many librarians are online: one entry per open queue."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(tags=["public"], responses=StatusSerializer, summary="Chat status per queue")
+    def get(self, request: Request) -> Response:
+        data = StatusSerializer({"queues": queue_status()}, context={"request": request}).data
+        # No personal data and no credentials: any web site may read it from the browser.
+        return Response(data, headers={"Access-Control-Allow-Origin": "*"})
+
+
+@method_decorator(never_cache, name="dispatch")
+class PatronChatView(APIView):
+    """The patron's own session by its token: the lines a patron may read, nothing else."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        tags=["patron"],
+        summary="The patron's own session",
+        responses={
+            200: PatronChatSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="No session has this token."),
+        },
+    )
+    def get(self, request: Request, token: str) -> Response:
+        session = selectors.session_for_patron(token=token)
+        if session is None:
+            raise NotFound("There is no chat session with this token.")
+        return Response(PatronChatSerializer(session).data)
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # The token is in the URL: never send it on as a Referer (errors included).
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+
+class SessionPagination(PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+@method_decorator(never_cache, name="dispatch")
+class SessionListView(ListAPIView[ChatSession]):
+    """Chat History: sessions of the librarian's queues, newest first, filtered."""
+
+    permission_classes = (IsAuthenticated, IsLibrarian)
+    serializer_class = StaffSessionSerializer
+    pagination_class = SessionPagination
+
+    @extend_schema(
+        tags=["staff"],
+        summary="Chat History",
+        parameters=[SessionFilterSerializer],
+        responses={
+            200: StaffSessionSerializer(many=True),
+            400: OpenApiResponse(description="A filter is not valid; the body names it."),
+            403: NOT_LOGGED_IN,
+        },
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> Any:
+        filters = SessionFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        given = filters.validated_data
+        sessions = selectors.session_history(
+            librarian=_librarian(self.request),
+            queue_id=given.get("queue"),
+            librarian_id=given.get("librarian"),
+            date_from=given.get("date_from"),
+            date_to=given.get("date_to"),
+            text=given.get("text", ""),
+        )
+        # A tie-breaker keeps pages stable when two sessions share a timestamp.
+        return sessions.order_by("-created_at", "-pk")
+
+
+@method_decorator(never_cache, name="dispatch")
+class SessionDetailView(RetrieveAPIView[ChatSession]):
+    """One session of the librarian's queues with every line, Librarian Notes included."""
+
+    permission_classes = (IsAuthenticated, IsLibrarian)
+    serializer_class = StaffSessionDetailSerializer
+
+    @extend_schema(
+        tags=["staff"],
+        summary="One session, the whole staff record",
+        responses={
+            200: StaffSessionDetailSerializer,
+            403: NOT_LOGGED_IN,
+            404: OpenApiResponse(
+                ErrorSerializer, description="No such session in the librarian's queues."
+            ),
+        },
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_object(self) -> ChatSession:
+        try:
+            return selectors.session_for_librarian(
+                session_id=self.kwargs["session_id"], librarian=_librarian(self.request)
+            )
+        except ChatError as error:
+            # Same answer whether it exists elsewhere or not at all.
+            raise NotFound(error.message) from None

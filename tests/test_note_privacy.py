@@ -1,0 +1,299 @@
+"""A Librarian Note never reaches a patron, by any path (DOMAIN.md: "tests try every path to leak").
+
+One session is filled with notes by every route that makes one: a note typed
+in the console (by the service and over the console socket), IM lines about
+the session, a transfer offered and declined, offered and cancelled, offered
+and accepted, offered and left to expire, a return to the queue and the
+pick-up from it, and an offer withdrawn when the session ends. Every note a
+test writes carries a marker ``SECRET-<n>``; the notes the services write
+themselves ("Bob declined the transfer.") are checked by their whole text.
+
+Then every path a patron can read is walked: each frame their socket
+received throughout, a fresh socket after the fact, the chat page, the
+transcript email, the patron API and the public status. None may carry a
+note. The staff record must carry all of them, so the test can't pass by
+storing nothing.
+"""
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from channels.layers import get_channel_layer
+from django.test import Client
+from django.utils import timezone
+
+from queues import services
+from queues.models import ChatSession
+from tests.queues.test_consumers import Socket, call, console_of, monitor, patron_of
+from transcripts import im as ims
+from transcripts.models import Message
+from transcripts.services import message_post_by_librarian, message_post_by_patron
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MARKERS = [f"SECRET-{n}" for n in range(1, 13)]
+
+
+@pytest.fixture(autouse=True)
+async def close_sockets_left_open():
+    """Each test closes its sockets; after a failed one, this does, before the database goes."""
+    yield
+    while Socket.still_open:
+        await Socket.still_open[0].close()
+
+
+def _offer(session: ChatSession, sender: Any, receiver: Any, note: str) -> int:
+    offer = services.transfer_offer(
+        session_id=session.pk, sender=sender, receiver_id=receiver.pk, note=note
+    )
+    return offer.pk
+
+
+def _im_about(session: ChatSession, alice: Any, bob: Any) -> int:
+    """Alice's IM with Bob, linked to the session (as the Transfer dialog does)."""
+    im, _ = ims.im_open(initiator=alice, recipient_id=bob.pk, about_session_id=session.pk)
+    return im.pk
+
+
+def _im_line(im_id: int, author: Any, text: str) -> None:
+    ims.im_post(im_id=im_id, librarian=author, text=text, client_id=None)
+
+
+def _get(url: str, person: Any = None) -> Any:
+    client = Client()
+    if person is not None:
+        client.force_login(person.user)
+    return client.get(url)
+
+
+async def test_no_librarian_note_reaches_the_patron_by_any_path(
+    ask, alice, bob, riverside, mailoutbox
+):
+    session = await call(ask, name="Dana", email="dana@example.org")
+    await monitor(alice, riverside)
+    await monitor(bob, riverside)
+
+    # The patron is listening before any note exists, and until the end.
+    patron = await patron_of(session)
+    frames = [await patron.expect("session.snapshot")]
+    console = await console_of(alice)
+
+    # Alice picks up; the patron and Alice talk.
+    await console.send(type="session.accept", session=session.pk)
+    await console.expect("session.accepted", session=session.pk, where=lambda e: "detail" in e)
+    await patron.send(type="message.send", text="It is for my mother.", client_id="p-1")
+    frames.append(await patron.expect("message.stored", client_id="p-1"))
+    await console.send(
+        type="message.send", session=session.pk, text="Let me look.", client_id="a-1"
+    )
+    await console.expect("message.stored", client_id="a-1")
+
+    # Notes typed by hand: through the service, and over the console socket.
+    await call(
+        services.session_note_add,
+        session_id=session.pk,
+        librarian=alice,
+        text="SECRET-1 the patron is a regular at the branch",
+    )
+    await console.send(
+        type="message.send",
+        session=session.pk,
+        text="SECRET-2 asked about large print before",
+        client_id="a-note-2",
+        note=True,
+    )
+    await console.expect("message.stored", client_id="a-note-2")
+
+    # IM lines about the session, both ways.
+    im_id = await call(_im_about, session, alice, bob)
+    await call(_im_line, im_id, alice, "SECRET-3 can you take this one")
+    await call(_im_line, im_id, bob, "SECRET-4 give me a minute")
+
+    # A transfer declined, one cancelled, one accepted by Bob.
+    offer = await call(_offer, session, alice, bob, "SECRET-5 large print question")
+    await call(services.transfer_decline, offer_id=offer, librarian=bob)
+    offer = await call(_offer, session, alice, bob, "SECRET-6 second try")
+    await call(services.transfer_cancel, offer_id=offer, librarian=alice)
+    im_id = await call(_im_about, session, alice, bob)  # the decline unlinked it
+    await call(_im_line, im_id, bob, "SECRET-7 free now")
+    offer = await call(_offer, session, alice, bob, "SECRET-8 she is waiting for you")
+    await call(services.transfer_accept, offer_id=offer, librarian=bob)
+
+    # Bob talks with the patron and writes a note of his own.
+    await call(
+        message_post_by_librarian,
+        session=session,
+        librarian=bob,
+        text="Bob here, taking over from Alice.",
+        client_id=None,
+    )
+    await call(message_post_by_patron, session=session, text="Thanks Bob", client_id=None)
+    await call(
+        services.session_note_add,
+        session_id=session.pk,
+        librarian=bob,
+        text="SECRET-9 checked the catalogue, two copies",
+    )
+
+    # Bob offers it back and nobody answers in time; then he returns it to the queue.
+    await call(_offer, session, bob, alice, "SECRET-10 back to you")
+    expired = await call(services.transfer_expire_due, now=timezone.now() + timedelta(hours=1))
+    assert len(expired) == 1
+    await call(
+        services.transfer_to_queue,
+        session_id=session.pk,
+        sender=bob,
+        note="SECRET-11 needs the large print desk",
+    )
+
+    # Alice picks it up from the queue, offers it once more, and ends the session
+    # (the open offer is withdrawn; the transcript goes to the patron's address).
+    await console.send(type="session.accept", session=session.pk)
+    await console.expect("session.accepted", session=session.pk, where=lambda e: "detail" in e)
+    await call(
+        message_post_by_librarian,
+        session=session,
+        librarian=alice,
+        text="Alice again. The large print desk has it.",
+        client_id=None,
+    )
+    await call(_offer, session, alice, bob, "SECRET-12 last one")
+    await call(services.session_end_by_librarian, session_id=session.pk, librarian=alice)
+
+    frames.append(await patron.expect("session.closed"))
+    frames.extend(await patron.drain())
+    await console.close()
+
+    notes = await call(
+        lambda: list(
+            Message.objects.filter(session=session, visibility=Message.Visibility.STAFF)
+            .order_by("seq")
+            .values_list("text", flat=True)
+        )
+    )
+    # Every route made its note (the markers, and the services' own words).
+    for marker in MARKERS:
+        assert any(marker in note for note in notes), f"{marker} was not stored as a note"
+    for words in [
+        "declined the transfer",
+        "cancelled the transfer request",
+        "accepted the transfer and took the session",
+        "expired without an answer",
+        "returned the session to Ask Riverside",
+        "picked the session up from the queue",
+        "was withdrawn: the session ended",
+    ]:
+        assert any(words in note for note in notes), f"no note says {words!r}"
+
+    def assert_no_note_in(where: str, text: str) -> None:
+        for marker in MARKERS:
+            assert marker not in text, f"{marker} leaked into {where}"
+        for note in notes:
+            assert note not in text, f"the note {note!r} leaked into {where}"
+
+    # (a) Every frame the patron's socket received, from before the first note to the end.
+    assert_no_note_in("the patron's socket", json.dumps(frames))
+    said = [f["message"]["text"] for f in frames if f["type"] == "message.created"]
+    assert said == [
+        "Alice has joined the chat.",
+        "It is for my mother.",
+        "Let me look.",
+        "Bob has joined the chat.",
+        "Bob here, taking over from Alice.",
+        "Thanks Bob",
+        "Alice has joined the chat.",
+        "Alice again. The large print desk has it.",
+        "Librarian ended chat session",
+    ], "the patron's socket heard the conversation throughout"
+    assert all("note" not in f["message"] for f in frames if f["type"] == "message.created")
+    assert [f["librarian"] for f in frames if f["type"] == "session.accepted"] == [
+        {"display_name": "Alice"},
+        {"display_name": "Bob"},
+        {"display_name": "Alice"},
+    ]
+
+    # (b) A patron socket opened afterwards, from the very first line.
+    again = await patron_of(session, after=0)
+    snapshot = await again.expect("session.snapshot")
+    await again.close()
+    assert_no_note_in("a fresh patron snapshot", json.dumps(snapshot))
+    assert [m["text"] for m in snapshot["messages"]][-1] == "Librarian ended chat session"
+    assert len(snapshot["messages"]) == 1 + len(said)
+
+    # (c) The patron page after a reload.
+    page = await call(_get, f"/chat/{session.token}/")
+    assert page.status_code == 200
+    assert_no_note_in("the patron page", page.content.decode())
+
+    # (d) The transcript email, subject and body.
+    assert [m.to for m in mailoutbox] == [["dana@example.org"]]
+    email = mailoutbox[0]
+    assert_no_note_in("the transcript email", f"{email.subject}\n{email.body}")
+    assert "Alice again. The large print desk has it." in email.body
+    assert "Thanks Bob" in email.body
+
+    # (e) The patron API.
+    response = await call(_get, f"/api/v1/chat/{session.token}/")
+    assert response.status_code == 200
+    assert_no_note_in("the patron API", response.content.decode())
+    assert [m["text"] for m in response.json()["messages"]] == [
+        m["text"] for m in snapshot["messages"]
+    ]
+
+    # (f) The public status.
+    response = await call(_get, "/api/v1/status/")
+    assert response.status_code == 200
+    assert_no_note_in("the status API", response.content.decode())
+
+    # The staff record has every one of them: Chat History, page and API.
+    history = await call(_get, f"/console/history/{session.pk}/", alice)
+    assert history.status_code == 200
+    for marker in MARKERS:
+        assert marker in history.content.decode()
+    detail = (await call(_get, f"/api/v1/sessions/{session.pk}/", alice)).json()
+    noted = [m["text"] for m in detail["messages"] if m["note"]]
+    assert noted == notes
+    assert all(m["kind"] == "note" for m in detail["messages"] if m["note"])
+
+
+async def test_a_note_published_to_the_patron_group_by_mistake_is_not_delivered(chat, alice):
+    session = await call(chat, alice)
+    patron = await patron_of(session)
+    await patron.expect("session.snapshot")
+
+    # A bug elsewhere sends a note to the patron's group: the consumer's second lock holds.
+    await get_channel_layer().group_send(
+        session.patron_group(),
+        {
+            "type": "message.created",
+            "session": session.pk,
+            "message": {
+                "seq": 3,
+                "kind": "note",
+                "note": True,
+                "author": "Alice",
+                "text": "SECRET-LOCK the patron owes fines",
+                "created_at": timezone.now().isoformat(),
+                "client_id": None,
+            },
+        },
+    )
+    # A real line after it: one socket hears its events in order, so once this
+    # arrives the stray note has been handled.
+    await call(
+        message_post_by_librarian,
+        session=session,
+        librarian=alice,
+        text="Here is the link.",
+        client_id=None,
+    )
+    heard = await patron.expect("message.created")
+    rest = await patron.drain()
+    await patron.close()
+
+    assert heard["message"]["text"] == "Here is the link."
+    assert heard["message"]["seq"] == 3
+    assert "SECRET-LOCK" not in json.dumps([heard, *rest])
+    assert [e["type"] for e in rest] == []
