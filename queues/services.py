@@ -515,6 +515,8 @@ def transfer_offer(
     now = timezone.now()
     try:
         with transaction.atomic():
+            if not _session_lock(session.pk, held_by=sender):
+                raise _held_refusal(session.pk)
             offer = TransferOffer.objects.create(
                 session=session,
                 sender=sender,
@@ -573,6 +575,7 @@ def transfer_accept(*, offer_id: object, librarian: Librarian) -> ChatSession:
     offer = _offer_for(offer_id, librarian)
     now = timezone.now()
     with transaction.atomic():
+        _session_lock(offer.session_id)
         taken = TransferOffer.objects.filter(
             pk=offer.pk, receiver=librarian, state=TransferOffer.State.OPEN, expires_at__gt=now
         ).update(state=TransferOffer.State.ACCEPTED, resolved_at=now)
@@ -628,7 +631,8 @@ def transfer_decline(*, offer_id: object, librarian: Librarian) -> TransferOffer
     return _offer_close(
         offer,
         TransferOffer.State.DECLINED,
-        rows=TransferOffer.objects.filter(receiver=librarian),
+        # Like OK, a Decline after the offer's time ran out is offer_expired.
+        rows=TransferOffer.objects.filter(receiver=librarian, expires_at__gt=timezone.now()),
         note=f"{librarian.display_name} declined the transfer.",
         author=librarian,
         refusal_for=librarian,
@@ -688,6 +692,8 @@ def transfer_to_queue(*, session_id: object, sender: Librarian, note: str = "") 
     note = _offer_note(note)
     now = timezone.now()
     with transaction.atomic():
+        if not _session_lock(session.pk, held_by=sender):
+            raise _held_refusal(session.pk)
         if TransferOffer.objects.filter(session=session, state=TransferOffer.State.OPEN).exists():
             raise ChatError(
                 "offer_open", "This session already has an open transfer offer: cancel it first."
@@ -744,37 +750,59 @@ def _offer_close(
     refusal_for: Librarian | None = None,
     reason: str = "",
 ) -> TransferOffer:
+    """End an open offer without a transfer: record it, note it, tell both librarians."""
     with transaction.atomic():
+        _session_lock(offer.session_id)
         if not rows.filter(pk=offer.pk, state=TransferOffer.State.OPEN).update(
             state=state, resolved_at=timezone.now()
         ):
             raise _offer_refusal(offer.pk, refusal_for)
-        _offer_resolve(offer, state, note=note, author=author, reason=reason)
+        offer.refresh_from_db()
+        _note(offer.session, note, author)
+        _unlink_ims(offer.session)
+        event = {"type": f"transfer.{state}", "offer": offer_payload(offer)}
+        if reason:
+            event["reason"] = reason
+        publish(event, librarian_group(offer.sender_id), librarian_group(offer.receiver_id))
     return offer
 
 
-def _offer_resolve(
-    offer: TransferOffer,
-    state: str,
-    *,
-    note: str,
-    author: Librarian | None = None,
-    reason: str = "",
-) -> None:
-    """Record and announce an offer that ended without a transfer (its state is already set)."""
-    offer.refresh_from_db()
-    _note(offer.session, note, author)
-    _unlink_ims(offer.session)
-    event = {"type": f"transfer.{state}", "offer": offer_payload(offer)}
-    if reason:
-        event["reason"] = reason
-    publish(event, librarian_group(offer.sender_id), librarian_group(offer.receiver_id))
+def _session_lock(session_id: int, *, held_by: Librarian | None = None) -> bool:
+    """Lock the session's row before touching its offers; with ``held_by``, only
+    if that librarian still holds it (active, primary). Returns whether it matched.
+
+    Closing a session locks the session, then withdraws its open offers; every
+    step of an offer takes the two rows in the same order, so an OK, Decline,
+    Cancel or expiry racing End Session waits its turn instead of deadlocking,
+    and an offer or a return to the queue re-checks who holds the session
+    after the End Session or the other tab's move it waited for (PostgreSQL;
+    SQLite runs one write transaction at a time anyway).
+    """
+    rows = ChatSession.objects.select_for_update(no_key=True).filter(pk=session_id)
+    if held_by is not None:
+        rows = rows.filter(state=ChatSession.State.ACTIVE, primary=held_by)
+    return bool(list(rows.values("pk")))
+
+
+def _held_refusal(session_id: int) -> ChatError:
+    state = ChatSession.objects.values_list("state", flat=True).get(pk=session_id)
+    if state == ChatSession.State.CLOSED:
+        return ChatError("session_closed", "This chat session has ended.")
+    return ChatError("not_primary", "Only the librarian chatting with this patron can transfer it.")
 
 
 def _offer_refusal(offer_id: int, librarian: Librarian | None) -> ChatError:
-    offer = TransferOffer.objects.select_related("sender", "receiver").get(pk=offer_id)
+    offer = TransferOffer.objects.select_related("sender", "receiver", "session").get(pk=offer_id)
     if librarian is not None and librarian.pk not in (offer.sender_id, offer.receiver_id):
         return ChatError("not_found", "There is no such transfer offer of yours.")
+    if (
+        offer.state == TransferOffer.State.CANCELLED
+        and offer.session.state == ChatSession.State.CLOSED
+        and librarian is not None
+        and librarian.pk == offer.receiver_id
+    ):
+        # Withdrawn because the session ended: that is what the receiver needs to hear.
+        return ChatError("session_closed", "The patron's session ended before you took it.")
     if offer.state == TransferOffer.State.OPEN:
         if librarian is not None and offer.receiver_id != librarian.pk:
             return ChatError("not_yours", "This transfer offer is not for you.")
