@@ -30,7 +30,7 @@ from reference_chat.sockets import (
 )
 from transcripts import im as ims
 from transcripts import services as lines
-from transcripts.payloads import message_payload
+from transcripts.payloads import patron_message_payload
 
 logger = logging.getLogger(__name__)
 
@@ -49,15 +49,23 @@ def _after(query_string: bytes) -> int:
 
 
 class PatronConsumer(ChatSocket):
-    """``/ws/chat/<token>/``: the patron's own session, patron-visible lines only."""
+    """``/ws/chat/<token>/``: the patron's own session, patron-visible lines only.
+
+    Lines are numbered by ``patron_seq``. ``?after=N`` (or a ``session.resume``
+    frame) resumes after the last line the patron saw; a heartbeat every few
+    seconds carries the latest number, so a line whose event was lost is
+    noticed and fetched.
+    """
 
     actions = {
         "message.send": "send_line",
         "session.end": "end_session",
+        "session.resume": "resume",
         "transcript.request": "request_transcript",
     }
 
     session: ChatSession
+    heartbeat: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         token = self.scope["url_route"]["kwargs"]["token"]
@@ -68,33 +76,64 @@ class PatronConsumer(ChatSocket):
         self.session = found
         await self.channel_layer.group_add(found.patron_group(), self.channel_name)
         await self.accept()
+        await database_sync_to_async(services.session_patron_connected)(
+            session=found, channel_name=self.channel_name
+        )
+        self.heartbeat = asyncio.create_task(self._beat())
+        _ensure_sweep()
         await self.send_json(await self._snapshot(_after(self.scope["query_string"])))
-        await database_sync_to_async(services.session_patron_connected)(session=found)
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "session"):
             return
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
         await self.channel_layer.group_discard(self.session.patron_group(), self.channel_name)
-        await database_sync_to_async(services.session_patron_disconnected)(session=self.session)
+        await database_sync_to_async(services.session_patron_disconnected)(
+            session=self.session, channel_name=self.channel_name
+        )
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(settings.HEARTBEAT_SECONDS)
+            try:
+                await self.send_json(await database_sync_to_async(self._heartbeat)())
+            except Exception:
+                logger.exception("patron heartbeat of session %s failed", self.session.pk)
+
+    def _heartbeat(self) -> dict[str, Any]:
+        services.session_patron_heartbeat(session=self.session, channel_name=self.channel_name)
+        state, last = ChatSession.objects.values_list("state", "last_patron_seq").get(
+            pk=self.session.pk
+        )
+        return {"type": "session.heartbeat", "state": state, "last_seq": last}
 
     @database_sync_to_async
     def _snapshot(self, after: int) -> dict[str, Any]:
         session = selectors.session_for_patron(token=self.session.token)
         assert session is not None  # noqa: S101 - sessions are never deleted while open
-        visible = session.messages.patron_visible().filter(seq__gt=after).order_by("seq")
+        visible = session.messages.patron_visible().filter(patron_seq__gt=after)
         return {
             "type": "session.snapshot",
             "server_time": timezone.now().isoformat(),
             "session": patron_session(session),
-            "messages": [_patron_line(message_payload(m)) for m in visible],
+            "messages": [patron_message_payload(m) for m in visible.order_by("patron_seq")],
         }
+
+    async def resume(self, frame: Frame) -> None:
+        after = frame.get("after", 0)
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            raise ChatError("bad_frame", '"after" must be a line number.')
+        await self.send_json(await self._snapshot(after))
 
     async def send_line(self, frame: Frame) -> None:
         client_id = frame_client_id(frame)
         message, _ = await database_sync_to_async(lines.message_post_by_patron)(
             session=self.session, text=frame_text(frame), client_id=client_id
         )
-        await self.send_json({"type": "message.stored", "client_id": client_id, "seq": message.seq})
+        await self.send_json(
+            {"type": "message.stored", "client_id": client_id, "seq": message.patron_seq}
+        )
 
     async def end_session(self, frame: Frame) -> None:
         await database_sync_to_async(services.session_end_by_patron)(session=self.session)
@@ -107,11 +146,12 @@ class PatronConsumer(ChatSocket):
         await self.send_json({"type": "transcript.sent", "email": email})
 
     # Published events. The patron group only ever receives patron-visible
-    # events; the check on message.created is a second lock on the same door.
+    # events built from patron payloads; the check on message.created is a
+    # second lock on the same door.
     async def message_created(self, event: dict[str, Any]) -> None:
-        if event["message"]["note"]:
+        if event["message"].get("note") or event["message"].get("seq") is None:
             return
-        await self.forward({**event, "message": _patron_line(event["message"])})
+        await self.forward(event)
 
     async def session_accepted(self, event: dict[str, Any]) -> None:
         await self.forward(
@@ -129,11 +169,6 @@ class PatronConsumer(ChatSocket):
                 "has_email": event["has_email"],
             }
         )
-
-
-def _patron_line(payload: dict[str, Any]) -> dict[str, Any]:
-    """A line as the patron receives it: no staff-only fields."""
-    return {k: v for k, v in payload.items() if k != "note"}
 
 
 class ConsoleConsumer(ChatSocket):
@@ -156,6 +191,7 @@ class ConsoleConsumer(ChatSocket):
         "transfer.accept": "accept_transfer",
         "transfer.decline": "decline_transfer",
         "transfer.cancel": "cancel_transfer",
+        "console.sync": "sync",
     }
 
     librarian: Librarian
@@ -178,18 +214,29 @@ class ConsoleConsumer(ChatSocket):
             librarian=librarian, channel_name=self.channel_name
         )
         self.heartbeat = asyncio.create_task(self._beat())
-        _ensure_presence_sweep()
+        _ensure_sweep()
         await self._resync()
 
     async def _beat(self) -> None:
         while True:
-            await asyncio.sleep(settings.CONSOLE_HEARTBEAT_SECONDS)
+            await asyncio.sleep(settings.HEARTBEAT_SECONDS)
             try:
-                await database_sync_to_async(services.console_heartbeat)(
-                    librarian=self.librarian, channel_name=self.channel_name
-                )
+                await self.send_json(await database_sync_to_async(self._heartbeat)())
             except Exception:
                 logger.exception("console heartbeat of librarian %s failed", self.librarian.pk)
+
+    def _heartbeat(self) -> dict[str, Any]:
+        """Refresh presence, and tell the console what it should be showing.
+
+        The digest names every row of New, My Active, the IM sessions, the
+        open offers and the Librarians list with their latest numbers; a
+        console that differs missed an event and asks for a snapshot.
+        """
+        services.console_heartbeat(librarian=self.librarian, channel_name=self.channel_name)
+        return {
+            "type": "console.heartbeat",
+            **selectors.console_digest(self.librarian),
+        }
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "librarian"):
@@ -342,6 +389,10 @@ class ConsoleConsumer(ChatSocket):
             im_id=frame_int(frame, "im"), librarian=self.librarian
         )
 
+    async def sync(self, frame: Frame) -> None:
+        """The console noticed it missed something: a fresh snapshot."""
+        await self._resync()
+
     async def list_transfer_targets(self, frame: Frame) -> None:
         await self.send_json(
             await database_sync_to_async(self._transfer_targets)(frame_int(frame, "session"))
@@ -414,14 +465,15 @@ class ConsoleConsumer(ChatSocket):
 
 
 # One sweep per server process (per event loop): it ends the shift of
-# librarians whose consoles are gone past the grace period and expires
-# transfer offers nobody answered in time.
+# librarians whose consoles are gone past the grace period, ends chats whose
+# patron stayed away past theirs, and expires transfer offers nobody
+# answered in time.
 _sweeps: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]]" = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _ensure_presence_sweep() -> None:
+def _ensure_sweep() -> None:
     if settings.SWEEP_SECONDS <= 0:
         return
     loop = asyncio.get_running_loop()
@@ -435,6 +487,7 @@ async def _sweep_forever() -> None:
         await asyncio.sleep(settings.SWEEP_SECONDS)
         try:
             await database_sync_to_async(services.presence_sweep)()
+            await database_sync_to_async(services.patron_sweep)()
             await database_sync_to_async(services.transfer_expire_due)()
         except Exception:
             logger.exception("sweep failed")

@@ -36,6 +36,13 @@ class Queue(models.Model):
         help_text='Show the patron a line such as "Bob has joined the chat" when a librarian '
         "picks the session up or takes it over in a transfer.",
     )
+    patron_grace_seconds = models.PositiveIntegerField(
+        "patron grace period (seconds)",
+        default=600,
+        help_text="How long a patron whose window closed or whose network dropped may come "
+        "back to the same chat. After it the session ends as lost (the transcript is still "
+        "emailed).",
+    )
     transfer_offer_seconds = models.PositiveIntegerField(
         "transfer offer lifetime (seconds)",
         default=60,
@@ -127,10 +134,12 @@ class ChatSession(models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.CharField(max_length=10, choices=ClosedBy.choices, blank=True)
-    # The patron's open sockets (tabs). Zero means the patron's window is gone.
-    patron_sockets = models.PositiveIntegerField(default=0)
-    # The sequence number of the last line stored; the next line gets +1.
+    # Since when no patron socket is open (null while the patron is there).
+    # Past the queue's grace period the session ends as lost.
+    patron_gone_since = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    # The sequence numbers of the last line and last patron-visible line stored.
     last_seq = models.PositiveIntegerField(default=0)
+    last_patron_seq = models.PositiveIntegerField(default=0)
     transcript_sent_at = models.DateTimeField(null=True, blank=True)
     # Set when a librarian returned the session to the queue (a transfer to
     # the queue): New shows it marked "(Transfer)" with their note.
@@ -154,7 +163,7 @@ class ChatSession(models.Model):
 
     @property
     def patron_present(self) -> bool:
-        return self.patron_sockets > 0
+        return self.patron_gone_since is None
 
     def patron_group(self) -> str:
         """Channel-layer group of the patron's sockets: patron-visible events only."""
@@ -216,3 +225,19 @@ class TransferOffer(models.Model):
 
     def __str__(self) -> str:
         return f"transfer of #{self.session_id} ({self.state})"
+
+
+class PatronPresence(models.Model):
+    """One patron socket (a tab) of a session, refreshed by heartbeat.
+
+    The patron is there while any open row was seen recently; a socket whose
+    server process died stops being refreshed and counts as gone.
+    """
+
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="+")
+    channel_name = models.CharField(max_length=200, unique=True)
+    last_seen = models.DateTimeField(db_index=True)
+    closed = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"patron socket of #{self.session_id}"

@@ -66,7 +66,7 @@ def patron_session(session: ChatSession) -> dict[str, Any]:
         "closed_by": session.closed_by or None,
         "has_email": bool(session.patron_email),
         "transcript_sent": session.transcript_sent_at is not None,
-        "last_seq": session.last_seq,
+        "last_seq": session.last_patron_seq,
     }
 
 

@@ -1,6 +1,7 @@
 """Reads about queues and chat sessions, scoped to who is asking."""
 
 from datetime import date
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -8,7 +9,7 @@ from django.db.models.functions import Coalesce
 from accounts.models import Librarian
 from queues.models import ChatSession, Membership, Queue, TransferOffer
 from reference_chat.errors import ChatError
-from transcripts.models import Message
+from transcripts.models import ImSession, Message
 
 
 def open_queues() -> QuerySet[Queue]:
@@ -161,3 +162,36 @@ def open_offers_for(librarian: Librarian) -> QuerySet[TransferOffer]:
         .select_related("sender", "receiver", "session__queue", "session__library")
         .order_by("created_at")
     )
+
+
+def console_digest(librarian: Librarian) -> dict[str, Any]:
+    """What a console should show now, in a few small queries (the heartbeat).
+
+    Keys are strings (JSON object keys) so the browser compares them as sent.
+    """
+    waiting = sorted(waiting_sessions_for(librarian).values_list("pk", flat=True))
+    active = dict(
+        ChatSession.objects.filter(primary=librarian, state=ChatSession.State.ACTIVE).values_list(
+            "pk", "last_seq"
+        )
+    )
+    ims = dict(
+        ImSession.objects.filter(
+            Q(initiator=librarian) | Q(recipient=librarian), ended_at__isnull=True
+        ).values_list("pk", "last_seq")
+    )
+    offers = sorted(open_offers_for(librarian).values_list("pk", flat=True))
+    mine = Membership.objects.monitoring().filter(librarian=librarian).values("queue")
+    shared = Membership.objects.monitoring().filter(librarian=OuterRef("pk"), queue__in=mine)
+    others = sorted(
+        Librarian.objects.filter(Exists(shared))
+        .exclude(pk=librarian.pk)
+        .values_list("pk", flat=True)
+    )
+    return {
+        "waiting": waiting,
+        "active": {str(k): v for k, v in active.items()},
+        "ims": {str(k): v for k, v in ims.items()},
+        "offers": offers,
+        "librarians": others,
+    }

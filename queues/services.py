@@ -15,11 +15,18 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Librarian, Library
-from queues.models import ChatSession, ConsolePresence, Membership, Queue, TransferOffer
+from queues.models import (
+    ChatSession,
+    ConsolePresence,
+    Membership,
+    PatronPresence,
+    Queue,
+    TransferOffer,
+)
 from queues.payloads import librarian_row, offer_payload, session_detail, session_row
 from queues.selectors import librarian_on_shift, session_for_librarian
 from reference_chat.errors import ChatError
@@ -33,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 PATRON_ENDED = "Patron ended chat session"
 LIBRARIAN_ENDED = "Librarian ended chat session"
+CONNECTION_LOST = "The patron's connection was lost: chat session ended"
 
 
 def queue_group(queue_id: int) -> str:
@@ -191,6 +199,9 @@ def _session_close(
     )
     if librarian is not None:
         rows = rows.filter(primary=librarian, state=ChatSession.State.ACTIVE)
+    if closed_by == ChatSession.ClosedBy.SYSTEM:
+        # Lost only if the patron is still away: one who just came back keeps it.
+        rows = rows.filter(patron_gone_since__isnull=False)
     with transaction.atomic():
         # Closing twice (a double click, both sides at once) matches no row the
         # second time: exactly one closing line is ever written.
@@ -200,7 +211,11 @@ def _session_close(
             raise _close_refusal(session.pk)
         was_waiting = session.state == ChatSession.State.WAITING
         session.refresh_from_db()
-        text = PATRON_ENDED if closed_by == ChatSession.ClosedBy.PATRON else LIBRARIAN_ENDED
+        text = {
+            ChatSession.ClosedBy.PATRON: PATRON_ENDED,
+            ChatSession.ClosedBy.LIBRARIAN: LIBRARIAN_ENDED,
+            ChatSession.ClosedBy.SYSTEM: CONNECTION_LOST,
+        }[closed_by]
         line_store(session=session, kind=Message.Kind.SYSTEM, text=text)
         closed = {
             "type": "session.closed",
@@ -245,43 +260,108 @@ def _close_refusal(session_id: int) -> ChatError:
     return ChatError("not_primary", "Only the librarian chatting with this patron can end it.")
 
 
-def session_patron_connected(*, session: ChatSession) -> None:
-    """A patron socket opened. Publishes ``patron.returned`` when the patron was gone."""
-    _patron_sockets_change(session=session, delta=1)
+def session_patron_connected(*, session: ChatSession, channel_name: str) -> None:
+    """A patron socket opened. Publishes ``patron.returned`` when the patron had gone."""
+    now = timezone.now()
+    with transaction.atomic():
+        PatronPresence.objects.update_or_create(
+            channel_name=channel_name,
+            defaults={"session": session, "last_seen": now, "closed": False},
+        )
+        came_back = (
+            ChatSession.objects.filter(pk=session.pk, patron_gone_since__isnull=False)
+            .exclude(state=ChatSession.State.CLOSED)
+            .update(patron_gone_since=None)
+        )
+        if came_back:
+            _patron_presence_publish(session.pk, present=True)
 
 
-def session_patron_disconnected(*, session: ChatSession) -> None:
+def session_patron_heartbeat(*, session: ChatSession, channel_name: str) -> None:
+    """An open patron socket is still there (refreshes its presence row)."""
+    if not PatronPresence.objects.filter(channel_name=channel_name, closed=False).update(
+        last_seen=timezone.now()
+    ):
+        session_patron_connected(session=session, channel_name=channel_name)
+
+
+def session_patron_disconnected(*, session: ChatSession, channel_name: str) -> None:
     """A patron socket closed (window closed, network lost: not End Session).
 
-    Publishes ``patron.left`` when it was the patron's last socket.
+    When it was the patron's last socket, the grace period starts and
+    ``patron.left`` is published: the session stays open for them to come
+    back to until the queue's grace period runs out.
     """
-    _patron_sockets_change(session=session, delta=-1)
-
-
-def _patron_sockets_change(*, session: ChatSession, delta: int) -> None:
     with transaction.atomic():
-        rows = ChatSession.objects.filter(pk=session.pk)
-        if delta < 0:
-            rows = rows.filter(patron_sockets__gt=0)
-        if not rows.update(patron_sockets=F("patron_sockets") + delta):
-            return
-        state, sockets, primary_id, queue_id = ChatSession.objects.values_list(
-            "state", "patron_sockets", "primary_id", "queue_id"
-        ).get(pk=session.pk)
-        if state == ChatSession.State.CLOSED:
-            return
-        became_present = delta > 0 and sockets == 1
-        became_absent = delta < 0 and sockets == 0
-        if not (became_present or became_absent):
-            return
-        event = {
-            "type": "patron.returned" if became_present else "patron.left",
-            "session": session.pk,
-        }
-        groups = [queue_group(queue_id)] if state == ChatSession.State.WAITING else []
-        if primary_id:
-            groups.append(librarian_group(primary_id))
-        publish(event, *groups)
+        PatronPresence.objects.filter(channel_name=channel_name).update(
+            closed=True, last_seen=timezone.now()
+        )
+        _patron_gone_if_no_socket(session.pk, since=timezone.now())
+
+
+def _patron_gone_if_no_socket(session_id: int, *, since: datetime) -> None:
+    stale = since - timedelta(seconds=settings.PATRON_SOCKET_STALE_SECONDS)
+    if PatronPresence.objects.filter(
+        session_id=session_id, closed=False, last_seen__gte=stale
+    ).exists():
+        return  # another tab is still open
+    went = (
+        ChatSession.objects.filter(pk=session_id, patron_gone_since__isnull=True)
+        .exclude(state=ChatSession.State.CLOSED)
+        .update(patron_gone_since=since)
+    )
+    if went:
+        _patron_presence_publish(session_id, present=False)
+
+
+def _patron_presence_publish(session_id: int, *, present: bool) -> None:
+    state, primary_id, queue_id, gone_since, grace = ChatSession.objects.values_list(
+        "state", "primary_id", "queue_id", "patron_gone_since", "queue__patron_grace_seconds"
+    ).get(pk=session_id)
+    event: dict[str, object] = {
+        "type": "patron.returned" if present else "patron.left",
+        "session": session_id,
+    }
+    if not present and gone_since is not None:
+        event["grace_until"] = (gone_since + timedelta(seconds=grace)).isoformat()
+    groups = [queue_group(queue_id)] if state == ChatSession.State.WAITING else []
+    if primary_id:
+        groups.append(librarian_group(primary_id))
+    publish(event, *groups)
+
+
+def patron_sweep(*, now: datetime | None = None) -> list[int]:
+    """Notice patrons whose sockets died with their server process, and end
+    sessions whose patron stayed away past the queue's grace period.
+
+    A session ended this way is closed by the system with the line "The
+    patron's connection was lost", its transcript is emailed if an address
+    is known, and its librarian hears ``session.closed``. Returns their ids.
+    """
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.PATRON_SOCKET_STALE_SECONDS)
+    dead = PatronPresence.objects.filter(closed=False, last_seen__lt=stale)
+    for session_id in set(dead.values_list("session_id", flat=True)):
+        with transaction.atomic():
+            PatronPresence.objects.filter(
+                session_id=session_id, closed=False, last_seen__lt=stale
+            ).update(closed=True)
+            _patron_gone_if_no_socket(session_id, since=now)
+    lost = []
+    open_sessions = ChatSession.objects.filter(
+        state__in=[ChatSession.State.WAITING, ChatSession.State.ACTIVE],
+        patron_gone_since__isnull=False,
+    ).select_related("queue")
+    for session in open_sessions:
+        if session.patron_gone_since + timedelta(seconds=session.queue.patron_grace_seconds) > now:
+            continue
+        try:
+            _session_close(session=session, closed_by=ChatSession.ClosedBy.SYSTEM)
+        except ChatError:
+            continue  # ended meanwhile, or the patron came back
+        lost.append(session.pk)
+    PatronPresence.objects.filter(closed=True, last_seen__lt=now - timedelta(hours=1)).delete()
+    return lost
 
 
 def session_transcript_request(*, session: ChatSession, email: str) -> ChatSession:

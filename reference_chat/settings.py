@@ -177,7 +177,11 @@ CHAT_MAX_FRAME_BYTES = 64 * 1024
 # A console gone longer than this (closed, or its server process died) ends
 # the librarian's shift; shorter is a page reload. Heartbeats refresh it.
 CONSOLE_GRACE_SECONDS = env.int("CONSOLE_GRACE_SECONDS", default=30)
-CONSOLE_HEARTBEAT_SECONDS = 10
+# Every open socket refreshes its presence row this often (and tells its
+# client the latest sequence numbers, so a lost event is noticed).
+HEARTBEAT_SECONDS = 10
+# A patron socket not refreshed for this long died with its server process.
+PATRON_SOCKET_STALE_SECONDS = 30
 # How often each server process sweeps for consoles gone past the grace
 # period and transfer offers past their time (0 turns the sweep off; the
 # tests call the sweeps directly).

@@ -17,7 +17,8 @@ class Message(models.Model):
     """One line said in a patron chat session, in order.
 
     ``seq`` numbers the lines of one session 1, 2, 3 … with no gaps, assigned
-    by the server when the line is stored. Clients resume and detect gaps by it.
+    by the server when the line is stored; ``patron_seq`` numbers the
+    patron-visible ones alone. Clients resume and detect gaps by them.
     """
 
     class Kind(models.TextChoices):
@@ -34,6 +35,9 @@ class Message(models.Model):
         "queues.ChatSession", on_delete=models.CASCADE, related_name="messages"
     )
     seq = models.PositiveIntegerField()
+    # The patron's own numbering: 1, 2, 3 … over patron-visible lines only,
+    # so a patron sees no gaps where notes are (and can't count them).
+    patron_seq = models.PositiveIntegerField(null=True, blank=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     visibility = models.CharField(max_length=10, choices=Visibility.choices)
     author = models.ForeignKey(
@@ -56,6 +60,11 @@ class Message(models.Model):
         ordering = ["session", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["session", "seq"], name="unique_message_seq"),
+            models.UniqueConstraint(
+                fields=["session", "patron_seq"],
+                condition=Q(patron_seq__isnull=False),
+                name="unique_message_patron_seq",
+            ),
             models.UniqueConstraint(
                 fields=["session", "client_id"],
                 condition=Q(client_id__isnull=False),

@@ -13,7 +13,7 @@ from queues.models import ChatSession
 from reference_chat.errors import ChatError
 from reference_chat.events import publish
 from transcripts.models import Message
-from transcripts.payloads import message_payload
+from transcripts.payloads import message_payload, patron_message_payload
 
 PATRON_VISIBLE_KINDS = {Message.Kind.PATRON, Message.Kind.LIBRARIAN, Message.Kind.SYSTEM}
 
@@ -75,12 +75,20 @@ def line_store(
             if primary is not None:
                 rows = rows.filter(primary=primary)
             # Taking the row lock here orders concurrent lines of one session.
-            if not rows.update(last_seq=F("last_seq") + 1):
+            counters = {"last_seq": F("last_seq") + 1}
+            if visibility == Message.Visibility.PATRON:
+                counters["last_patron_seq"] = F("last_patron_seq") + 1
+            if not rows.update(**counters):
                 raise _refusal(session.pk, primary)
-            current = ChatSession.objects.values("last_seq", "primary_id").get(pk=session.pk)
+            current = ChatSession.objects.values("last_seq", "last_patron_seq", "primary_id").get(
+                pk=session.pk
+            )
             message = Message.objects.create(
                 session=session,
                 seq=current["last_seq"],
+                patron_seq=(
+                    current["last_patron_seq"] if visibility == Message.Visibility.PATRON else None
+                ),
                 kind=kind,
                 visibility=visibility,
                 author=author,
@@ -88,19 +96,18 @@ def line_store(
                 text=text,
                 client_id=client_id or None,
             )
-            groups = []
             if current["primary_id"]:
-                groups.append(f"librarian.{current['primary_id']}")
+                publish(
+                    {"type": "message.created", "session": session.pk,
+                     "message": message_payload(message)},
+                    f"librarian.{current['primary_id']}",
+                )  # fmt: skip
             if visibility == Message.Visibility.PATRON:
-                groups.append(session.patron_group())
-            publish(
-                {
-                    "type": "message.created",
-                    "session": session.pk,
-                    "message": message_payload(message),
-                },
-                *groups,
-            )
+                # The patron's own event, built from the patron's payload only.
+                publish(
+                    {"type": "message.created", "message": patron_message_payload(message)},
+                    session.patron_group(),
+                )
     except IntegrityError:
         # Two sends of the same client id at once: the other one stored it.
         if client_id:

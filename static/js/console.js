@@ -125,6 +125,7 @@ const handlers = {
       session.state = "closed";
       session.closed_by = frame.closed_by;
       if (frame.closed_by === "patron") announce(`${session.patron_name} ended the chat session.`);
+      if (frame.closed_by === "system") announce(`${session.patron_name}'s chat ended: the connection was lost.`);
       renderActive();
       if (state.selected === session.id) renderPane();
     }
@@ -136,7 +137,7 @@ const handlers = {
     if (session.lines.has(line.seq)) return;
     if (line.seq > session.last_seq + 1) {
       // A gap: a line went missing on the way. Re-read the whole session.
-      send({ type: "session.fetch", session: session.id });
+      socket.send({ type: "session.fetch", session: session.id });
     }
     addLine(session, line);
     if (line.kind === "patron" && (state.selected !== session.id || document.hidden)) {
@@ -164,7 +165,10 @@ const handlers = {
     if (state.selected === session.id) renderPane();
   },
   "patron.left"(frame) {
-    setPresence(frame.session, false);
+    setPresence(frame.session, false, frame.grace_until);
+  },
+  "console.heartbeat"(frame) {
+    if (!digestMatches(frame)) askSync();
   },
   "patron.returned"(frame) {
     setPresence(frame.session, true);
@@ -206,6 +210,7 @@ const handlers = {
     if (!im) return;
     const line = frame.message;
     if (im.lines.has(line.seq)) return;
+    if (line.seq > im.last_seq + 1) askSync(); // a line went missing on the way
     addImLine(im, line);
     if (state.transfer && state.transfer.target === im.with.id) renderTransferDialog();
     if (line.author_id === state.me.id) return;
@@ -380,7 +385,7 @@ function addLine(session, line) {
   element.scrollIntoView({ block: "end" });
 }
 
-function setPresence(id, present) {
+function setPresence(id, present, graceUntil) {
   const row = state.waiting.get(id);
   if (row) {
     row.patron_present = present;
@@ -389,10 +394,37 @@ function setPresence(id, present) {
   const session = state.active.get(id);
   if (session) {
     session.patron_present = present;
+    session.grace_until = present ? null : graceUntil;
     if (state.selected === id) renderPresence(session);
     renderActive();
-    announce(present ? `${session.patron_name} is back.` : `${session.patron_name} left the chat window.`);
+    announce(present ? `${session.patron_name} is back.` : `${session.patron_name} is disconnected.`);
   }
+}
+
+// The heartbeat's digest against what this console shows. Anything missing
+// or behind means an event was lost (a server restart, a network blip):
+// ask for a fresh snapshot.
+function digestMatches(d) {
+  const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+  const waiting = [...state.waiting.keys()].sort((a, b) => a - b);
+  if (!same(waiting, d.waiting)) return false;
+  const active = [...state.active.values()].filter((s) => s.state === "active");
+  if (active.length !== Object.keys(d.active).length) return false;
+  for (const s of active) if (!(String(s.id) in d.active) || s.last_seq < d.active[s.id]) return false;
+  const ims = [...state.ims.values()].filter((im) => !im.ended_at);
+  if (ims.length !== Object.keys(d.ims).length) return false;
+  for (const im of ims) if (!(String(im.id) in d.ims) || im.last_seq < d.ims[im.id]) return false;
+  const offers = [...state.offers.keys()].sort((a, b) => a - b);
+  if (!same(offers, d.offers)) return false;
+  const librarians = [...state.librarians.keys()].sort((a, b) => a - b);
+  return same(librarians, d.librarians);
+}
+
+let syncAsked = 0;
+function askSync() {
+  if (Date.now() - syncAsked < 2000) return;
+  syncAsked = Date.now();
+  socket.send({ type: "console.sync" });
 }
 
 function monitoredCount() {
@@ -600,7 +632,11 @@ function renderPresence(session) {
   if (session.state === "closed") {
     p.textContent = "";
   } else {
-    p.textContent = session.patron_present ? "" : "The patron has left the chat window (not ended).";
+    p.textContent = session.patron_present
+      ? ""
+      : `The patron is disconnected (window closed or network lost). The chat stays open for them${
+          session.grace_until ? ` until ${formatTime(session.grace_until)}` : ""
+        }.`;
   }
   p.classList.toggle("presence-away", !session.patron_present);
 }
@@ -637,7 +673,10 @@ function renderPane() {
   $("dismiss-session").hidden = !gone;
   $("session-readonly").hidden = !gone;
   $("session-readonly").textContent = {
-    closed: session.closed_by === "patron" ? "The patron ended this chat session." : "This chat session has ended.",
+    closed: {
+      patron: "The patron ended this chat session.",
+      system: "The patron's connection was lost for too long: the chat session ended.",
+    }[session.closed_by] || "This chat session has ended.",
     transferred: `${session.transferred_to} took this session. It is read-only for you now.`,
     requeued: "You returned this session to the queue. It is read-only for you now.",
   }[session.state] || "";

@@ -56,7 +56,12 @@ function handleFrame(frame) {
       render();
       break;
     case "message.created":
+      if (frame.message.seq > state.lastSeq + 1) resume(); // a line went missing on the way
       addLine(frame.message);
+      break;
+    case "session.heartbeat":
+      // The server's latest line number and state: behind means an event was lost.
+      if (frame.last_seq > state.lastSeq || (state.session && frame.state !== state.session.state)) resume();
       break;
     case "message.stored":
       confirmPending(frame.client_id, frame.seq);
@@ -86,6 +91,14 @@ function handleFrame(frame) {
     default:
       break;
   }
+}
+
+let resumeAsked = 0;
+function resume() {
+  // At most once a second: the snapshot that answers brings everything after lastSeq.
+  if (Date.now() - resumeAsked < 1000) return;
+  resumeAsked = Date.now();
+  socket.send({ type: "session.resume", after: state.lastSeq });
 }
 
 function addLine(line) {
@@ -158,8 +171,11 @@ function render() {
     chatWith.textContent = s.library;
   }
   if (closed) {
-    endedReason.textContent =
-      s.closed_by === "librarian" ? "The librarian ended the chat." : "You ended the chat.";
+    endedReason.textContent = {
+      librarian: "The librarian ended the chat.",
+      patron: "You ended the chat.",
+      system: "The chat ended because the connection was lost for too long.",
+    }[s.closed_by] || "The chat has ended.";
     if (s.transcript_sent || s.has_email) {
       transcriptStatus.textContent = "A transcript of this chat is on its way to your email.";
       transcriptForm.hidden = true;

@@ -1,5 +1,7 @@
 """A chat session's life, move by move: what each person may do and what they are told otherwise."""
 
+from datetime import timedelta
+
 import pytest
 
 from queues import services
@@ -491,29 +493,42 @@ def test_the_patron_is_present_while_any_of_their_windows_is_open(chat, alice, e
     session = chat(alice)
     groups = [f"librarian.{alice.pk}"]
 
-    first_open = events_of(groups, lambda: services.session_patron_connected(session=session))
-    second_open = events_of(groups, lambda: services.session_patron_connected(session=session))
-    assert [e["type"] for e in first_open] == ["patron.returned"]
-    assert second_open == []
-    assert fresh(session).patron_sockets == 2
+    def opened(tab: str) -> list:
+        return events_of(
+            groups, lambda: services.session_patron_connected(session=session, channel_name=tab)
+        )
 
-    one_closed = events_of(groups, lambda: services.session_patron_disconnected(session=session))
-    assert one_closed == []
+    def closed(tab: str) -> list:
+        return events_of(
+            groups,
+            lambda: services.session_patron_disconnected(session=session, channel_name=tab),
+        )
+
+    assert [e["type"] for e in opened("tab-1")] == ["patron.returned"]
+    assert opened("tab-2") == []
     assert fresh(session).patron_present
 
-    both_closed = events_of(groups, lambda: services.session_patron_disconnected(session=session))
-    assert both_closed == [{"type": "patron.left", "session": session.pk}]
+    assert closed("tab-1") == []
+    assert fresh(session).patron_present
+
+    both_closed = closed("tab-2")
+    assert [(e["type"], e["session"]) for e in both_closed] == [("patron.left", session.pk)]
+    # The librarian is told until when the patron may come back.
+    gone = fresh(session).patron_gone_since
+    grace = timedelta(seconds=session.queue.patron_grace_seconds)
+    assert both_closed[0]["grace_until"] == (gone + grace).isoformat()
     assert not fresh(session).patron_present
 
-    # A stray extra close (a socket that never counted) doesn't go below zero.
-    services.session_patron_disconnected(session=session)
-    assert fresh(session).patron_sockets == 0
+    # A stray extra close (a socket that never counted) changes nothing.
+    assert closed("tab-3") == []
+    assert not fresh(session).patron_present
 
 
 def test_while_waiting_the_queue_monitors_hear_the_patron_leave(ask, riverside, events_of):
     session = ask()
-    services.session_patron_connected(session=session)
+    services.session_patron_connected(session=session, channel_name="tab")
     heard = events_of(
-        [f"queue.{riverside.pk}"], lambda: services.session_patron_disconnected(session=session)
+        [f"queue.{riverside.pk}"],
+        lambda: services.session_patron_disconnected(session=session, channel_name="tab"),
     )
-    assert heard == [{"type": "patron.left", "session": session.pk}]
+    assert [(e["type"], e["session"]) for e in heard] == [("patron.left", session.pk)]
