@@ -3,6 +3,10 @@
 // before each attempt. Frames are JSON objects (docs/protocol.md).
 
 const FATAL_CODES = new Set([4403, 4404]);
+// The server sends a heartbeat every 10 s. A socket silent for longer than
+// this is dead even if the browser hasn't noticed (a network that vanished
+// without closing the connection): drop it and reconnect.
+const SILENCE_LIMIT_MS = 25000;
 
 export class ReconnectingSocket {
   constructor({ url, onFrame, onStatus, onFatal }) {
@@ -15,6 +19,22 @@ export class ReconnectingSocket {
     this.stopped = false;
     this.connect();
     window.addEventListener("online", () => this.retryNow());
+    // The browser knows the network is gone before TCP does: go to
+    // "Reconnecting…" at once, and come back the moment it returns.
+    window.addEventListener("offline", () => this.drop());
+    this.watchdog = setInterval(() => {
+      if (this.ws && this.ws.readyState === WebSocket.OPEN && Date.now() - this.lastHeard > SILENCE_LIMIT_MS) {
+        this.drop();
+      }
+    }, 5000);
+  }
+
+  drop() {
+    if (!this.ws) return;
+    const ws = this.ws;
+    this.ws = null;
+    ws.close();
+    this.scheduleReconnect();
   }
 
   connect() {
@@ -25,9 +45,11 @@ export class ReconnectingSocket {
     this.ws = ws;
     ws.addEventListener("open", () => {
       this.attempt = 0;
+      this.lastHeard = Date.now();
       this.onStatus("open");
     });
     ws.addEventListener("message", (event) => {
+      this.lastHeard = Date.now();
       let frame;
       try {
         frame = JSON.parse(event.data);
@@ -62,7 +84,12 @@ export class ReconnectingSocket {
   }
 
   retryNow() {
-    if (this.stopped || this.ws) return;
+    if (this.stopped || (this.ws && this.ws.readyState === WebSocket.OPEN)) return;
+    if (this.ws) {
+      const stale = this.ws;
+      this.ws = null;
+      stale.close();
+    }
     clearTimeout(this.timer);
     this.connect();
   }
