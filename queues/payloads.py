@@ -1,6 +1,7 @@
 """What sessions and consoles look like on the wire (docs/protocol.md)."""
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from accounts.models import Librarian
@@ -27,6 +28,14 @@ def session_row(session: ChatSession) -> dict[str, Any]:
         "created_at": session.created_at.isoformat(),
         "waiting_since": session.waiting_since.isoformat(),
         "patron_present": session.patron_present,
+        # Until when a patron who is away may come back (null while present).
+        "grace_until": (
+            (
+                session.patron_gone_since + timedelta(seconds=session.queue.patron_grace_seconds)
+            ).isoformat()
+            if session.patron_gone_since
+            else None
+        ),
         "primary": _librarian_ref(session.primary) if session.primary_id else None,
         "transfer": (
             {

@@ -192,7 +192,11 @@ def session_end_by_librarian(*, session_id: object, librarian: Librarian) -> Cha
 
 
 def _session_close(
-    *, session: ChatSession, closed_by: str, librarian: Librarian | None = None
+    *,
+    session: ChatSession,
+    closed_by: str,
+    librarian: Librarian | None = None,
+    gone_before: datetime | None = None,
 ) -> ChatSession:
     rows = ChatSession.objects.filter(
         pk=session.pk, state__in=[ChatSession.State.WAITING, ChatSession.State.ACTIVE]
@@ -200,8 +204,12 @@ def _session_close(
     if librarian is not None:
         rows = rows.filter(primary=librarian, state=ChatSession.State.ACTIVE)
     if closed_by == ChatSession.ClosedBy.SYSTEM:
-        # Lost only if the patron is still away: one who just came back keeps it.
+        # Lost only if the patron is still away, and has been since ``gone_before``:
+        # one who came back keeps it, and one who came back and dropped again
+        # after the sweep read the row gets a whole new grace period.
         rows = rows.filter(patron_gone_since__isnull=False)
+        if gone_before is not None:
+            rows = rows.filter(patron_gone_since__lte=gone_before)
     with transaction.atomic():
         # Closing twice (a double click, both sides at once) matches no row the
         # second time: exactly one closing line is ever written.
@@ -264,6 +272,8 @@ def session_patron_connected(*, session: ChatSession, channel_name: str) -> None
     """A patron socket opened. Publishes ``patron.returned`` when the patron had gone."""
     now = timezone.now()
     with transaction.atomic():
+        # Tabs of one session open and close one at a time (see _patron_gone_if_no_socket).
+        _session_lock(session.pk)
         PatronPresence.objects.update_or_create(
             channel_name=channel_name,
             defaults={"session": session, "last_seen": now, "closed": False},
@@ -293,6 +303,7 @@ def session_patron_disconnected(*, session: ChatSession, channel_name: str) -> N
     back to until the queue's grace period runs out.
     """
     with transaction.atomic():
+        _session_lock(session.pk)
         PatronPresence.objects.filter(channel_name=channel_name).update(
             closed=True, last_seen=timezone.now()
         )
@@ -300,6 +311,11 @@ def session_patron_disconnected(*, session: ChatSession, channel_name: str) -> N
 
 
 def _patron_gone_if_no_socket(session_id: int, *, since: datetime) -> None:
+    """Mark the patron gone if no tab of theirs is open. The caller holds the
+    session's row lock: a tab opening while the last one closes (a reload served
+    by two processes) waits for this decision and then undoes it, instead of
+    slipping between the look for open tabs and the mark and leaving an open
+    tab's patron counted as gone (PostgreSQL; SQLite runs one write at a time)."""
     stale = since - timedelta(seconds=settings.PATRON_SOCKET_STALE_SECONDS)
     if PatronPresence.objects.filter(
         session_id=session_id, closed=False, last_seen__gte=stale
@@ -343,6 +359,7 @@ def patron_sweep(*, now: datetime | None = None) -> list[int]:
     dead = PatronPresence.objects.filter(closed=False, last_seen__lt=stale)
     for session_id in set(dead.values_list("session_id", flat=True)):
         with transaction.atomic():
+            _session_lock(session_id)
             PatronPresence.objects.filter(
                 session_id=session_id, closed=False, last_seen__lt=stale
             ).update(closed=True)
@@ -353,10 +370,13 @@ def patron_sweep(*, now: datetime | None = None) -> list[int]:
         patron_gone_since__isnull=False,
     ).select_related("queue")
     for session in open_sessions:
-        if session.patron_gone_since + timedelta(seconds=session.queue.patron_grace_seconds) > now:
+        gone_before = now - timedelta(seconds=session.queue.patron_grace_seconds)
+        if session.patron_gone_since > gone_before:
             continue
         try:
-            _session_close(session=session, closed_by=ChatSession.ClosedBy.SYSTEM)
+            _session_close(
+                session=session, closed_by=ChatSession.ClosedBy.SYSTEM, gone_before=gone_before
+            )
         except ChatError:
             continue  # ended meanwhile, or the patron came back
         lost.append(session.pk)

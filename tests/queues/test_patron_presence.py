@@ -1,0 +1,509 @@
+"""A patron who closes the window or loses the network may come back within the grace period.
+
+Each patron socket (a tab) has a presence row named by its channel name and
+refreshed by heartbeat. The patron is there while any tab is open; when the
+last one closes (or its server process dies and the sweep notices) the
+librarian hears "patron disconnected" with until when the patron may come
+back. Back in time, the chat goes on; past the queue's grace period (ten
+minutes unless the queue says otherwise) the sweep ends it as lost: the
+line "The patron's connection was lost: chat session ended", the transcript
+emailed if an address is known, the librarian told.
+
+Most tests call the services with the channel names a socket would have and
+move the server's clock (:class:`Clock`); the last ones use real sockets.
+"""
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+
+from queues import services
+from queues.models import ChatSession, PatronPresence, TransferOffer
+from reference_chat import events
+from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
+    call,
+    close_sockets_left_open,
+    console_of,
+    patron_of,
+    reload,
+)
+from tests.queues.test_librarians import Clock
+from tests.queues.test_race import at_once
+from tests.queues.test_sessions import fresh, lines_of
+from transcripts.services import message_post_by_patron
+
+pytestmark = pytest.mark.django_db
+
+LOST = services.CONNECTION_LOST
+TEN_MINUTES = timedelta(minutes=10)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return Clock(monkeypatch)
+
+
+def opened(session: ChatSession, tab: str) -> None:
+    services.session_patron_connected(session=session, channel_name=tab)
+
+
+def closed(session: ChatSession, tab: str) -> None:
+    services.session_patron_disconnected(session=session, channel_name=tab)
+
+
+def left(session: ChatSession, grace_until: Any) -> dict[str, Any]:
+    return {"type": "patron.left", "session": session.pk, "grace_until": grace_until.isoformat()}
+
+
+def returned(session: ChatSession) -> dict[str, Any]:
+    return {"type": "patron.returned", "session": session.pk}
+
+
+def closing_lines(session: ChatSession) -> list[str]:
+    return list(session.messages.filter(text=LOST).values_list("text", flat=True))
+
+
+# --- Present, gone, back -------------------------------------------------------
+
+
+@pytest.mark.parametrize("state", ["waiting", "active"])
+def test_the_patron_is_there_while_either_tab_is_open_and_gone_when_the_last_closes(
+    ask, alice, bob, riverside, heard_by, clock, state
+):
+    riverside.patron_grace_seconds = 120
+    riverside.save()
+    session = ask()
+    if state == "active":
+        services.session_accept(session_id=session.pk, librarian=alice)
+    queue, alices, bobs = f"queue.{riverside.pk}", f"librarian.{alice.pk}", f"librarian.{bob.pk}"
+    # A waiting patron's monitors are told; once picked up, only her librarian is.
+    told = queue if state == "waiting" else alices
+
+    def who_hears(act: Any) -> dict[str, list[dict[str, Any]]]:
+        heard = heard_by([queue, alices, bobs], act)
+        return {group: events for group, events in heard.items() if events}
+
+    assert who_hears(lambda: opened(session, "tab-1")) == {told: [returned(session)]}
+    assert who_hears(lambda: opened(session, "tab-2")) == {}
+    assert who_hears(lambda: closed(session, "tab-1")) == {}
+    assert fresh(session).patron_present
+
+    clock.advance(5)
+    gone_at = clock.now
+    assert who_hears(lambda: closed(session, "tab-2")) == {
+        told: [left(session, gone_at + timedelta(seconds=120))]
+    }
+    assert fresh(session).patron_gone_since == gone_at
+    assert not fresh(session).patron_present
+
+    clock.advance(30)
+    assert who_hears(lambda: opened(session, "tab-3")) == {told: [returned(session)]}
+    assert fresh(session).patron_present
+
+
+def test_closing_the_window_after_the_chat_ended_tells_nobody(chat, alice, riverside, events_of):
+    session = chat(alice)
+    opened(session, "tab-1")
+    services.session_end_by_patron(session=session)
+    groups = [f"queue.{riverside.pk}", f"librarian.{alice.pk}"]
+    assert events_of(groups, lambda: closed(session, "tab-1")) == []
+    assert events_of(groups, lambda: opened(session, "tab-2")) == []
+
+
+def test_a_patron_who_never_opened_the_chat_counts_as_gone_since_asking(
+    ask, riverside, heard_by, mailoutbox
+):
+    assert riverside.patron_grace_seconds == 600  # ten minutes unless the queue says otherwise
+    session = ask(email="dana@example.org")
+    gone = fresh(session).patron_gone_since
+    assert gone is not None
+    assert abs(gone - session.created_at) < timedelta(seconds=1)
+
+    assert services.patron_sweep(now=gone + TEN_MINUTES - timedelta(seconds=1)) == []
+    assert fresh(session).state == ChatSession.State.WAITING
+
+    lost: list[int] = []
+    heard = heard_by(
+        [f"queue.{riverside.pk}"],
+        lambda: lost.extend(services.patron_sweep(now=gone + TEN_MINUTES + timedelta(seconds=1))),
+    )
+    assert lost == [session.pk]
+    assert (fresh(session).state, fresh(session).closed_by) == ("closed", "system")
+    assert lines_of(session)[1:] == [(2, "system", LOST)]
+    closed_event = [e for e in heard[f"queue.{riverside.pk}"] if e["type"] == "session.closed"]
+    assert [(e["session"], e["closed_by"]) for e in closed_event] == [(session.pk, "system")]
+    assert [m.to for m in mailoutbox] == [["dana@example.org"]]
+
+
+# --- Sockets whose server process died --------------------------------------------
+
+
+def test_a_socket_not_refreshed_for_30_seconds_is_dead_and_the_patron_gone_once(
+    chat, alice, events_of, clock
+):
+    session = chat(alice)
+    alices = [f"librarian.{alice.pk}"]
+    opened(session, "tab-1")
+    clock.advance(20)
+    services.session_patron_heartbeat(session=session, channel_name="tab-1")
+    clock.advance(29)
+    assert events_of(alices, lambda: services.patron_sweep(now=clock.now)) == []
+    assert fresh(session).patron_present
+
+    clock.advance(2)  # 31 s since the last heartbeat: its process is gone
+    swept_at = clock.now
+    heard = events_of(alices, lambda: services.patron_sweep(now=swept_at))
+    assert heard == [left(session, swept_at + TEN_MINUTES)]
+    assert PatronPresence.objects.get(channel_name="tab-1").closed
+    assert fresh(session).patron_gone_since == swept_at
+
+    clock.advance(10)
+    assert events_of(alices, lambda: services.patron_sweep(now=clock.now)) == []
+    assert fresh(session).patron_gone_since == swept_at
+    assert fresh(session).state == ChatSession.State.ACTIVE
+
+
+def test_a_dead_tab_leaves_the_patron_there_while_another_tab_is_alive(
+    chat, alice, events_of, clock
+):
+    session = chat(alice)
+    opened(session, "tab-dead")
+    opened(session, "tab-alive")
+    clock.advance(20)
+    services.session_patron_heartbeat(session=session, channel_name="tab-alive")
+    clock.advance(15)
+    assert events_of([f"librarian.{alice.pk}"], lambda: services.patron_sweep()) == []
+    assert PatronPresence.objects.get(channel_name="tab-dead").closed
+    assert not PatronPresence.objects.get(channel_name="tab-alive").closed
+    assert fresh(session).patron_present
+
+
+def test_a_heartbeat_from_a_socket_the_sweep_gave_up_on_brings_the_patron_back(
+    chat, alice, events_of, clock
+):
+    session = chat(alice)
+    opened(session, "tab-1")
+    clock.advance(31)  # a long stall, not a death
+    services.patron_sweep()
+    assert not fresh(session).patron_present
+
+    clock.advance(1)
+    heard = events_of(
+        [f"librarian.{alice.pk}"],
+        lambda: services.session_patron_heartbeat(session=session, channel_name="tab-1"),
+    )
+    assert heard == [returned(session)]
+    assert fresh(session).patron_present
+    assert not PatronPresence.objects.get(channel_name="tab-1").closed
+
+
+# --- Past the grace period ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("email", ["dana@example.org", ""], ids=["email known", "no email"])
+def test_a_patron_gone_past_the_grace_period_loses_the_chat(
+    chat, alice, bob, riverside, heard_by, clock, mailoutbox, email
+):
+    services.monitoring_set(librarian=bob, queue_ids=[riverside.pk])
+    session = chat(alice, email=email)
+    opened(session, "tab-1")
+    message_post_by_patron(session=session, text="My battery is dying", client_id=None)
+    offer = services.transfer_offer(session_id=session.pk, sender=alice, receiver_id=bob.pk)
+    closed(session, "tab-1")
+
+    clock.advance(599)
+    assert services.patron_sweep() == []
+    clock.advance(2)
+    alices, bobs = f"librarian.{alice.pk}", f"librarian.{bob.pk}"
+    lost: list[int] = []
+    heard = heard_by([alices, bobs], lambda: lost.extend(services.patron_sweep()))
+    assert lost == [session.pk]
+
+    session = fresh(session)
+    assert (session.state, session.closed_by, session.closed_at) == ("closed", "system", clock.now)
+    # The closing line is the patron's last line, and theirs to see.
+    last = session.messages.patron_visible().order_by("seq").last()
+    assert (last.kind, last.text, last.patron_seq) == ("system", LOST, session.last_patron_seq)
+
+    # Alice is told, with the line, as for any end of a chat.
+    [told] = [e for e in heard[alices] if e["type"] == "session.closed"]
+    assert told == {
+        "type": "session.closed",
+        "session": session.pk,
+        "queue": riverside.pk,
+        "closed_by": "system",
+        "has_email": bool(email),
+    }
+    assert LOST in [e["message"]["text"] for e in heard[alices] if e["type"] == "message.created"]
+
+    # The transfer Alice offered Bob is withdrawn: there is no chat left to take.
+    offer.refresh_from_db()
+    assert offer.state == TransferOffer.State.CANCELLED
+    withdrawn = [e for e in heard[bobs] if e["type"] == "transfer.cancelled"]
+    assert [(e["offer"]["id"], e["reason"]) for e in withdrawn] == [
+        (offer.pk, "The session ended.")
+    ]
+
+    if email:
+        [mail] = mailoutbox
+        assert mail.to == [email]
+        assert "My battery is dying" in mail.body
+        assert LOST in mail.body
+        assert session.transcript_sent_at is not None
+    else:
+        assert mailoutbox == []
+
+
+def test_a_patron_back_within_the_grace_period_keeps_the_chat(chat, alice, events_of, clock):
+    session = chat(alice)
+    opened(session, "tab-1")
+    closed(session, "tab-1")
+    clock.advance(599)
+    heard = events_of([f"librarian.{alice.pk}"], lambda: opened(session, "tab-2"))
+    assert heard == [returned(session)]
+
+    # Past the end of the grace period that was running, the tab keeps beating.
+    for _ in range(6):
+        clock.advance(10)
+        services.session_patron_heartbeat(session=session, channel_name="tab-2")
+        assert services.patron_sweep() == []
+    session = fresh(session)
+    assert (session.state, session.patron_present) == ("active", True)
+    assert closing_lines(session) == []
+
+
+def test_a_patron_who_came_back_and_dropped_again_as_the_sweep_ran_gets_a_new_grace_period(
+    chat, alice, events_of, clock, monkeypatch
+):
+    session = chat(alice)
+    opened(session, "tab-1")
+    closed(session, "tab-1")
+    clock.advance(601)
+    close = services._session_close
+
+    def patron_back_and_gone_again_first(**kwargs: Any) -> ChatSession:
+        # The sweep has read "gone for ten minutes"; before it ends the chat,
+        # Dana's page comes back and her network drops again at once.
+        opened(session, "tab-2")
+        closed(session, "tab-2")
+        return close(**kwargs)
+
+    monkeypatch.setattr(services, "_session_close", patron_back_and_gone_again_first)
+    heard = events_of([f"librarian.{alice.pk}"], lambda: services.patron_sweep())
+    # Alice was just told Dana may come back for ten more minutes: the chat stays open.
+    assert [e["type"] for e in heard] == ["patron.returned", "patron.left"]
+    assert heard[-1]["grace_until"] == (clock.now + TEN_MINUTES).isoformat()
+    session = fresh(session)
+    assert (session.state, session.patron_gone_since) == ("active", clock.now)
+    assert closing_lines(session) == []
+
+
+def test_the_grace_period_is_a_setting_of_the_queue(ask, riverside, cooperative, clock):
+    riverside.patron_grace_seconds = 60
+    riverside.save()
+    dana = ask(name="Dana")
+    eli = ask(cooperative, name="Eli")  # the cooperative keeps the ten minutes
+    for session in (dana, eli):
+        opened(session, f"tab-{session.pk}")
+        closed(session, f"tab-{session.pk}")
+
+    clock.advance(59)
+    assert services.patron_sweep() == []
+    clock.advance(2)
+    assert services.patron_sweep() == [dana.pk]
+    clock.advance(538)
+    assert services.patron_sweep() == []
+    clock.advance(2)
+    assert services.patron_sweep() == [eli.pk]
+    assert (fresh(dana).closed_by, fresh(eli).closed_by) == ("system", "system")
+
+
+# --- Several processes at once --------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_sweeping_at_once_end_a_lost_chat_once(chat, alice, mailoutbox):
+    for round_ in range(10):
+        session = chat(alice, name=f"Patron {round_}", email=f"patron{round_}@example.org")
+        later = fresh(session).patron_gone_since + TEN_MINUTES + timedelta(seconds=1)
+        outcomes = at_once(
+            first=lambda at=later: services.patron_sweep(now=at),
+            second=lambda at=later: services.patron_sweep(now=at),
+        )
+        assert not [o for o in outcomes.values() if isinstance(o, Exception)], outcomes
+        assert outcomes["first"] + outcomes["second"] == [session.pk], f"round {round_}"
+        assert closing_lines(session) == [LOST]
+        assert fresh(session).last_seq == 3
+        assert [m.to for m in mailoutbox] == [[f"patron{i}@example.org"] for i in range(round_ + 1)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_patron_back_as_the_grace_runs_out_keeps_the_chat_or_finds_it_ended(
+    chat, alice, clock, monkeypatch
+):
+    sent: list[str] = []
+    monkeypatch.setattr(events, "_send", lambda event, groups: sent.append(event["type"]))
+    for round_ in range(10):
+        session = chat(alice, name=f"Patron {round_}")
+        clock.now = fresh(session).patron_gone_since + TEN_MINUTES + timedelta(seconds=1)
+        sent.clear()
+        outcomes = at_once(
+            sweep=lambda: services.patron_sweep(),
+            patron=lambda s=session: opened(s, f"tab-{s.pk}"),
+        )
+        assert not [o for o in outcomes.values() if isinstance(o, Exception)], outcomes
+        session = fresh(session)
+        if outcomes["sweep"] == [session.pk]:
+            # The sweep won: ended as lost, and nobody is told the patron is back.
+            assert (session.state, session.closed_by) == ("closed", "system")
+            assert closing_lines(session) == [LOST]
+            assert "patron.returned" not in sent
+        else:
+            # The patron won: the chat goes on, and Alice hears they are back.
+            assert outcomes["sweep"] == [], f"round {round_}"
+            assert (session.state, session.patron_present) == ("active", True)
+            assert closing_lines(session) == []
+            assert sent == ["patron.returned"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tab_opening_as_the_other_closes_leaves_the_patron_there(chat, alice, monkeypatch):
+    """A reload served by two processes: the old tab's close and the new tab's open overlap.
+
+    The closing tab is held right after it looked for other open tabs (and found
+    none) while the new tab opens; whatever the database lets through in that
+    moment, the patron must end up present, with "back" the last word Alice heard.
+    """
+    sent: list[str] = []
+    monkeypatch.setattr(events, "_send", lambda event, groups: sent.append(event["type"]))
+    session = chat(alice)
+    opened(session, "tab-old")
+    sent.clear()
+    looked = threading.Event()
+    new_tab_done = threading.Event()
+    failures: list[Exception] = []
+
+    def hold_after_looking_for_other_tabs(execute: Any, sql: str, *args: Any) -> Any:
+        result = execute(sql, *args)
+        first_look = not looked.is_set()
+        if first_look and sql.lstrip().upper().startswith("SELECT") and "patronpresence" in sql:
+            looked.set()
+            # Long enough for the new tab to open, unless the database makes it wait.
+            new_tab_done.wait(timeout=0.5)
+        return result
+
+    def close_old_tab() -> None:
+        try:
+            with connection.execute_wrapper(hold_after_looking_for_other_tabs):
+                closed(session, "tab-old")
+        except Exception as error:
+            failures.append(error)
+        finally:
+            looked.set()
+            connections.close_all()
+
+    def open_new_tab() -> None:
+        try:
+            looked.wait(timeout=10)
+            opened(session, "tab-new")
+        except Exception as error:
+            failures.append(error)
+        finally:
+            new_tab_done.set()
+            connections.close_all()
+
+    threads = [threading.Thread(target=close_old_tab), threading.Thread(target=open_new_tab)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not failures, failures
+
+    assert fresh(session).patron_present
+    presence = [kind for kind in sent if kind.startswith("patron.")]
+    assert presence in ([], ["patron.left", "patron.returned"]), presence
+
+
+# --- Through the sockets ----------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_librarian_sees_the_patron_disconnected_until_when_and_back(chat, alice):
+    session = await call(chat, alice)
+    console = await console_of(alice)
+    patron = await patron_of(session)
+    await patron.expect("session.snapshot")
+    await console.expect("patron.returned", session=session.pk)
+    await patron.send(type="message.send", text="I may lose signal", client_id="p-1")
+    await patron.expect("message.stored")
+
+    await patron.close()
+    gone = await console.expect("patron.left", session=session.pk)
+    gone_since = (await reload(session)).patron_gone_since
+    assert gone == {
+        "type": "patron.left",
+        "session": session.pk,
+        "grace_until": (gone_since + TEN_MINUTES).isoformat(),
+    }
+    # A console opened meanwhile shows the patron as gone too.
+    other = await console_of(alice, snapshot=False)
+    assert (await other.expect("console.snapshot"))["active"][0]["patron_present"] is False
+    await console.send(
+        type="message.send", session=session.pk, text="Are you there?", client_id="a-1"
+    )
+    await console.expect("message.stored")
+
+    back = await patron_of(session)  # the page reloaded: no number to resume from
+    assert await console.expect("patron.returned", session=session.pk) == {
+        "type": "patron.returned",
+        "session": session.pk,
+    }
+    snapshot = await back.expect("session.snapshot")
+    assert snapshot["session"]["state"] == "active"
+    assert [(m["seq"], m["text"]) for m in snapshot["messages"]] == [
+        (1, "Do you have large-print copies of Middlemarch?"),
+        (2, "Alice has joined the chat."),
+        (3, "I may lose signal"),
+        (4, "Are you there?"),
+    ]
+    assert (await reload(session)).patron_present
+    for socket in (back, console, other):
+        await socket.close()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_patron_back_after_the_grace_period_finds_the_chat_ended_as_lost(
+    chat, alice, mailoutbox
+):
+    session = await call(chat, alice, email="dana@example.org")
+    console = await console_of(alice)
+    patron = await patron_of(session)
+    await patron.expect("session.snapshot")
+    await console.expect("patron.returned", session=session.pk)
+    await patron.close()
+    await console.expect("patron.left", session=session.pk)
+    gone_since = (await reload(session)).patron_gone_since
+
+    later = gone_since + TEN_MINUTES + timedelta(seconds=1)
+    assert await call(services.patron_sweep, now=later) == [session.pk]
+    told = await console.expect("session.closed", session=session.pk)
+    assert (told["closed_by"], told["has_email"]) == ("system", True)
+    await console.expect("message.created", where=lambda e: e["message"]["text"] == LOST)
+
+    again = await patron_of(session)
+    snapshot = await again.expect("session.snapshot")
+    assert {k: snapshot["session"][k] for k in ("state", "closed_by", "transcript_sent")} == {
+        "state": "closed",
+        "closed_by": "system",
+        "transcript_sent": True,
+    }
+    assert (snapshot["messages"][-1]["kind"], snapshot["messages"][-1]["text"]) == ("system", LOST)
+    assert [m.to for m in mailoutbox] == [["dana@example.org"]]
+    # Coming back to an ended chat is no "patron back" for Alice.
+    assert "patron.returned" not in [e["type"] for e in await console.drain()]
+    assert (await reload(session)).state == ChatSession.State.CLOSED
+    for socket in (again, console):
+        await socket.close()
