@@ -8,8 +8,12 @@ PORT ?= 8000
 # Patron URLs carry the session token, so Daphne's access log is off unless
 # ACCESS_LOG names a file (or - for the terminal).
 ACCESS_LOG ?= /dev/null
+# axe-core, the accessibility checker the browser tests inject into pages:
+# fetched from the npm registry at a pinned version, never committed.
+AXE_VERSION := 4.10.3
+AXE_JS := .cache/axe-core-$(AXE_VERSION)/axe.min.js
 
-.PHONY: install run test lint format migrate seed clean
+.PHONY: install run test lint format migrate seed clean axe screenshots faults
 
 install: $(VENV)/.installed
 
@@ -44,9 +48,34 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint
+# The browser tests (tests/browser/) run when Debian's Chromium is installed
+# (/usr/bin/chromium); without it pytest's summary lists them as skipped.
+test: lint axe
 	$(BIN)/python manage.py makemigrations --check --dry-run > /dev/null
 	$(BIN)/pytest
 
+axe: $(AXE_JS)
+
+$(AXE_JS):
+	@if command -v npm > /dev/null; then \
+	  mkdir -p $(@D) && cd $(@D) && \
+	  npm pack --silent axe-core@$(AXE_VERSION) > /dev/null && \
+	  tar -xzf axe-core-$(AXE_VERSION).tgz --strip-components=1 package/axe.min.js && \
+	  rm axe-core-$(AXE_VERSION).tgz; \
+	else \
+	  echo "npm not found: the browser tests' accessibility checks will be skipped"; \
+	fi
+
+# The fault suite (docs/faults.md): its own PostgreSQL database (needs the
+# server on 127.0.0.1:5432), its own redis-server and Daphne processes; kills
+# and restarts them while patrons and librarians talk. About a minute.
+faults: install
+	$(BIN)/python -m faults.run
+
+# Run the browser tests and write their screenshots to docs/screenshots/
+# (README shows some); other runs write them under var/screenshots/.
+screenshots: install axe
+	SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q tests/browser
+
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .cache

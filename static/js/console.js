@@ -506,6 +506,32 @@ dialog.addEventListener("close", () => {
   if (focusBeforeDialog && document.activeElement === document.body) focusBeforeDialog.focus();
 });
 
+// Tab and Shift+Tab go round inside an open popup. showModal() makes the page
+// behind inert, but Chromium lets Tab leave the page for its own toolbar, and
+// a keyboard user would then have to find the way back into the popup.
+function tabbables(container) {
+  return [...container.querySelectorAll("button, [href], input, select, textarea, [tabindex]")].filter(
+    (node) => !node.disabled && node.tabIndex >= 0 && node.getClientRects().length > 0,
+  );
+}
+
+for (const popup of document.querySelectorAll("dialog")) {
+  popup.addEventListener("keydown", (event) => {
+    if (event.key !== "Tab") return;
+    const nodes = tabbables(popup);
+    if (!nodes.length) return;
+    const first = nodes[0];
+    const last = nodes[nodes.length - 1];
+    if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
+}
+
 // ---------------------------------------------------------------- rendering
 
 function renderMonitoring() {
