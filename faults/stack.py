@@ -1,0 +1,318 @@
+"""The processes a fault run owns: its database, its Redis, its Daphne processes.
+
+Everything here is started by the run and stopped by it: a Redis on a spare
+loopback port (never the machine's), Daphne processes on spare ports, and a
+PostgreSQL database of its own that is dropped at the end. Processes are
+stopped by their process id only.
+"""
+
+import contextlib
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+QUEUE_SLUG = "faults"
+# "2026-11-29 14:55:21,751 ERROR logger message" (reference_chat.settings LOGGING)
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ (?:ERROR|CRITICAL) (.*)$")
+
+
+def log(message: str) -> None:
+    print(f"[faults] {message}", file=sys.stderr, flush=True)
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct loopback ports nothing listens on now (held open until all are chosen)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            sockets.append(s)
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+# Runs inside `manage.py shell -c`: one library, one queue, N librarians who
+# are members of it. Prints the ids as JSON on its last line.
+SEED = """
+import json, os
+from django.contrib.auth import get_user_model
+from accounts.models import Librarian, Library
+from queues.models import Membership, Queue
+count = int(os.environ["FAULTS_SEED_LIBRARIANS"])
+password = os.environ["FAULTS_SEED_PASSWORD"]
+library = Library.objects.create(name="Faults Public Library", slug="faults-public")
+queue = Queue.objects.create(name="Ask Faults", slug="faults")
+queue.libraries.add(library)
+out = {"queue": queue.pk, "librarians": []}
+for i in range(1, count + 1):
+    user = get_user_model().objects.create_user(f"lib{i}", password=password)
+    librarian = Librarian.objects.create(
+        user=user, library=library, display_name=f"Lib{i}", staff_id=f"FLT-{i}",
+        primary_queue=queue,
+    )
+    Membership.objects.create(librarian=librarian, queue=queue)
+    out["librarians"].append({"id": librarian.pk, "username": f"lib{i}"})
+print(json.dumps(out))
+"""
+
+
+class Stack:
+    """The run's own database, Redis and Daphne processes."""
+
+    def __init__(self, *, pg_host: str, pg_port: int, db_name: str, daphnes: int) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="refchat-faults-"))
+        self.pg_host, self.pg_port, self.db_name = pg_host, pg_port, db_name
+        self.database_url = f"postgres://postgres@{pg_host}:{pg_port}/{db_name}"
+        ports = free_ports(daphnes + 1)
+        self.redis_port, self.ports = ports[0], ports[1:]
+        self.prefix = f"faults-{uuid.uuid4().hex[:10]}"
+        self.started: list[subprocess.Popen[bytes]] = []
+        self.daphne: list[subprocess.Popen[bytes] | None] = [None] * daphnes
+        self.redis: subprocess.Popen[bytes] | None = None
+        self.db_created = False
+        self.logs: list[Path] = []
+        self.redis_bin = shutil.which("redis-server")
+
+    # --- environment -------------------------------------------------------
+    def env(self) -> dict[str, str]:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in {"DATABASE_URL", "REDIS_URL", "CHANNEL_PREFIX", "EMAIL_URL"}
+        }
+        env.update(
+            {
+                "DATABASE_URL": self.database_url,
+                "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+                "CHANNEL_PREFIX": self.prefix,
+                "DEBUG": "false",
+                "SECRET_KEY": "faults-only-key",
+                "ALLOWED_HOSTS": "127.0.0.1",
+                "SWEEP_SECONDS": "2",
+                "STATIC_ROOT": str(self.tmp / "static"),
+                "VAR_DIR": str(self.tmp / "var"),
+                "LOG_LEVEL": "WARNING",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        return env
+
+    def _admin(self) -> psycopg.Connection:
+        return psycopg.connect(
+            host=self.pg_host, port=self.pg_port, user="postgres", dbname="postgres",
+            autocommit=True, connect_timeout=5,
+        )  # fmt: skip
+
+    def connect_db(self) -> psycopg.Connection:
+        return psycopg.connect(
+            host=self.pg_host, port=self.pg_port, user="postgres", dbname=self.db_name,
+            autocommit=True, connect_timeout=5,
+        )  # fmt: skip
+
+    # --- database ----------------------------------------------------------
+    def create_database(self) -> None:
+        with self._admin() as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(self.db_name)
+                )
+            )
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.db_name)))
+        self.db_created = True
+
+    def drop_database(self) -> bool:
+        if not self.db_created:
+            return True
+        try:
+            with self._admin() as conn:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(self.db_name)
+                    )
+                )
+        except psycopg.Error as error:
+            log(f"could not drop database {self.db_name}: {error}")
+            return False
+        self.db_created = False
+        return True
+
+    def manage(self, *args: str, env: dict[str, str] | None = None) -> str:
+        done = subprocess.run(  # noqa: S603 - fixed argv, our own interpreter
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env={**self.env(), **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"manage.py {args[0]} failed:\n{done.stderr[-3000:]}")
+        return done.stdout
+
+    def prepare(self, *, librarians: int, password: str) -> dict[str, object]:
+        """Fresh database, migrated; static files collected; the run's own data."""
+        self.create_database()
+        self.manage("migrate", "--noinput")
+        self.manage("collectstatic", "--noinput")
+        out = self.manage(
+            "shell",
+            "-c",
+            SEED,
+            env={"FAULTS_SEED_LIBRARIANS": str(librarians), "FAULTS_SEED_PASSWORD": password},
+        )
+        return json.loads(out.strip().splitlines()[-1])
+
+    # --- processes ---------------------------------------------------------
+    def _spawn(self, argv: list[str], name: str) -> subprocess.Popen[bytes]:
+        path = self.tmp / f"{name}-{len(self.logs)}.log"
+        self.logs.append(path)
+        with path.open("wb") as out:
+            proc = subprocess.Popen(  # noqa: S603 - fixed argv
+                argv,
+                cwd=ROOT,
+                env=self.env(),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                # Its own process group: a Ctrl-C in the terminal reaches the
+                # run, which then stops these itself.
+                start_new_session=True,
+            )
+        self.started.append(proc)
+        return proc
+
+    def start_redis(self) -> None:
+        if self.redis_bin is None:
+            raise RuntimeError("redis-server is not installed")
+        self.redis = self._spawn(
+            [self.redis_bin, "--port", str(self.redis_port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", str(self.tmp),
+             "--daemonize", "no"],
+            "redis",
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.redis.poll() is not None:
+                raise RuntimeError(f"redis-server exited with {self.redis.returncode}")
+            if self.redis_ping():
+                return
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not answer PING")
+
+    def redis_ping(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.redis_port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def kill_redis(self) -> None:
+        if self.redis is not None:
+            _kill(self.redis, signal.SIGKILL)
+            self.redis = None
+
+    def start_daphne(self, index: int) -> None:
+        self.daphne[index] = self._spawn(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.ports[index]),
+             "--access-log", os.devnull, "reference_chat.asgi:application"],
+            f"daphne{index}",
+        )  # fmt: skip
+
+    def kill_daphne(self, index: int) -> None:
+        proc = self.daphne[index]
+        if proc is not None:
+            _kill(proc, signal.SIGKILL)
+            self.daphne[index] = None
+
+    def daphne_alive(self, index: int) -> bool:
+        proc = self.daphne[index]
+        return proc is not None and proc.poll() is None
+
+    def healthy(self, index: int) -> bool:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.ports[index], timeout=2)
+            try:
+                conn.request("GET", "/healthz")
+                return conn.getresponse().status == 200
+            finally:
+                conn.close()
+        except OSError:
+            return False
+
+    def wait_healthy(self, index: int, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            proc = self.daphne[index]
+            if proc is None or proc.poll() is not None:
+                raise RuntimeError(f"daphne {index} exited (see {self.logs[-1]})")
+            if self.healthy(index):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"daphne {index} on port {self.ports[index]} did not become healthy")
+
+    def stop_all(self) -> list[str]:
+        """Stop every process this run started; return those still running after."""
+        for proc in self.started:
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        for proc in self.started:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _kill(proc, signal.SIGKILL)
+        alive = [f"pid {p.pid} ({p.args[0]})" for p in self.started if p.poll() is None]
+        for port in [self.redis_port, *self.ports]:
+            if port_open(port):
+                alive.append(f"something still listens on port {port}")
+        return alive
+
+    def log_problems(self) -> Counter[str]:
+        """The errors the Daphne processes logged, by logger and message (for the report)."""
+        found: Counter[str] = Counter()
+        for path in self.logs:
+            if not path.name.startswith("daphne"):
+                continue
+            for line in path.read_text(errors="replace").splitlines():
+                match = LOG_LINE.match(line)
+                if match:
+                    found[re.sub(r"\d+", "N", match.group(1))[:160]] += 1
+        return found
+
+    def remove_tmp(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _kill(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    """Signal one process we started (its own group: it and nothing else), and reap it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=10)
