@@ -10,7 +10,6 @@ import http.cookiejar
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -29,25 +28,10 @@ from websockets.asyncio.client import connect
 
 from accounts.models import Librarian, Library
 from queues.models import ChatSession, Membership, Queue
+from tests.live import free_port, subprocess_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_MODE = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    user = db.get("USER") or ""
-    host = db.get("HOST") or "127.0.0.1"
-    port = db.get("PORT") or 5432
-    return f"postgres://{user}@{host}:{port}/{db['NAME']}"
 
 
 def _wait_healthy(port: int, proc: subprocess.Popen[bytes]) -> None:
@@ -69,7 +53,7 @@ def daphne_ports(transactional_db: None) -> Iterator[list[int]]:
     count = 2 if SERVICE_MODE else 1
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": subprocess_database_url(),
         "DEBUG": "true",
         "VAR_DIR": str(settings.VAR_DIR),
         "CHANNEL_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
@@ -79,7 +63,7 @@ def daphne_ports(transactional_db: None) -> Iterator[list[int]]:
     ports, procs = [], []
     try:
         for _ in range(count):
-            port = _free_port()
+            port = free_port()
             proc = subprocess.Popen(
                 [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
                  "--access-log", os.devnull, "reference_chat.asgi:application"],

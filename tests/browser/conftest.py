@@ -17,7 +17,6 @@ committed ones in ``docs/screenshots/`` instead (``SCREENSHOT_DIR``).
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -38,6 +37,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from accounts.models import Librarian
+from tests.live import free_port, subprocess_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -90,23 +90,6 @@ def axe_source() -> str:
 
 
 # ---------------------------------------------------------------- server
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    user = db.get("USER") or ""
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host = db.get("HOST") or "127.0.0.1"
-    port = db.get("PORT") or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
 @dataclass
@@ -182,13 +165,13 @@ def server(
     (the queue's offer time is set low for that). Mail goes to files under the
     server's own VAR_DIR (see :meth:`Server.outbox`).
     """
-    port = _free_port()
+    port = free_port()
     var_dir = tmp_path / "server-var"
     var_dir.mkdir()
     log = tmp_path / "daphne.log"
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": subprocess_database_url(),
         "DEBUG": "true",
         "VAR_DIR": str(var_dir),
         "SWEEP_SECONDS": "1",
