@@ -333,13 +333,9 @@ class ConsoleConsumer(ChatSocket):
     def _send_line(
         self, session_id: int, text: object, client_id: str | None, note: bool = False
     ) -> Any:
-        if note:
-            return services.session_note_add(
-                session_id=session_id, librarian=self.librarian, text=text, client_id=client_id
-            )
         session = selectors.session_for_librarian(session_id=session_id, librarian=self.librarian)
         return lines.message_post_by_librarian(
-            session=session, librarian=self.librarian, text=text, client_id=client_id
+            session=session, librarian=self.librarian, text=text, client_id=client_id, note=note
         )
 
     async def update_settings(self, frame: Frame) -> None:

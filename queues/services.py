@@ -34,7 +34,7 @@ from reference_chat.events import publish
 from transcripts.email import transcript_send
 from transcripts.models import ImSession, Message
 from transcripts.payloads import message_payload
-from transcripts.services import line_store, line_validate
+from transcripts.services import line_store, line_validate, message_post_by_librarian
 
 logger = logging.getLogger(__name__)
 
@@ -576,15 +576,8 @@ def session_note_add(
     never to the patron. Idempotent by ``client_id`` like any line.
     """
     session = session_for_librarian(session_id=session_id, librarian=librarian)
-    return line_store(
-        session=session,
-        kind=Message.Kind.NOTE,
-        text=line_validate(text),
-        author=librarian,
-        author_name=librarian.display_name,
-        client_id=client_id,
-        states=(ChatSession.State.ACTIVE,),
-        primary=librarian,
+    return message_post_by_librarian(
+        session=session, librarian=librarian, text=text, client_id=client_id, note=True
     )
 
 

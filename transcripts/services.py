@@ -158,14 +158,16 @@ def message_post_by_librarian(
     librarian: Librarian,
     text: object,
     client_id: str | None,
+    note: bool = False,
 ) -> tuple[Message, bool]:
-    """The primary librarian of an active session says a line to the patron.
+    """The primary librarian of an active session says a line to the patron,
+    or with ``note`` writes a Librarian Note that only librarians see.
 
     Publishes ``message.created`` (see :func:`line_store`).
     """
     return line_store(
         session=session,
-        kind=Message.Kind.LIBRARIAN,
+        kind=Message.Kind.NOTE if note else Message.Kind.LIBRARIAN,
         text=line_validate(text),
         author=librarian,
         author_name=librarian.display_name,
