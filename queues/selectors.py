@@ -128,12 +128,16 @@ def _with_shift_figures(librarians: QuerySet[Librarian]) -> QuerySet[Librarian]:
     )
 
 
-def librarians_on_shift_for(librarian: Librarian) -> QuerySet[Librarian]:
-    """The Librarians list: others monitoring any queue this librarian monitors."""
+def _others_on_shift(librarian: Librarian) -> QuerySet[Librarian]:
+    """The others monitoring any queue this librarian monitors: the one rule for who is listed."""
     mine = Membership.objects.monitoring().filter(librarian=librarian).values("queue")
     shared = Membership.objects.monitoring().filter(librarian=OuterRef("pk"), queue__in=mine)
-    others = Librarian.objects.filter(Exists(shared)).exclude(pk=librarian.pk)
-    return _with_shift_figures(others).order_by("display_name")
+    return Librarian.objects.filter(Exists(shared)).exclude(pk=librarian.pk)
+
+
+def librarians_on_shift_for(librarian: Librarian) -> QuerySet[Librarian]:
+    """The Librarians list, with its figures."""
+    return _with_shift_figures(_others_on_shift(librarian)).order_by("display_name")
 
 
 def librarian_on_shift(librarian_id: int) -> Librarian:
@@ -142,8 +146,8 @@ def librarian_on_shift(librarian_id: int) -> Librarian:
 
 
 def shares_a_monitored_queue(a: Librarian, b_id: int) -> bool:
-    mine = Membership.objects.monitoring().filter(librarian=a).values("queue")
-    return Membership.objects.monitoring().filter(librarian_id=b_id, queue__in=mine).exists()
+    """Whether ``b_id`` is in ``a``'s Librarians list (whom ``a`` may IM)."""
+    return _others_on_shift(a).filter(pk=b_id).exists()
 
 
 def transfer_targets_for(session: ChatSession, librarian: Librarian) -> QuerySet[Librarian]:
@@ -181,13 +185,7 @@ def console_digest(librarian: Librarian) -> dict[str, Any]:
         ).values_list("pk", "last_seq")
     )
     offers = sorted(open_offers_for(librarian).values_list("pk", flat=True))
-    mine = Membership.objects.monitoring().filter(librarian=librarian).values("queue")
-    shared = Membership.objects.monitoring().filter(librarian=OuterRef("pk"), queue__in=mine)
-    others = sorted(
-        Librarian.objects.filter(Exists(shared))
-        .exclude(pk=librarian.pk)
-        .values_list("pk", flat=True)
-    )
+    others = sorted(_others_on_shift(librarian).values_list("pk", flat=True))
     return {
         "waiting": waiting,
         "active": {str(k): v for k, v in active.items()},
