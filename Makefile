@@ -13,7 +13,7 @@ ACCESS_LOG ?= /dev/null
 AXE_VERSION := 4.10.3
 AXE_JS := .cache/axe-core-$(AXE_VERSION)/axe.min.js
 
-.PHONY: install run test lint format migrate seed clean axe screenshots faults
+.PHONY: install run test lint format migrate seed clean axe screenshots faults bench bench-smoke
 
 install: $(VENV)/.installed
 
@@ -71,6 +71,17 @@ $(AXE_JS):
 # and restarts them while patrons and librarians talk. About a minute.
 faults: install
 	$(BIN)/python -m faults.run
+
+# The load benchmark (docs/performance.md): its own PostgreSQL database, Redis
+# and Daphne processes, 1,000 patrons and 100 librarian consoles beside the
+# bare Channels relay; prints a table, the targets held or missed, and a JSON
+# line. About ten minutes. Options: make bench BENCH_ARGS="--processes 2".
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# A tiny load that keeps the benchmark's harness working (CI runs it).
+bench-smoke: install
+	$(BIN)/python -m bench --smoke
 
 # Run the browser tests and write their screenshots to docs/screenshots/
 # (README shows some); other runs write them under var/screenshots/.

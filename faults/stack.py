@@ -83,13 +83,26 @@ print(json.dumps(out))
 class Stack:
     """The run's own database, Redis and Daphne processes."""
 
-    def __init__(self, *, pg_host: str, pg_port: int, db_name: str, daphnes: int) -> None:
-        self.tmp = Path(tempfile.mkdtemp(prefix="refchat-faults-"))
+    def __init__(
+        self,
+        *,
+        pg_host: str,
+        pg_port: int,
+        db_name: str,
+        daphnes: int,
+        label: str = "faults",
+        asgi: str = "reference_chat.asgi:application",
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        # The benchmark (bench/) runs its own stack with this class: another
+        # label, an ASGI module that adds its bare relay, its own settings.
+        self.asgi, self.extra_env = asgi, extra_env or {}
+        self.tmp = Path(tempfile.mkdtemp(prefix=f"refchat-{label}-"))
         self.pg_host, self.pg_port, self.db_name = pg_host, pg_port, db_name
         self.database_url = f"postgres://postgres@{pg_host}:{pg_port}/{db_name}"
         ports = free_ports(daphnes + 1)
         self.redis_port, self.ports = ports[0], ports[1:]
-        self.prefix = f"faults-{uuid.uuid4().hex[:10]}"
+        self.prefix = f"{label}-{uuid.uuid4().hex[:10]}"
         self.started: list[subprocess.Popen[bytes]] = []
         self.daphne: list[subprocess.Popen[bytes] | None] = [None] * daphnes
         self.redis: subprocess.Popen[bytes] | None = None
@@ -110,13 +123,14 @@ class Stack:
                 "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
                 "CHANNEL_PREFIX": self.prefix,
                 "DEBUG": "false",
-                "SECRET_KEY": "faults-only-key",
+                "SECRET_KEY": f"{self.prefix}-only-key",
                 "ALLOWED_HOSTS": "127.0.0.1",
                 "SWEEP_SECONDS": "2",
                 "STATIC_ROOT": str(self.tmp / "static"),
                 "VAR_DIR": str(self.tmp / "var"),
                 "LOG_LEVEL": "WARNING",
                 "PYTHONUNBUFFERED": "1",
+                **self.extra_env,
             }
         )
         return env
@@ -240,7 +254,7 @@ class Stack:
     def start_daphne(self, index: int) -> None:
         self.daphne[index] = self._spawn(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.ports[index]),
-             "--access-log", os.devnull, "reference_chat.asgi:application"],
+             "--access-log", os.devnull, self.asgi],
             f"daphne{index}",
         )  # fmt: skip
 

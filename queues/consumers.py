@@ -7,10 +7,11 @@ The protocol is docs/protocol.md.
 
 import asyncio
 import logging
+import math
 import weakref
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
@@ -19,7 +20,9 @@ from accounts.services import librarian_settings_update
 from queues import selectors, services
 from queues.models import ChatSession
 from queues.payloads import console_snapshot, librarian_row, patron_session, session_detail
+from reference_chat.db import database_call
 from reference_chat.errors import ChatError
+from reference_chat.events import call_service
 from reference_chat.sockets import (
     ChatSocket,
     Frame,
@@ -65,50 +68,37 @@ class PatronConsumer(ChatSocket):
     }
 
     session: ChatSession
-    heartbeat: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         token = self.scope["url_route"]["kwargs"]["token"]
-        found = await database_sync_to_async(selectors.session_for_patron)(token=token)
+        found = await database_call(selectors.session_for_patron)(token=token)
         if found is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
         self.session = found
         await self.channel_layer.group_add(found.patron_group(), self.channel_name)
         await self.accept()
-        await database_sync_to_async(services.session_patron_connected)(
-            session=found, channel_name=self.channel_name
+        await call_service(
+            services.session_patron_connected, session=found, channel_name=self.channel_name
         )
-        self.heartbeat = asyncio.create_task(self._beat())
         _ensure_sweep()
         await self.send_json(await self._snapshot(_after(self.scope["query_string"])))
+        # After the snapshot: no heartbeat may overtake it.
+        _heartbeats().patrons.add(self)
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "session"):
             return
-        if self.heartbeat is not None:
-            self.heartbeat.cancel()
+        # Before anything else: no later beat may refresh the row closed below.
+        _heartbeats().patrons.discard(self)
         await self.channel_layer.group_discard(self.session.patron_group(), self.channel_name)
-        await database_sync_to_async(services.session_patron_disconnected)(
-            session=self.session, channel_name=self.channel_name
+        await call_service(
+            services.session_patron_disconnected,
+            session=self.session,
+            channel_name=self.channel_name,
         )
 
-    async def _beat(self) -> None:
-        while True:
-            await asyncio.sleep(settings.HEARTBEAT_SECONDS)
-            try:
-                await self.send_json(await database_sync_to_async(self._heartbeat)())
-            except Exception:
-                logger.exception("patron heartbeat of session %s failed", self.session.pk)
-
-    def _heartbeat(self) -> dict[str, Any]:
-        services.session_patron_heartbeat(session=self.session, channel_name=self.channel_name)
-        state, last = ChatSession.objects.values_list("state", "last_patron_seq").get(
-            pk=self.session.pk
-        )
-        return {"type": "session.heartbeat", "state": state, "last_seq": last}
-
-    @database_sync_to_async
+    @database_call
     def _snapshot(self, after: int) -> dict[str, Any]:
         session = selectors.session_for_patron(token=self.session.token)
         assert session is not None  # noqa: S101 - sessions are never deleted while open
@@ -128,21 +118,22 @@ class PatronConsumer(ChatSocket):
 
     async def send_line(self, frame: Frame) -> None:
         client_id = frame_client_id(frame)
-        message, _ = await database_sync_to_async(lines.message_post_by_patron)(
-            session=self.session, text=frame_text(frame), client_id=client_id
+        message, _ = await call_service(
+            lines.message_post_by_patron,
+            session=self.session,
+            text=frame_text(frame),
+            client_id=client_id,
         )
         await self.send_json(
             {"type": "message.stored", "client_id": client_id, "seq": message.patron_seq}
         )
 
     async def end_session(self, frame: Frame) -> None:
-        await database_sync_to_async(services.session_end_by_patron)(session=self.session)
+        await call_service(services.session_end_by_patron, session=self.session)
 
     async def request_transcript(self, frame: Frame) -> None:
         email = frame_str(frame, "email", max_len=254) or ""
-        await database_sync_to_async(services.session_transcript_request)(
-            session=self.session, email=email
-        )
+        await call_service(services.session_transcript_request, session=self.session, email=email)
         await self.send_json({"type": "transcript.sent", "email": email})
 
     # Published events. The patron group only ever receives patron-visible
@@ -196,7 +187,6 @@ class ConsoleConsumer(ChatSocket):
 
     librarian: Librarian
     queue_groups: set[str]
-    heartbeat: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -210,29 +200,21 @@ class ConsoleConsumer(ChatSocket):
             services.librarian_group(librarian.pk), self.channel_name
         )
         await self.accept()
-        await database_sync_to_async(services.console_opened)(
+        await database_call(services.console_opened)(
             librarian=librarian, channel_name=self.channel_name
         )
-        self.heartbeat = asyncio.create_task(self._beat())
         _ensure_sweep()
         await self._resync()
+        # After the snapshot: no heartbeat may overtake it.
+        _heartbeats().consoles.add(self)
 
-    async def _beat(self) -> None:
-        while True:
-            await asyncio.sleep(settings.HEARTBEAT_SECONDS)
-            try:
-                await self.send_json(await database_sync_to_async(self._heartbeat)())
-            except Exception:
-                logger.exception("console heartbeat of librarian %s failed", self.librarian.pk)
-
-    def _heartbeat(self) -> dict[str, Any]:
-        """Refresh presence, and tell the console what it should be showing.
+    def _digest(self) -> dict[str, Any]:
+        """Tell the console what it should be showing (its presence is refreshed by the batch).
 
         The digest names every row of New, My Active, the IM sessions, the
         open offers and the Librarians list with their latest numbers; a
         console that differs missed an event and asks for a snapshot.
         """
-        services.console_heartbeat(librarian=self.librarian, channel_name=self.channel_name)
         return {
             "type": "console.heartbeat",
             **selectors.console_digest(self.librarian),
@@ -241,9 +223,9 @@ class ConsoleConsumer(ChatSocket):
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "librarian"):
             return
-        if self.heartbeat is not None:
-            self.heartbeat.cancel()
-        await database_sync_to_async(services.console_closed)(channel_name=self.channel_name)
+        # Before anything else: no later beat may refresh the row closed below.
+        _heartbeats().consoles.discard(self)
+        await database_call(services.console_closed)(channel_name=self.channel_name)
         await self.channel_layer.group_discard(
             services.librarian_group(self.librarian.pk), self.channel_name
         )
@@ -256,14 +238,14 @@ class ConsoleConsumer(ChatSocket):
         Joining first means an event published meanwhile is either in the
         snapshot or arrives after it; the client ignores what it already has.
         """
-        queue_ids = await database_sync_to_async(self._monitored_queue_ids)()
+        queue_ids = await database_call(self._monitored_queue_ids)()
         wanted = {services.queue_group(q) for q in queue_ids}
         for group in wanted - self.queue_groups:
             await self.channel_layer.group_add(group, self.channel_name)
         for group in self.queue_groups - wanted:
             await self.channel_layer.group_discard(group, self.channel_name)
         self.queue_groups = wanted
-        await self.send_json(await database_sync_to_async(self._snapshot)())
+        await self.send_json(await database_call(self._snapshot)())
 
     def _monitored_queue_ids(self) -> list[int]:
         return list(self.librarian.memberships.monitoring().values_list("queue_id", flat=True))
@@ -287,24 +269,24 @@ class ConsoleConsumer(ChatSocket):
         queues = frame.get("queues")
         if not isinstance(queues, list):
             raise ChatError("bad_frame", '"queues" must be a list of queue ids.')
-        await database_sync_to_async(services.monitoring_set)(
-            librarian=self.librarian, queue_ids=queues
-        )
+        await call_service(services.monitoring_set, librarian=self.librarian, queue_ids=queues)
 
     async def accept_session(self, frame: Frame) -> None:
-        await database_sync_to_async(services.session_accept)(
-            session_id=frame_int(frame, "session"), librarian=self.librarian
+        await call_service(
+            services.session_accept,
+            session_id=frame_int(frame, "session"),
+            librarian=self.librarian,
         )
 
     async def end_session(self, frame: Frame) -> None:
-        await database_sync_to_async(services.session_end_by_librarian)(
-            session_id=frame_int(frame, "session"), librarian=self.librarian
+        await call_service(
+            services.session_end_by_librarian,
+            session_id=frame_int(frame, "session"),
+            librarian=self.librarian,
         )
 
     async def fetch_session(self, frame: Frame) -> None:
-        await self.send_json(
-            await database_sync_to_async(self._session_detail)(frame_int(frame, "session"))
-        )
+        await self.send_json(await database_call(self._session_detail)(frame_int(frame, "session")))
 
     def _session_detail(self, session_id: int) -> dict[str, Any]:
         session = selectors.session_for_librarian(session_id=session_id, librarian=self.librarian)
@@ -318,8 +300,8 @@ class ConsoleConsumer(ChatSocket):
         note = frame.get("note", False)
         if not isinstance(note, bool):
             raise ChatError("bad_frame", '"note" must be true or false.')
-        message, _ = await database_sync_to_async(self._send_line)(
-            frame_int(frame, "session"), frame_text(frame), client_id, note
+        message, _ = await call_service(
+            self._send_line, frame_int(frame, "session"), frame_text(frame), client_id, note
         )
         await self.send_json(
             {
@@ -333,9 +315,14 @@ class ConsoleConsumer(ChatSocket):
     def _send_line(
         self, session_id: int, text: object, client_id: str | None, note: bool = False
     ) -> Any:
-        session = selectors.session_for_librarian(session_id=session_id, librarian=self.librarian)
-        return lines.message_post_by_librarian(
-            session=session, librarian=self.librarian, text=text, client_id=client_id, note=note
+        # One conditional UPDATE checks the session is this librarian's to
+        # write in; no read of the session first (docs/performance.md).
+        return lines.message_post_by_librarian_in(
+            session_id=session_id,
+            librarian=self.librarian,
+            text=text,
+            client_id=client_id,
+            note=note,
         )
 
     async def update_settings(self, frame: Frame) -> None:
@@ -344,23 +331,25 @@ class ConsoleConsumer(ChatSocket):
             raise ChatError(
                 "bad_frame", '"alert_sound", "alert_popup" and "im_sound" must be true or false.'
             )
-        await database_sync_to_async(librarian_settings_update)(librarian=self.librarian, **values)
+        await call_service(librarian_settings_update, librarian=self.librarian, **values)
 
     async def open_im(self, frame: Frame) -> None:
         about = frame_int(frame, "session") if frame.get("session") is not None else None
-        im, created = await database_sync_to_async(ims.im_open)(
+        im, created = await call_service(
+            ims.im_open,
             initiator=self.librarian,
             recipient_id=frame_int(frame, "librarian"),
             about_session_id=about,
         )
         if not created:
             # Already open: this console just shows it (no new popup anywhere).
-            payload = await database_sync_to_async(ims.im_payload)(im, viewer_id=self.librarian.pk)
+            payload = await database_call(ims.im_payload)(im, viewer_id=self.librarian.pk)
             await self.send_json({"type": "im.opened", "im": payload, "reused": True})
 
     async def send_im_line(self, frame: Frame) -> None:
         client_id = frame_client_id(frame)
-        message, _ = await database_sync_to_async(ims.im_post)(
+        message, _ = await call_service(
+            ims.im_post,
             im_id=frame_int(frame, "im"),
             librarian=self.librarian,
             text=frame_text(frame),
@@ -376,14 +365,15 @@ class ConsoleConsumer(ChatSocket):
         )
 
     async def read_im(self, frame: Frame) -> None:
-        await database_sync_to_async(ims.im_read)(
-            im_id=frame_int(frame, "im"), librarian=self.librarian, seq=frame_int(frame, "seq")
+        await call_service(
+            ims.im_read,
+            im_id=frame_int(frame, "im"),
+            librarian=self.librarian,
+            seq=frame_int(frame, "seq"),
         )
 
     async def end_im(self, frame: Frame) -> None:
-        await database_sync_to_async(ims.im_end)(
-            im_id=frame_int(frame, "im"), librarian=self.librarian
-        )
+        await call_service(ims.im_end, im_id=frame_int(frame, "im"), librarian=self.librarian)
 
     async def sync(self, frame: Frame) -> None:
         """The console noticed it missed something: a fresh snapshot."""
@@ -391,7 +381,7 @@ class ConsoleConsumer(ChatSocket):
 
     async def list_transfer_targets(self, frame: Frame) -> None:
         await self.send_json(
-            await database_sync_to_async(self._transfer_targets)(frame_int(frame, "session"))
+            await database_call(self._transfer_targets)(frame_int(frame, "session"))
         )
 
     def _transfer_targets(self, session_id: int) -> dict[str, Any]:
@@ -407,7 +397,8 @@ class ConsoleConsumer(ChatSocket):
         }
 
     async def offer_transfer(self, frame: Frame) -> None:
-        await database_sync_to_async(services.transfer_offer)(
+        await call_service(
+            services.transfer_offer,
             session_id=frame_int(frame, "session"),
             sender=self.librarian,
             receiver_id=frame_int(frame, "librarian"),
@@ -415,25 +406,26 @@ class ConsoleConsumer(ChatSocket):
         )
 
     async def transfer_to_queue(self, frame: Frame) -> None:
-        await database_sync_to_async(services.transfer_to_queue)(
+        await call_service(
+            services.transfer_to_queue,
             session_id=frame_int(frame, "session"),
             sender=self.librarian,
             note=frame_str(frame, "note", required=False, max_len=2000) or "",
         )
 
     async def accept_transfer(self, frame: Frame) -> None:
-        await database_sync_to_async(services.transfer_accept)(
-            offer_id=frame_int(frame, "offer"), librarian=self.librarian
+        await call_service(
+            services.transfer_accept, offer_id=frame_int(frame, "offer"), librarian=self.librarian
         )
 
     async def decline_transfer(self, frame: Frame) -> None:
-        await database_sync_to_async(services.transfer_decline)(
-            offer_id=frame_int(frame, "offer"), librarian=self.librarian
+        await call_service(
+            services.transfer_decline, offer_id=frame_int(frame, "offer"), librarian=self.librarian
         )
 
     async def cancel_transfer(self, frame: Frame) -> None:
-        await database_sync_to_async(services.transfer_cancel)(
-            offer_id=frame_int(frame, "offer"), librarian=self.librarian
+        await call_service(
+            services.transfer_cancel, offer_id=frame_int(frame, "offer"), librarian=self.librarian
         )
 
     # Published events, forwarded to the browser.
@@ -482,14 +474,188 @@ async def _sweep_forever() -> None:
     while True:
         await asyncio.sleep(settings.SWEEP_SECONDS)
         try:
-            await database_sync_to_async(services.presence_sweep)()
-            await database_sync_to_async(services.patron_sweep)()
-            await database_sync_to_async(services.transfer_expire_due)()
+            await call_service(services.presence_sweep)
+            await call_service(services.patron_sweep)
+            await call_service(services.transfer_expire_due)
         except Exception:
             logger.exception("sweep failed")
 
 
-@database_sync_to_async
+# Heartbeats. One ticker per server process (per event loop) beats every open
+# socket every HEARTBEAT_SECONDS, in batches: the sockets of each kind are
+# spread over the ticks of a period (HEARTBEAT_SECONDS / HEARTBEAT_TICK_SECONDS
+# slots; a socket joins the least full), and each tick beats one slot. For
+# the patron sockets of a slot that is one UPDATE of their presence rows and
+# one SELECT of their sessions' state and last number, however many there
+# are; for the consoles one UPDATE, then each console's digest.
+HEARTBEAT_TICK_SECONDS = 1.0
+
+Beat = Callable[[list[Any]], Awaitable[None]]
+
+
+class _Slots:
+    """The open sockets of one kind, each in the slot of the tick that beats it."""
+
+    def __init__(self, heartbeats: "_Heartbeats", kind: str) -> None:
+        self.heartbeats = heartbeats
+        self.kind = kind
+        self.slots: list[weakref.WeakSet[Any]] = [weakref.WeakSet()]
+        self.retry: weakref.WeakSet[Any] = weakref.WeakSet()  # their batch failed last tick
+
+    def __bool__(self) -> bool:
+        return any(self.slots)
+
+    def __contains__(self, socket: object) -> bool:
+        return any(socket in slot for slot in self.slots)
+
+    def add(self, socket: Any) -> None:
+        """Beat ``socket`` from now on, the first time within HEARTBEAT_SECONDS."""
+        self.heartbeats.resize()
+        count = len(self.slots)
+        # In the order the next ticks beat them: the least full slot; of
+        # those, the last, a whole period away, as a timer of its own would.
+        order = [(self.heartbeats.index + k) % count for k in range(count)]
+        slot = min(reversed(order), key=lambda i: len(self.slots[i]))
+        self.slots[slot].add(socket)
+        self.heartbeats.start()
+
+    def discard(self, socket: Any) -> None:
+        for slot in self.slots:
+            slot.discard(socket)
+        self.retry.discard(socket)
+
+    def resize(self, count: int) -> None:
+        sockets = [socket for slot in self.slots for socket in slot]
+        self.slots = [weakref.WeakSet() for _ in range(count)]
+        for i, socket in enumerate(sockets):
+            self.slots[i % count].add(socket)
+
+    def take(self, index: int) -> list[Any]:
+        """The sockets this tick beats: the slot's, and those whose batch just failed."""
+        due = list(self.slots[index])
+        due += [socket for socket in self.retry if socket not in self.slots[index]]
+        self.retry = weakref.WeakSet()
+        return due
+
+    async def beat(self, sockets: list[Any], beat: Beat) -> None:
+        if not sockets:
+            return
+        try:
+            await beat(sockets)
+        except Exception:
+            # Ids and counts only: never a line, never a token.
+            logger.exception(
+                "heartbeat of %d %s sockets failed; trying again next tick", len(sockets), self.kind
+            )
+            self.retry.update(socket for socket in sockets if socket in self)
+
+
+class _Heartbeats:
+    """The open sockets of one event loop and the one ticker that beats them."""
+
+    def __init__(self) -> None:
+        self.patrons = _Slots(self, "patron")
+        self.consoles = _Slots(self, "console")
+        self.index = 0  # the slot the next tick beats
+        self.task: asyncio.Task[None] | None = None
+
+    @staticmethod
+    def period() -> tuple[int, float]:
+        """How many slots (ticks) a heartbeat period has, and how long a tick is."""
+        seconds = max(float(settings.HEARTBEAT_SECONDS), 0.01)
+        count = max(1, math.ceil(seconds / HEARTBEAT_TICK_SECONDS - 1e-9))
+        return count, seconds / count
+
+    def resize(self) -> None:
+        count, _ = self.period()
+        if count != len(self.patrons.slots):
+            self.patrons.resize(count)
+            self.consoles.resize(count)
+            self.index %= count
+
+    def start(self) -> None:
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._tick_while_open())
+
+    async def _tick_while_open(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
+        while self.patrons or self.consoles:  # the last socket closed: the ticker ends
+            self.resize()
+            _, tick = self.period()
+            # On schedule, so each socket beats every period; a late tick is not made up for.
+            next_at = max(next_at + tick, loop.time())
+            await asyncio.sleep(next_at - loop.time())
+            try:
+                self.resize()
+                index, self.index = self.index, (self.index + 1) % len(self.patrons.slots)
+                # Both kinds' sockets are taken before anything is awaited: a
+                # socket that opens meanwhile waits for its own slot.
+                patrons, consoles = self.patrons.take(index), self.consoles.take(index)
+                await self.patrons.beat(patrons, _beat_patrons)
+                await self.consoles.beat(consoles, _beat_consoles)
+            except Exception:
+                logger.exception("heartbeat tick failed")
+
+
+_heartbeat_registries: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Heartbeats]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _heartbeats() -> _Heartbeats:
+    loop = asyncio.get_running_loop()
+    heartbeats = _heartbeat_registries.get(loop)
+    if heartbeats is None:
+        heartbeats = _heartbeat_registries[loop] = _Heartbeats()
+    return heartbeats
+
+
+async def _beat_patrons(sockets: list[PatronConsumer]) -> None:
+    beats = await call_service(_patron_beats, [(s.session, s.channel_name) for s in sockets])
+    registry = _heartbeats().patrons
+    for socket in sockets:
+        beat = beats.get(socket.session.pk)
+        if beat is None or socket not in registry:
+            continue  # the session is gone, or the socket closed meanwhile
+        state, last = beat
+        await _send_beat(socket, {"type": "session.heartbeat", "state": state, "last_seq": last})
+
+
+def _patron_beats(sockets: Iterable[tuple[ChatSession, str]]) -> dict[int, tuple[str, int]]:
+    """Refresh the presence of the sockets (one UPDATE); read their sessions (one SELECT)."""
+    sockets = list(sockets)
+    services.patron_sockets_heartbeat(sockets=sockets)
+    rows = ChatSession.objects.filter(pk__in={session.pk for session, _ in sockets})
+    return {
+        pk: (state, last) for pk, state, last in rows.values_list("pk", "state", "last_patron_seq")
+    }
+
+
+async def _beat_consoles(consoles: list[ConsoleConsumer]) -> None:
+    await database_call(services.consoles_heartbeat)(
+        consoles=[(console.librarian, console.channel_name) for console in consoles]
+    )
+    registry = _heartbeats().consoles
+    for console in consoles:
+        if console not in registry:
+            continue
+        try:
+            digest = await database_call(console._digest)()
+        except Exception:
+            logger.exception("console heartbeat of librarian %s failed", console.librarian.pk)
+            continue
+        await _send_beat(console, digest)
+
+
+async def _send_beat(socket: ChatSocket, frame: dict[str, Any]) -> None:
+    try:
+        await socket.send_json(frame)
+    except Exception:
+        logger.exception("heartbeat frame %s not sent", frame["type"])
+
+
+@database_call
 def _librarian_of(user: Any) -> Librarian | None:
     if user is None or not user.is_authenticated or not user.is_active:
         return None

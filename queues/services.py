@@ -295,6 +295,31 @@ def session_patron_heartbeat(*, session: ChatSession, channel_name: str) -> None
         session_patron_connected(session=session, channel_name=channel_name)
 
 
+def patron_sockets_heartbeat(*, sockets: Iterable[tuple[ChatSession, str]]) -> None:
+    """Open patron sockets of this process are still there: one UPDATE refreshes them all.
+
+    ``sockets`` are (session, channel name) pairs. As for
+    :func:`session_patron_heartbeat`, a row that a sweep closed or removed
+    meanwhile is opened again (and the librarian hears ``patron.returned``
+    if the patron had been counted gone); one that can't be is logged and
+    tried again at its next beat, without holding up the others.
+    """
+    sessions = {channel_name: session for session, channel_name in sockets}
+    if not sessions:
+        return
+    rows = PatronPresence.objects.filter(channel_name__in=list(sessions), closed=False)
+    if rows.update(last_seen=timezone.now()) == len(sessions):
+        return  # channel names are unique: every row was there
+    there = set(rows.values_list("channel_name", flat=True))
+    for channel_name, session in sessions.items():
+        if channel_name in there:
+            continue
+        try:
+            session_patron_connected(session=session, channel_name=channel_name)
+        except Exception:
+            logger.exception("presence of a patron socket of session %s not restored", session.pk)
+
+
 def session_patron_disconnected(*, session: ChatSession, channel_name: str) -> None:
     """A patron socket closed (window closed, network lost: not End Session).
 
@@ -514,6 +539,24 @@ def console_heartbeat(*, librarian: Librarian, channel_name: str) -> None:
         last_seen=timezone.now()
     ):
         console_opened(librarian=librarian, channel_name=channel_name)
+
+
+def consoles_heartbeat(*, consoles: Iterable[tuple[Librarian, str]]) -> None:
+    """Open consoles of this process are still there: one UPDATE refreshes them all.
+
+    ``consoles`` are (librarian, channel name) pairs. As for
+    :func:`console_heartbeat`, a row that a sweep removed is put back.
+    """
+    librarians = {channel_name: librarian for librarian, channel_name in consoles}
+    if not librarians:
+        return
+    rows = ConsolePresence.objects.filter(channel_name__in=list(librarians), closed=False)
+    if rows.update(last_seen=timezone.now()) == len(librarians):
+        return  # channel names are unique: every row was there
+    there = set(rows.values_list("channel_name", flat=True))
+    for channel_name, librarian in librarians.items():
+        if channel_name not in there:
+            console_opened(librarian=librarian, channel_name=channel_name)
 
 
 def console_closed(*, channel_name: str) -> None:

@@ -96,8 +96,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # the browser tests must see the same test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
-    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # A connection pool (psycopg's, through Django): every socket action and
+    # request borrows a connection and gives it back, instead of opening one
+    # (a PostgreSQL process fork) each time. Django advises pooling, not
+    # persistent connections, under ASGI. DATABASE_POOL_SIZE=0 turns it off.
+    pool_size = env.int("DATABASE_POOL_SIZE", default=12)
+    if pool_size > 0:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 2,
+            "max_size": pool_size,
+            "timeout": 10,  # seconds to wait for a free connection before an error
+        }
+    else:
+        DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+        DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channel layer --------------------------------------------------------
@@ -186,6 +198,11 @@ PATRON_SOCKET_STALE_SECONDS = 30
 # period and transfer offers past their time (0 turns the sweep off; the
 # tests call the sweeps directly).
 SWEEP_SECONDS = env.int("SWEEP_SECONDS", default=5)
+
+# Threads each server process runs the sockets' database calls on
+# (reference_chat/db.py). Keep it below DATABASE_POOL_SIZE: web requests
+# borrow connections from the same pool.
+DATABASE_THREADS = env.int("DATABASE_THREADS", default=4)
 
 # --- REST API (docs/api.md) ------------------------------------------------
 # Read-only JSON under /api/v1/. Staff endpoints use the librarian's Django

@@ -5,11 +5,11 @@ Who may say a line in which state of the session is decided in
 """
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 
 from accounts.models import Librarian
-from queues.models import ChatSession
+from queues.models import ChatSession, Membership
+from queues.selectors import session_for_librarian
 from reference_chat.errors import ChatError
 from reference_chat.events import publish
 from transcripts.models import Message
@@ -60,63 +60,161 @@ def line_store(
     Publishes: ``message.created`` to the staff in the session and, for a
     patron-visible line, to the patron.
     """
-    if client_id:
-        existing = Message.objects.filter(session=session, client_id=client_id).first()
-        if existing:
-            return existing, False
+    message, created = _line_insert(
+        session_id=session.pk,
+        session=session,
+        kind=kind,
+        text=text,
+        author=author,
+        author_name=author_name,
+        client_id=client_id,
+        states=states,
+        primary=primary,
+    )
+    if created:
+        session.last_seq = message.seq
+    return message, created
+
+
+def _line_insert(
+    *,
+    session_id: int,
+    session: ChatSession | None,
+    kind: str,
+    text: str,
+    author: Librarian | None,
+    author_name: str,
+    client_id: str | None,
+    states: tuple[str, ...] | None,
+    primary: Librarian | None,
+    reader: Librarian | None = None,
+) -> tuple[Message, bool]:
+    """:func:`line_store` by session id; ``reader``, when given, must belong to its queue.
+
+    Two statements in one transaction on the common path: the conditional
+    UPDATE that takes the next numbers, and the INSERT. A retry is not looked
+    for first: the unique (session, client_id) constraint finds it, and its
+    IntegrityError rolls the whole transaction back, number included.
+    """
     visibility = (
         Message.Visibility.PATRON if kind in PATRON_VISIBLE_KINDS else Message.Visibility.STAFF
     )
+    patron_visible = visibility == Message.Visibility.PATRON
     try:
         with transaction.atomic():
-            rows = ChatSession.objects.filter(pk=session.pk)
-            if states is not None:
-                rows = rows.filter(state__in=states)
-            if primary is not None:
-                rows = rows.filter(primary=primary)
             # Taking the row lock here orders concurrent lines of one session.
-            counters = {"last_seq": F("last_seq") + 1}
-            if visibility == Message.Visibility.PATRON:
-                counters["last_patron_seq"] = F("last_patron_seq") + 1
-            if not rows.update(**counters):
-                raise _refusal(session.pk, primary)
-            current = ChatSession.objects.values("last_seq", "last_patron_seq", "primary_id").get(
-                pk=session.pk
+            counters = _seq_take(
+                session_id,
+                patron_visible=patron_visible,
+                states=states,
+                primary=primary,
+                reader=reader,
             )
-            message = Message.objects.create(
-                session=session,
-                seq=current["last_seq"],
-                patron_seq=(
-                    current["last_patron_seq"] if visibility == Message.Visibility.PATRON else None
-                ),
-                kind=kind,
-                visibility=visibility,
-                author=author,
-                author_name=author_name,
-                text=text,
-                client_id=client_id or None,
-            )
-            if current["primary_id"]:
-                publish(
-                    {"type": "message.created", "session": session.pk,
-                     "message": message_payload(message)},
-                    f"librarian.{current['primary_id']}",
-                )  # fmt: skip
-            if visibility == Message.Visibility.PATRON:
-                # The patron's own event, built from the patron's payload only.
-                publish(
-                    {"type": "message.created", "message": patron_message_payload(message)},
-                    session.patron_group(),
+            if counters is not None:
+                last_seq, last_patron_seq, primary_id = counters
+                message = Message.objects.create(
+                    **({"session": session} if session else {"session_id": session_id}),
+                    seq=last_seq,
+                    patron_seq=last_patron_seq if patron_visible else None,
+                    kind=kind,
+                    visibility=visibility,
+                    author=author,
+                    author_name=author_name,
+                    text=text,
+                    client_id=client_id or None,
                 )
+                if primary_id:
+                    publish(
+                        {"type": "message.created", "session": session_id,
+                         "message": message_payload(message)},
+                        f"librarian.{primary_id}",
+                    )  # fmt: skip
+                if patron_visible:
+                    # The patron's own event, built from the patron's payload only.
+                    publish(
+                        {"type": "message.created", "message": patron_message_payload(message)},
+                        # An unsaved stand-in by id only names the group.
+                        (session or ChatSession(pk=session_id)).patron_group(),
+                    )
     except IntegrityError:
-        # Two sends of the same client id at once: the other one stored it.
-        if client_id:
-            existing = Message.objects.filter(session=session, client_id=client_id).first()
-            if existing:
-                return existing, False
+        # A retry, or two sends of the same client id at once: the line is stored.
+        if client_id and (stored := _stored_line(session_id, client_id)):
+            return stored, False
         raise
-    session.last_seq = message.seq
+    if counters is None:
+        # The same order of answers as checking first: a session the reader
+        # can't see is not found, a line stored before is acknowledged (the
+        # session may have ended since), and only then is the line refused.
+        if reader is not None:
+            session_for_librarian(session_id=session_id, librarian=reader)
+        if client_id and (stored := _stored_line(session_id, client_id)):
+            return stored, False
+        raise _refusal(session_id, primary)
     return message, True
+
+
+def _seq_take(
+    session_id: int,
+    *,
+    patron_visible: bool,
+    states: tuple[str, ...] | None,
+    primary: Librarian | None,
+    reader: Librarian | None,
+) -> tuple[int, int, int | None] | None:
+    """Take the session's next numbers if it may take the line: ``(last_seq,
+    last_patron_seq, primary_id)`` after the increment, or None if no row matched.
+
+    Raw SQL because the ORM's ``update()`` returns only a row count, and
+    reading the numbers back is one more round trip per line; ``UPDATE …
+    RETURNING`` (PostgreSQL, SQLite 3.35+) does both at once. The names come
+    from the models, so a renamed field or table can't leave this behind.
+    """
+    qn = connection.ops.quote_name
+    meta = ChatSession._meta
+    table = qn(meta.db_table)
+
+    def column(name: str) -> str:
+        return qn(meta.get_field(name).column)
+
+    last_seq, last_patron_seq, primary_id = (
+        column("last_seq"),
+        column("last_patron_seq"),
+        column("primary"),
+    )
+    assignments = [f"{last_seq} = {last_seq} + 1"]
+    if patron_visible:
+        assignments.append(f"{last_patron_seq} = {last_patron_seq} + 1")
+    conditions = [f"{qn(meta.pk.column)} = %s"]
+    params: list[object] = [session_id]
+    if states is not None:
+        conditions.append(f"{column('state')} IN ({', '.join(['%s'] * len(states))})")
+        params.extend(states)
+    if primary is not None:
+        conditions.append(f"{primary_id} = %s")
+        params.append(primary.pk)
+    if reader is not None:
+        # What session_for_librarian checks: the reader belongs to the session's queue.
+        member = Membership._meta
+        members = qn(member.db_table)
+        conditions.append(
+            f"EXISTS (SELECT 1 FROM {members}"  # noqa: S608 - names from _meta
+            f" WHERE {members}.{qn(member.get_field('librarian').column)} = %s"
+            f" AND {members}.{qn(member.get_field('queue').column)} = {table}.{column('queue')})"
+        )
+        params.append(reader.pk)
+    sql = (
+        f"UPDATE {table} SET {', '.join(assignments)} WHERE {' AND '.join(conditions)}"  # noqa: S608
+        f" RETURNING {last_seq}, {last_patron_seq}, {primary_id}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        # fetchall: SQLite finishes a RETURNING statement only once every row is read.
+        rows = cursor.fetchall()
+    return rows[0] if rows else None
+
+
+def _stored_line(session_id: int, client_id: str) -> Message | None:
+    return Message.objects.filter(session_id=session_id, client_id=client_id).first()
 
 
 def _refusal(session_id: int, primary: Librarian | None) -> ChatError:
@@ -174,4 +272,48 @@ def message_post_by_librarian(
         client_id=client_id,
         states=(ChatSession.State.ACTIVE,),
         primary=librarian,
+    )
+
+
+def message_post_by_librarian_in(
+    *,
+    session_id: object,
+    librarian: Librarian,
+    text: object,
+    client_id: str | None,
+    note: bool = False,
+) -> tuple[Message, bool]:
+    """:func:`message_post_by_librarian` for a session known only by its id.
+
+    Requires: the librarian belongs to the session's queue (``not_found``
+    otherwise, as from ``session_for_librarian``), holds it, and it is
+    active. That check is part of the line's conditional UPDATE, so the
+    common path reads nothing before it: one UPDATE and one INSERT.
+    Publishes ``message.created`` (see :func:`line_store`).
+    """
+    try:
+        line = line_validate(text)
+    except ChatError:
+        # A session the librarian can't see is not found, whatever the line.
+        session_for_librarian(session_id=session_id, librarian=librarian)
+        raise
+    try:
+        pk = int(session_id)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        pk = 0
+    if not 0 < pk < 2**63:
+        # No row has such an id (and SQLite can't take it as a parameter).
+        session_for_librarian(session_id=session_id, librarian=librarian)
+        raise ChatError("not_found", "There is no such chat session in your queues.")
+    return _line_insert(
+        session_id=pk,
+        session=None,
+        kind=Message.Kind.NOTE if note else Message.Kind.LIBRARIAN,
+        text=line,
+        author=librarian,
+        author_name=librarian.display_name,
+        client_id=client_id,
+        states=(ChatSession.State.ACTIVE,),
+        primary=librarian,
+        reader=librarian,
     )

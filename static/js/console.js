@@ -1,6 +1,15 @@
 // The librarian's console: monitoring, New, My Active, Patron Chat, Chat
 // History and Settings. Protocol: docs/protocol.md (console socket).
-import { ReconnectingSocket, el, formatTime, formatWait, lineElement, newClientId, playAlert } from "./socket.js";
+import {
+  RECHECK_MS,
+  ReconnectingSocket,
+  el,
+  formatTime,
+  formatWait,
+  lineElement,
+  newClientId,
+  playAlert,
+} from "./socket.js";
 
 const $ = (id) => document.getElementById(id);
 const root = $("console");
@@ -168,7 +177,8 @@ const handlers = {
     setPresence(frame.session, false, frame.grace_until);
   },
   "console.heartbeat"(frame) {
-    if (!digestMatches(frame)) askSync();
+    // A difference may be an event still on its way: look again in a moment.
+    if (!digestMatches(frame)) setTimeout(() => digestMatches(frame) || askSync(), RECHECK_MS);
   },
   "patron.returned"(frame) {
     setPresence(frame.session, true);

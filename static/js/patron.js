@@ -1,6 +1,6 @@
 // The patron's chat page: waiting view, live chat, End Session, transcript.
 // Protocol: docs/protocol.md (patron socket).
-import { ReconnectingSocket, formatWait, lineElement, newClientId } from "./socket.js";
+import { RECHECK_MS, ReconnectingSocket, formatWait, lineElement, newClientId } from "./socket.js";
 
 const root = document.getElementById("patron-chat");
 const token = root.dataset.token;
@@ -60,8 +60,9 @@ function handleFrame(frame) {
       addLine(frame.message);
       break;
     case "session.heartbeat":
-      // The server's latest line number and state: behind means an event was lost.
-      if (frame.last_seq > state.lastSeq || (state.session && frame.state !== state.session.state)) resume();
+      // The server's latest line number and state: behind means an event was
+      // lost, unless it is still on its way, so look again in a moment first.
+      if (behind(frame)) setTimeout(() => behind(frame) && resume(), RECHECK_MS);
       break;
     case "message.stored":
       confirmPending(frame.client_id, frame.seq);
@@ -91,6 +92,10 @@ function handleFrame(frame) {
     default:
       break;
   }
+}
+
+function behind(heartbeat) {
+  return heartbeat.last_seq > state.lastSeq || (state.session && heartbeat.state !== state.session.state);
 }
 
 let resumeAsked = 0;

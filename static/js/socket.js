@@ -8,6 +8,10 @@ const FATAL_CODES = new Set([4403, 4404]);
 // without closing the connection): drop it and reconnect.
 const SILENCE_LIMIT_MS = 25000;
 
+// A heartbeat that shows the page behind may only have overtaken an event
+// still on its way: pages look again after this long before asking.
+export const RECHECK_MS = 1500;
+
 export class ReconnectingSocket {
   constructor({ url, onFrame, onStatus, onFatal }) {
     this.url = url; // a function returning the URL to open now

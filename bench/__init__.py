@@ -1,0 +1,1 @@
+"""``make bench``: the load benchmark, beside a bare Channels relay (docs/performance.md)."""

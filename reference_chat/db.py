@@ -1,0 +1,38 @@
+"""How the sockets call the database: on a small pool of threads, not one.
+
+Channels' ``database_sync_to_async`` runs every call of a process on one
+shared thread by default, so each call waits for all the others: a line's
+commit, a patron's snapshot and a console's digest queue behind each other
+while that thread mostly waits for PostgreSQL. Here they run on
+``DATABASE_THREADS`` threads, each with its own connection from the pool;
+PostgreSQL then works on several at once and commits them together.
+
+Nothing relied on the one thread: a socket handles its frames one at a time
+(Channels awaits each handler), the order of lines within a session is
+decided by the session's row lock, and the pick-up, transfer and presence
+races are decided by conditional UPDATEs, which hold across threads and
+processes alike (tests/queues/test_race.py).
+"""
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from channels.db import DatabaseSyncToAsync
+from django.conf import settings
+
+_executor: ThreadPoolExecutor | None = None
+
+
+def executor() -> ThreadPoolExecutor:
+    global _executor  # one pool per process, made on first use
+    if _executor is None:
+        _executor = ThreadPoolExecutor(
+            max_workers=settings.DATABASE_THREADS, thread_name_prefix="database"
+        )
+    return _executor
+
+
+def database_call(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``database_sync_to_async`` on the database threads (closes old connections around it)."""
+    return DatabaseSyncToAsync(function, thread_sensitive=False, executor=executor())
