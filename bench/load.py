@@ -87,6 +87,7 @@ class Bench:
         self.pickups: dict[str, tuple[float, dict[int, float]]] = {}
         self.errors: dict[str, int] = {}
         self.resyncs = 0  # snapshots asked for after a heartbeat showed a client behind
+        self.connects = 0  # sockets opened, reconnections included
 
     def error(self, code: str) -> None:
         self.errors[code] = self.errors.get(code, 0) + 1
@@ -107,6 +108,7 @@ class Socket:
         self.connects = 0
         self.failed = 0
         self.task: asyncio.Task[None] | None = None
+        self.started_at = self.opened_at = 0.0  # the first connection's start and handshake
         # Lines sent but not acknowledged: sent again on the next connection.
         self.pending: dict[str, dict[str, Any]] = {}
         self._asked: dict[Any, float] = {}
@@ -127,6 +129,7 @@ class Socket:
         self.task = asyncio.get_running_loop().create_task(self.run())
 
     async def run(self) -> None:
+        self.started_at = now()
         while not self.closing:
             try:
                 ws = await connect(
@@ -146,7 +149,9 @@ class Socket:
                 await asyncio.sleep(0.5 + random.random() * 0.5)
                 continue
             self.ws = ws
+            self.opened_at = self.opened_at or now()
             self.connects += 1
+            self.bench.connects += 1
             await self.opened()
             try:
                 async for raw in ws:
@@ -154,6 +159,8 @@ class Socket:
             except ConnectionClosed:
                 pass
             finally:
+                if not self.closing:
+                    self.bench.error(f"{type(self).__name__} closed {ws.close_code}")
                 self.ws = None
                 self.ready.clear()
             if not self.reconnect:
@@ -276,6 +283,7 @@ class PatronSocket(Socket):
     def _recheck(self, last_seq: int) -> None:
         if last_seq > self.seen.high and not self.throttled("resume", 1.0):
             self.bench.resyncs += 1
+            self.bench.error("patron resume")
             self.send_soon({"type": "session.resume", "after": self.seen.high})
 
     def _line(self, message: dict[str, Any], *, live: bool) -> None:
@@ -351,20 +359,22 @@ class ConsoleSocket(Socket):
         elif kind == "error":
             self.bench.error(f"console {frame.get('code')}")
 
-    def _behind(self, digest: dict[str, Any]) -> bool:
+    def _behind(self, digest: dict[str, Any]) -> str:
         """The parts of the digest this client keeps: New, and My Active's numbers."""
         if sorted(self.waiting) != digest["waiting"]:
-            return True
+            return "waiting"
         for session, last in digest["active"].items():
             seen = self.sessions.get(int(session))
             if seen is None or last > seen.high:
-                return True
-        return False
+                return "active"
+        return ""
 
     def _recheck(self, digest: dict[str, Any]) -> None:
         # As static/js/console.js: a whole snapshot, at most every 2 s.
-        if self._behind(digest) and not self.throttled("sync"):
+        why = self._behind(digest)
+        if why and not self.throttled("sync"):
             self.bench.resyncs += 1
+            self.bench.error(f"console resync: {why}")
             self.send_soon({"type": "console.sync"})
 
     def _detail(self, detail: dict[str, Any]) -> None:

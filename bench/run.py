@@ -80,6 +80,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--max-steps", type=int, default=12, help="steps of the rate search, 0: no search (12)"
     )
+    p.add_argument(
+        "--pickups", type=float, default=1.0, help="new requests a second in the main phase (1)"
+    )
     p.add_argument("--no-restart", action="store_true", help="skip the restart phase")
     p.add_argument(
         "--profile", type=Path, help="write py-spy profiles of the main phases to this folder"
@@ -108,6 +111,18 @@ def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
     return values[min(len(values) - 1, max(0, math.ceil(q / 100 * len(values)) - 1))]
+
+
+def slowest_seconds(ledger: Ledger, started: float, count: int = 5) -> list[list[float]]:
+    """The seconds of the phase whose lines were slowest: [second, lines, max ms]."""
+    worst: dict[int, list[float]] = {}
+    for line in ledger.lines.values():
+        if line.delivered:
+            second = int(line.sent - started)
+            entry = worst.setdefault(second, [second, 0, 0.0])
+            entry[1] += 1
+            entry[2] = max(entry[2], round((line.delivered - line.sent) * 1000, 1))
+    return sorted(worst.values(), key=lambda e: -e[2])[:count]
 
 
 @dataclass
@@ -208,6 +223,13 @@ class Run:
 
     async def connect_all(self, sockets: list[Socket], what: str) -> float:
         """Open ``sockets`` at once; seconds until every one is connected and caught up."""
+        profilers = []
+        if self.args.profile and len(sockets) >= self.args.sessions:
+            self.args.profile.mkdir(parents=True, exist_ok=True)
+            profilers = [
+                profile.start(pid, 15, self.args.profile / f"ramp-{what}-{i}.txt")
+                for i, pid in enumerate(self.stack.daphne_pids())
+            ]
         started = now()
         for s in sockets:
             s.start()
@@ -220,7 +242,11 @@ class Run:
             raise RuntimeError(f"{len(pending)} of {len(sockets)} {what} never connected "
                                f"({failed} refused)")  # fmt: skip
         seconds = now() - started
-        log(f"{len(sockets)} {what} connected in {seconds:.2f} s")
+        for profiler in profilers:
+            await asyncio.to_thread(profiler.wait, 30)
+        handshakes = sorted(s.opened_at - s.started_at for s in sockets)
+        log(f"{len(sockets)} {what} connected in {seconds:.2f} s (handshake p50 "
+            f"{percentile(handshakes, 50):.2f} s, max {handshakes[-1]:.2f} s)")  # fmt: skip
         return seconds
 
     async def phase(
@@ -236,7 +262,7 @@ class Run:
                 for i, pid in enumerate(self.stack.daphne_pids())
             ]
         before = self.meter.cpu()
-        resyncs = self.bench.resyncs
+        resyncs, connects = self.bench.resyncs, self.bench.connects
         started = now()
         await traffic(self.bench, pairs, rate, seconds)
         for profiler in profilers:
@@ -252,8 +278,13 @@ class Run:
         result = figures(self.bench.ledger, base, before, after, now() - started)
         result.lines_per_s = round(result.delivered / seconds, 1)
         result.extra["resyncs"] = self.bench.resyncs - resyncs
+        result.extra["reconnects"] = self.bench.connects - connects
+        result.extra["slowest_seconds"] = slowest_seconds(self.bench.ledger, started)
         log(f"{name}: {result.delivered}/{result.sent} delivered, p50 {result.p50_ms} ms, "
-            f"p99 {result.p99_ms} ms, {result.cpu_s_per_1000} CPU s/1000")  # fmt: skip
+            f"p99 {result.p99_ms} ms, {result.cpu_s_per_1000} CPU s/1000, "
+            f"{result.extra['resyncs']} resyncs, {result.extra['reconnects']} reconnects, "
+            f"slowest seconds "
+            f"{result.extra['slowest_seconds'][:3]}")  # fmt: skip
         return result
 
     async def rate_search(self, name: str, pairs: list[Pair]) -> dict[str, Any]:
@@ -423,9 +454,9 @@ class Run:
         rss_connected = self.meter.rss()
         pairs = [Pair(patrons[s[0]], self.owner[s[0]], s[0]) for s in sessions]
 
-        pickup_count = max(2, int(args.seconds))  # about one a second
+        pickup_count = int(args.seconds * args.pickups)
         pickup_task = asyncio.create_task(
-            self.pickups(pickup_count, max(0.2, args.seconds / pickup_count * 0.8))
+            self.pickups(pickup_count, 0.8 / args.pickups if args.pickups else 0)
         )
         main = await self.phase("main", pairs, args.rate, args.seconds)
         with contextlib.suppress(asyncio.CancelledError):
@@ -433,6 +464,7 @@ class Run:
         await asyncio.sleep(1)
         main.extra.update(self.pickup_figures(consoles))
         main.extra["stored"] = await asyncio.to_thread(self.stored, "main-")
+        main.extra["off_shift"] = await asyncio.to_thread(self.off_shift)
         main.extra["ramp_s"] = out["patron_ramp_s"]
         out["main"] = main
         out["memory"] = await self.memory(
@@ -449,6 +481,14 @@ class Run:
         for s in [*consoles, *patrons.values()]:
             await s.stop()
         return out
+
+    def off_shift(self) -> int:
+        """Librarians whose monitoring stopped during the run (none should: all stay connected)."""
+        with self.stack.connect_db() as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM queues_membership WHERE NOT is_monitoring"
+            ).fetchone()
+        return int(row[0]) if row else 0
 
     def stored(self, prefix: str) -> int:
         """Lines of the phase the database holds (by their client ids)."""
@@ -516,6 +556,7 @@ class Run:
         self.result["bare"] = await self.bare_part()
         log("the application")
         self.result["app"] = await self.app_part()
+        self.result["client_notes"] = dict(self.bench.errors)
 
 
 Answer = tuple[int, dict[str, str], str, str]  # status, cookies set, Location, body
@@ -575,6 +616,7 @@ def summary(args: argparse.Namespace, result: dict[str, Any]) -> dict[str, Any]:
             "stored": main.extra["stored"],
             "pickup_p99_ms": main.extra["pickup_p99_ms"],
             "pickup_missed": main.extra["missed"],
+            "off_shift": main.extra["off_shift"],
             "ramp_s": app["patron_ramp_s"],
             "console_ramp_s": app["console_ramp_s"],
             "kib_per_socket": app["memory"]["kib_per_socket"],
@@ -603,6 +645,8 @@ def summary(args: argparse.Namespace, result: dict[str, Any]) -> dict[str, Any]:
         "kib_per_socket": ratio(line["kib_per_socket"], line["bare"]["kib_per_socket"]),
         "cpu_1000_vs_100_sessions": ratio(main.cpu_s_per_1000, app["small"].cpu_s_per_1000),
     }
+    # What the clients noticed: error frames by code, and resyncs by reason.
+    line["client_notes"] = result.get("client_notes", {})
     line["steps"] = {"app": app.get("search", {}).get("steps"),
                      "bare": bare.get("search", {}).get("steps")}  # fmt: skip
     return line
@@ -615,6 +659,7 @@ def verdicts(line: dict[str, Any], smoke: bool) -> dict[str, bool]:
         "nothing duplicated": line["duplicated"] == 0 and line["bare"]["duplicated"] == 0,
         "every line stored": line["stored"] == line["sent"],
         "every request shown to every monitor": line["pickup_missed"] == 0,
+        "every librarian still on shift": line["off_shift"] == 0,
     }
     restart = line.get("restart")
     if restart:

@@ -70,6 +70,11 @@ class PatronConsumer(ChatSocket):
     session: ChatSession
 
     async def connect(self) -> None:
+        # Accepted first, looked up after: when a thousand patrons reconnect
+        # at once (a server restart) no handshake times out waiting for the
+        # database, and an unknown token hears 4404 (a handshake refused
+        # before accept reaches the browser only as 1006, and it would retry).
+        await self.accept()
         token = self.scope["url_route"]["kwargs"]["token"]
         found = await database_call(selectors.session_for_patron)(token=token)
         if found is None:
@@ -77,14 +82,17 @@ class PatronConsumer(ChatSocket):
             return
         self.session = found
         await self.channel_layer.group_add(found.patron_group(), self.channel_name)
-        await self.accept()
-        await call_service(
-            services.session_patron_connected, session=found, channel_name=self.channel_name
-        )
+        # Present again and the snapshot in one database call, after joining
+        # the group: an event published meanwhile is in one or the other.
+        snapshot = await call_service(self._opened, _after(self.scope["query_string"]))
         _ensure_sweep()
-        await self.send_json(await self._snapshot(_after(self.scope["query_string"])))
+        await self.send_json(snapshot)
         # After the snapshot: no heartbeat may overtake it.
         _heartbeats().patrons.add(self)
+
+    def _opened(self, after: int) -> dict[str, Any]:
+        services.session_patron_connected(session=self.session, channel_name=self.channel_name)
+        return self._snapshot_now(after)
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "session"):
@@ -98,10 +106,13 @@ class PatronConsumer(ChatSocket):
             channel_name=self.channel_name,
         )
 
-    @database_call
-    def _snapshot(self, after: int) -> dict[str, Any]:
-        session = selectors.session_for_patron(token=self.session.token)
-        assert session is not None  # noqa: S101 - sessions are never deleted while open
+    async def _snapshot(self, after: int) -> dict[str, Any]:
+        return await database_call(self._snapshot_now)(after)
+
+    def _snapshot_now(self, after: int) -> dict[str, Any]:
+        session = ChatSession.objects.select_related("queue", "library", "primary").get(
+            pk=self.session.pk
+        )
         visible = session.messages.patron_visible().filter(patron_seq__gt=after)
         return {
             "type": "session.snapshot",
@@ -474,8 +485,16 @@ async def _sweep_forever() -> None:
     while True:
         await asyncio.sleep(settings.SWEEP_SECONDS)
         try:
+            # This process's own open sockets are there, whatever their rows
+            # say: a heartbeat late behind a busy database thread must not
+            # end a connected librarian's shift or count a patron gone.
+            registry = _heartbeats()
+            consoles = [(c.librarian, c.channel_name) for c in registry.consoles.all()]
+            await call_service(services.consoles_heartbeat, consoles=consoles)
             await call_service(services.presence_sweep)
-            await call_service(services.patron_sweep)
+            await call_service(
+                services.patron_sweep, alive={p.channel_name for p in registry.patrons.all()}
+            )
             await call_service(services.transfer_expire_due)
         except Exception:
             logger.exception("sweep failed")
@@ -518,6 +537,9 @@ class _Slots:
         slot = min(reversed(order), key=lambda i: len(self.slots[i]))
         self.slots[slot].add(socket)
         self.heartbeats.start()
+
+    def all(self) -> list[Any]:
+        return [socket for slot in self.slots for socket in slot]
 
     def discard(self, socket: Any) -> None:
         for slot in self.slots:

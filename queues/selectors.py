@@ -37,11 +37,11 @@ def session_for_librarian(*, session_id: object, librarian: Librarian) -> ChatSe
 
 
 def session_for_patron(*, token: str) -> ChatSession | None:
-    return (
-        ChatSession.objects.select_related("queue", "library", "primary", "requeued_by")
-        .filter(token=token)
-        .first()
-    )
+    """The session of this token, with what the patron's view shows (no ordering: one row)."""
+    try:
+        return ChatSession.objects.select_related("queue", "library", "primary").get(token=token)
+    except ChatSession.DoesNotExist:
+        return None
 
 
 def waiting_sessions_for(librarian: Librarian) -> QuerySet[ChatSession]:

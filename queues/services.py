@@ -8,7 +8,7 @@ A move that is not allowed raises :class:`~reference_chat.errors.ChatError`.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -274,10 +274,14 @@ def session_patron_connected(*, session: ChatSession, channel_name: str) -> None
     with transaction.atomic():
         # Tabs of one session open and close one at a time (see _patron_gone_if_no_socket).
         _session_lock(session.pk)
-        PatronPresence.objects.update_or_create(
-            channel_name=channel_name,
-            defaults={"session": session, "last_seen": now, "closed": False},
-        )
+        # A new socket's row is new (channel names are never reused); the
+        # update finds a row only when a heartbeat recreates a swept one.
+        if not PatronPresence.objects.filter(channel_name=channel_name).update(
+            session=session, last_seen=now, closed=False
+        ):
+            PatronPresence.objects.create(
+                channel_name=channel_name, session=session, last_seen=now, closed=False
+            )
         came_back = (
             ChatSession.objects.filter(pk=session.pk, patron_gone_since__isnull=False)
             .exclude(state=ChatSession.State.CLOSED)
@@ -371,23 +375,26 @@ def _patron_presence_publish(session_id: int, *, present: bool) -> None:
     publish(event, *groups)
 
 
-def patron_sweep(*, now: datetime | None = None) -> list[int]:
+def patron_sweep(*, now: datetime | None = None, alive: Collection[str] = ()) -> list[int]:
     """Notice patrons whose sockets died with their server process, and end
     sessions whose patron stayed away past the queue's grace period.
 
     A session ended this way is closed by the system with the line "The
     patron's connection was lost", its transcript is emailed if an address
     is known, and its librarian hears ``session.closed``. Returns their ids.
+    Sockets named in ``alive`` (open in the calling process) are never
+    counted dead, however late their last heartbeat was written.
     """
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.PATRON_SOCKET_STALE_SECONDS)
-    dead = PatronPresence.objects.filter(closed=False, last_seen__lt=stale)
+    # ``alive``: channel names of sockets the calling process has open now.
+    dead = PatronPresence.objects.filter(closed=False, last_seen__lt=stale).exclude(
+        channel_name__in=list(alive)
+    )
     for session_id in set(dead.values_list("session_id", flat=True)):
         with transaction.atomic():
             _session_lock(session_id)
-            PatronPresence.objects.filter(
-                session_id=session_id, closed=False, last_seen__lt=stale
-            ).update(closed=True)
+            dead.filter(session_id=session_id).update(closed=True)
             _patron_gone_if_no_socket(session_id, since=now)
     lost = []
     open_sessions = ChatSession.objects.filter(

@@ -202,7 +202,7 @@ SWEEP_SECONDS = env.int("SWEEP_SECONDS", default=5)
 # Threads each server process runs the sockets' database calls on
 # (reference_chat/db.py). Keep it below DATABASE_POOL_SIZE: web requests
 # borrow connections from the same pool.
-DATABASE_THREADS = env.int("DATABASE_THREADS", default=4)
+DATABASE_THREADS = env.int("DATABASE_THREADS", default=1)
 
 # --- REST API (docs/api.md) ------------------------------------------------
 # Read-only JSON under /api/v1/. Staff endpoints use the librarian's Django

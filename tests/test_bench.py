@@ -65,6 +65,7 @@ def test_the_smoke_run_checks_the_harness_and_the_full_run_every_target():
         "sent": 10,
         "stored": 10,
         "pickup_missed": 0,
+        "off_shift": 0,
         "restart": {"lost": 0, "duplicated": 0, "behind": 0, "catch_up_s": 11},
         "bare": {"lost": 0, "duplicated": 0},
         "p50_ms": 5,
