@@ -19,17 +19,13 @@ docs/performance.md holds (with --smoke: when the harness ran clean).
 import argparse
 import asyncio
 import contextlib
-import http.client
 import json
 import math
 import os
-import re
 import signal
 import sys
 import traceback
-import urllib.parse
 from dataclasses import asdict, dataclass, field
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +43,7 @@ from bench.load import (
     traffic,
 )
 from bench.stack import BenchStack, CpuSample, Meter, log
+from faults.clients import ask_form, ask_post, http_request
 
 TARGETS = {
     "p50_ms": 20.0,
@@ -219,7 +216,7 @@ class Run:
         """A few requests so the first measured ones don't pay for imports."""
         for i in range(self.args.processes):
             for path in ("/healthz", f"/ask/{self.queues[0]['slug']}/", "/api/v1/status/"):
-                await asyncio.to_thread(_http, self.port(i), "GET", path)
+                await asyncio.to_thread(http_request, self.port(i), "GET", path)
 
     async def connect_all(self, sockets: list[Socket], what: str) -> float:
         """Open ``sockets`` at once; seconds until every one is connected and caught up."""
@@ -386,10 +383,12 @@ class Run:
             queue = self.queues[k % len(self.queues)]
             name = f"Pickup {k}"
             port = self.port(k)
-            form = await asyncio.to_thread(_ask_form, port, queue["slug"])
+            form = await asyncio.to_thread(ask_form, port, queue["slug"])
             self.bench.pickups[name] = (now(), {})
             self.pickup_queue[name] = k % len(self.queues)
-            await asyncio.to_thread(_ask_post, port, queue["slug"], name, form)
+            await asyncio.to_thread(
+                ask_post, port, queue["slug"], form, name, f"{name}: open on Sunday?"
+            )
             await asyncio.sleep(interval)
 
     def pickup_figures(self, consoles: list[ConsoleSocket]) -> dict[str, Any]:
@@ -560,51 +559,6 @@ class Run:
         log("the application")
         self.result["app"] = await self.app_part()
         self.result["client_notes"] = dict(self.bench.errors)
-
-
-Answer = tuple[int, dict[str, str], str, str]  # status, cookies set, Location, body
-
-
-def _http(
-    port: int, method: str, path: str, body: str | None = None, headers: dict | None = None
-) -> Answer:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request(method, path, body=body, headers={"Host": f"127.0.0.1:{port}",
-                                                       **(headers or {})})  # fmt: skip
-        response = conn.getresponse()
-        text = response.read().decode(errors="replace")
-        jar: dict[str, str] = {}
-        for header in response.headers.get_all("Set-Cookie") or []:
-            cookie: SimpleCookie = SimpleCookie()
-            cookie.load(header)
-            jar.update({k: m.value for k, m in cookie.items()})
-        return response.status, jar, response.getheader("Location") or "", text
-    finally:
-        conn.close()
-
-
-def _ask_form(port: int, slug: str) -> tuple[dict[str, str], dict[str, str]]:
-    status, jar, _, page = _http(port, "GET", f"/ask/{slug}/")
-    if status != 200:
-        raise RuntimeError(f"/ask/{slug}/ answered {status}")
-    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)), jar
-
-
-def _ask_post(port: int, slug: str, name: str, form: tuple[dict[str, str], dict[str, str]]) -> str:
-    fields, jar = form
-    body = urllib.parse.urlencode(
-        {**fields, "patron_name": name, "question": f"{name}: is the library open on Sunday?"}
-    )
-    status, _, location, _ = _http(
-        port, "POST", f"/ask/{slug}/", body,
-        {"Content-Type": "application/x-www-form-urlencoded",
-         "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()),
-         "Origin": f"http://127.0.0.1:{port}", "Referer": f"http://127.0.0.1:{port}/ask/{slug}/"},
-    )  # fmt: skip
-    if status != 302:
-        raise RuntimeError(f"asking answered {status}")
-    return location
 
 
 # --- the report ------------------------------------------------------------------

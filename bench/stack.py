@@ -6,7 +6,6 @@ stopped at the end), started with ``bench.asgi`` so the bare relay is served
 by the same processes as the application.
 """
 
-import json
 import os
 import re
 import sys
@@ -78,20 +77,12 @@ print(json.dumps(out))
 
 class BenchStack(Stack):
     def seed(self, *, librarians: int, queues: int) -> dict[str, object]:
-        self.create_database()
-        self.manage("migrate", "--noinput")
-        self.manage("collectstatic", "--noinput")
-        out = self.manage(
-            "shell",
-            "-c",
-            SEED,
-            env={"BENCH_LIBRARIANS": str(librarians), "BENCH_QUEUES": str(queues)},
+        return self.prepare_with(
+            SEED, {"BENCH_LIBRARIANS": str(librarians), "BENCH_QUEUES": str(queues)}
         )
-        return json.loads(out.strip().splitlines()[-1])
 
     def ask(self, start: int, stop: int) -> list[list[object]]:
-        out = self.manage("shell", "-c", ASK, env={"BENCH_FROM": str(start), "BENCH_TO": str(stop)})
-        return json.loads(out.strip().splitlines()[-1])
+        return self.shell_json(ASK, {"BENCH_FROM": str(start), "BENCH_TO": str(stop)})
 
     def daphne_pids(self) -> list[int]:
         return [p.pid for p in self.daphne if p is not None and p.poll() is None]

@@ -33,7 +33,7 @@ class HttpError(Exception):
     pass
 
 
-def _http(
+def http_request(
     port: int,
     method: str,
     path: str,
@@ -70,32 +70,45 @@ def _http(
 
 def login(port: int, username: str, password: str) -> str:
     """Log in through /login/ like a browser; returns the sessionid cookie."""
-    status, _, jar, page = _http(port, "GET", "/login/")
+    status, _, jar, page = http_request(port, "GET", "/login/")
     match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
     if status != 200 or not match or "csrftoken" not in jar:
         raise HttpError(f"login page answered {status}")
     form = {"username": username, "password": password, "csrfmiddlewaretoken": match.group(1)}
-    status, location, set_, _ = _http(port, "POST", "/login/", form=form, cookies=jar)
+    status, location, set_, _ = http_request(port, "POST", "/login/", form=form, cookies=jar)
     if status != 302 or "sessionid" not in set_:
         raise HttpError(f"login of {username} answered {status} {location!r}")
     return set_["sessionid"]
 
 
-def ask(port: int, slug: str, name: str, question: str) -> str:
-    """Fill in /ask/<slug>/ like a browser; returns the token from the /chat/<token>/ redirect."""
-    path = f"/ask/{slug}/"
-    status, _, jar, page = _http(port, "GET", path)
+AskForm = tuple[dict[str, str], dict[str, str]]  # hidden fields, cookies
+
+
+def ask_form(port: int, slug: str) -> AskForm:
+    """Open /ask/<slug>/ like a browser: its hidden inputs and the cookies it set."""
+    status, _, jar, page = http_request(port, "GET", f"/ask/{slug}/")
     if status != 200:
         raise HttpError(f"ask form answered {status}")
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
     if "csrfmiddlewaretoken" not in fields or "library" not in fields:
         raise HttpError("ask form without its hidden inputs")
-    fields.update({"patron_name": name, "question": question})
-    status, location, _, _ = _http(port, "POST", path, form=fields, cookies=jar)
+    return fields, jar
+
+
+def ask_post(port: int, slug: str, form: AskForm, name: str, question: str) -> str:
+    """Send the form opened by :func:`ask_form`; returns the token from the redirect."""
+    fields, jar = form
+    fields = {**fields, "patron_name": name, "question": question}
+    status, location, _, _ = http_request(port, "POST", f"/ask/{slug}/", form=fields, cookies=jar)
     match = re.search(r"/chat/([^/]+)/$", location)
     if status != 302 or not match:
         raise HttpError(f"ask answered {status} {location!r}")
     return match.group(1)
+
+
+def ask(port: int, slug: str, name: str, question: str) -> str:
+    """Fill in /ask/<slug>/ like a browser; returns the token from the /chat/<token>/ redirect."""
+    return ask_post(port, slug, ask_form(port, slug), name, question)
 
 
 # --- parties --------------------------------------------------------------------

@@ -21,6 +21,7 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -190,15 +191,20 @@ class Stack:
 
     def prepare(self, *, librarians: int, password: str) -> dict[str, object]:
         """Fresh database, migrated; static files collected; the run's own data."""
+        return self.prepare_with(
+            SEED, {"FAULTS_SEED_LIBRARIANS": str(librarians), "FAULTS_SEED_PASSWORD": password}
+        )
+
+    def prepare_with(self, script: str, env: dict[str, str]) -> dict[str, object]:
+        """As :meth:`prepare`, with another seed script (run by ``manage.py shell``)."""
         self.create_database()
         self.manage("migrate", "--noinput")
         self.manage("collectstatic", "--noinput")
-        out = self.manage(
-            "shell",
-            "-c",
-            SEED,
-            env={"FAULTS_SEED_LIBRARIANS": str(librarians), "FAULTS_SEED_PASSWORD": password},
-        )
+        return self.shell_json(script, env)
+
+    def shell_json(self, script: str, env: dict[str, str]) -> Any:
+        """Run ``script`` in ``manage.py shell``; the JSON on its last line of output."""
+        out = self.manage("shell", "-c", script, env=env)
         return json.loads(out.strip().splitlines()[-1])
 
     # --- processes ---------------------------------------------------------

@@ -8,8 +8,9 @@ A move that is not allowed raises :class:`~reference_chat.errors.ChatError`.
 """
 
 import logging
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -308,20 +309,32 @@ def patron_sockets_heartbeat(*, sockets: Iterable[tuple[ChatSession, str]]) -> N
     if the patron had been counted gone); one that can't be is logged and
     tried again at its next beat, without holding up the others.
     """
-    sessions = {channel_name: session for session, channel_name in sockets}
-    if not sessions:
-        return
-    rows = PatronPresence.objects.filter(channel_name__in=list(sessions), closed=False)
-    if rows.update(last_seen=timezone.now()) == len(sessions):
-        return  # channel names are unique: every row was there
-    there = set(rows.values_list("channel_name", flat=True))
-    for channel_name, session in sessions.items():
-        if channel_name in there:
-            continue
+
+    def reopen(channel_name: str, session: ChatSession) -> None:
         try:
             session_patron_connected(session=session, channel_name=channel_name)
         except Exception:
             logger.exception("presence of a patron socket of session %s not restored", session.pk)
+
+    _presence_refresh(PatronPresence, {channel: session for session, channel in sockets}, reopen)
+
+
+def _presence_refresh(
+    model: type[PatronPresence] | type[ConsolePresence],
+    owners: dict[str, Any],
+    reopen: Callable[[str, Any], None],
+) -> None:
+    """Refresh the open presence rows of these channels in one UPDATE; ``reopen``
+    each channel whose row a sweep closed or removed (rarely any)."""
+    if not owners:
+        return
+    rows = model.objects.filter(channel_name__in=list(owners), closed=False)
+    if rows.update(last_seen=timezone.now()) == len(owners):
+        return  # channel names are unique: every row was there
+    there = set(rows.values_list("channel_name", flat=True))
+    for channel_name, owner in owners.items():
+        if channel_name not in there:
+            reopen(channel_name, owner)
 
 
 def session_patron_disconnected(*, session: ChatSession, channel_name: str) -> None:
@@ -554,16 +567,11 @@ def consoles_heartbeat(*, consoles: Iterable[tuple[Librarian, str]]) -> None:
     ``consoles`` are (librarian, channel name) pairs. As for
     :func:`console_heartbeat`, a row that a sweep removed is put back.
     """
-    librarians = {channel_name: librarian for librarian, channel_name in consoles}
-    if not librarians:
-        return
-    rows = ConsolePresence.objects.filter(channel_name__in=list(librarians), closed=False)
-    if rows.update(last_seen=timezone.now()) == len(librarians):
-        return  # channel names are unique: every row was there
-    there = set(rows.values_list("channel_name", flat=True))
-    for channel_name, librarian in librarians.items():
-        if channel_name not in there:
-            console_opened(librarian=librarian, channel_name=channel_name)
+    _presence_refresh(
+        ConsolePresence,
+        {channel: librarian for librarian, channel in consoles},
+        lambda channel, librarian: console_opened(librarian=librarian, channel_name=channel),
+    )
 
 
 def console_closed(*, channel_name: str) -> None:
