@@ -4,8 +4,10 @@ The Django app is built before routing is imported, so models are ready
 when consumers are imported (Channels' documented order).
 """
 
+import gc
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reference_chat.settings")
@@ -25,3 +27,11 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# The objects loaded by now (Django, the URL conf, the code) live as long as
+# the process: frozen, no collection walks them again. A larger first
+# threshold collects less often under the churn of thousands of sockets; it
+# took the benchmark's p99 and CPU per line down (docs/performance.md).
+if settings.GC_FIRST_THRESHOLD:
+    gc.freeze()
+    gc.set_threshold(settings.GC_FIRST_THRESHOLD, 20, 20)

@@ -204,6 +204,11 @@ SWEEP_SECONDS = env.int("SWEEP_SECONDS", default=5)
 # borrow connections from the same pool.
 DATABASE_THREADS = env.int("DATABASE_THREADS", default=1)
 
+# Python's garbage collector in the server process (reference_chat/asgi.py):
+# the first generation's threshold (Python's own: 700); 0 leaves Python's
+# defaults and freezes nothing.
+GC_FIRST_THRESHOLD = env.int("GC_FIRST_THRESHOLD", default=20000)
+
 # --- REST API (docs/api.md) ------------------------------------------------
 # Read-only JSON under /api/v1/. Staff endpoints use the librarian's Django
 # session; the public status and the patron's own session say so per view.
