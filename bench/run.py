@@ -154,9 +154,8 @@ class Figures:
         )
 
 
-def figures(
-    ledger: Ledger, base: Figures, before: CpuSample, after: CpuSample, seconds: float
-) -> Figures:
+def figures(ledger: Ledger, base: Figures, before: CpuSample, after: CpuSample) -> Figures:
+    """Fill in ``base`` from the phase's ledger and CPU samples (rate over ``base.seconds``)."""
     lines = ledger.lines.values()
     latencies = sorted((line.delivered - line.sent) * 1000 for line in lines if line.delivered)
     delivered = len(latencies)
@@ -169,7 +168,7 @@ def figures(
     base.p95_ms = round(percentile(latencies, 95), 1)
     base.p99_ms = round(percentile(latencies, 99), 1)
     base.max_ms = round(latencies[-1] if latencies else 0.0, 1)
-    base.lines_per_s = round(delivered / seconds, 1)
+    base.lines_per_s = round(delivered / base.seconds, 1)
     base.cpu_s_per_1000 = round((after.server - before.server) * per, 3)
     base.db_cpu_s_per_1000 = round((after.database - before.database) * per, 3)
     base.redis_cpu_s_per_1000 = round((after.redis - before.redis) * per, 3)
@@ -218,15 +217,19 @@ class Run:
             for path in ("/healthz", f"/ask/{self.queues[0]['slug']}/", "/api/v1/status/"):
                 await asyncio.to_thread(http_request, self.port(i), "GET", path)
 
+    def profile(self, name: str, seconds: float, *, when: bool) -> list[Any]:
+        """With --profile: py-spy on each Daphne process for ``seconds`` (``DIR/name-N.txt``)."""
+        if not (self.args.profile and when):
+            return []
+        self.args.profile.mkdir(parents=True, exist_ok=True)
+        return [
+            profile.start(pid, seconds, self.args.profile / f"{name}-{i}.txt")
+            for i, pid in enumerate(self.stack.daphne_pids())
+        ]
+
     async def connect_all(self, sockets: list[Socket], what: str) -> float:
         """Open ``sockets`` at once; seconds until every one is connected and caught up."""
-        profilers = []
-        if self.args.profile and len(sockets) >= self.args.sessions:
-            self.args.profile.mkdir(parents=True, exist_ok=True)
-            profilers = [
-                profile.start(pid, 15, self.args.profile / f"ramp-{what}-{i}.txt")
-                for i, pid in enumerate(self.stack.daphne_pids())
-            ]
+        profilers = self.profile(f"ramp-{what}", 15, when=len(sockets) >= self.args.sessions)
         started = now()
         for s in sockets:
             s.start()
@@ -251,13 +254,7 @@ class Run:
     ) -> Figures:
         assert self.meter is not None  # noqa: S101
         self.bench.ledger = Ledger(name)
-        profilers = []
-        if self.args.profile and name in ("main", "bare", "small"):
-            self.args.profile.mkdir(parents=True, exist_ok=True)
-            profilers = [
-                profile.start(pid, seconds, self.args.profile / f"{name}-{i}.txt")
-                for i, pid in enumerate(self.stack.daphne_pids())
-            ]
+        profilers = self.profile(name, seconds, when=name in ("main", "bare", "small"))
         before = self.meter.cpu()
         resyncs, connects = self.bench.resyncs, self.bench.connects
         started = now()
@@ -272,8 +269,7 @@ class Run:
             rate=rate,
             seconds=seconds,
         )
-        result = figures(self.bench.ledger, base, before, after, now() - started)
-        result.lines_per_s = round(result.delivered / seconds, 1)
+        result = figures(self.bench.ledger, base, before, after)
         result.extra["resyncs"] = self.bench.resyncs - resyncs
         result.extra["reconnects"] = self.bench.connects - connects
         result.extra["slowest_seconds"] = slowest_seconds(self.bench.ledger, started)
