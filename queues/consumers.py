@@ -91,8 +91,10 @@ class PatronConsumer(ChatSocket):
         _heartbeats().patrons.add(self)
 
     def _opened(self, after: int) -> dict[str, Any]:
-        services.session_patron_connected(session=self.session, channel_name=self.channel_name)
-        return self._snapshot_now(after)
+        self.session = services.session_patron_connected(
+            session=self.session, channel_name=self.channel_name, new_socket=True
+        )
+        return self._snapshot_of(self.session, after)
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "session"):
@@ -113,6 +115,10 @@ class PatronConsumer(ChatSocket):
         session = ChatSession.objects.select_related("queue", "library", "primary").get(
             pk=self.session.pk
         )
+        return self._snapshot_of(session, after)
+
+    @staticmethod
+    def _snapshot_of(session: ChatSession, after: int) -> dict[str, Any]:
         visible = session.messages.patron_visible().filter(patron_seq__gt=after)
         return {
             "type": "session.snapshot",

@@ -269,27 +269,37 @@ def _close_refusal(session_id: int) -> ChatError:
     return ChatError("not_primary", "Only the librarian chatting with this patron can end it.")
 
 
-def session_patron_connected(*, session: ChatSession, channel_name: str) -> None:
-    """A patron socket opened. Publishes ``patron.returned`` when the patron had gone."""
+def session_patron_connected(
+    *, session: ChatSession, channel_name: str, new_socket: bool = False
+) -> ChatSession:
+    """A patron socket opened (``new_socket``: one that never had a presence row).
+
+    Returns the session as read under its row lock, with what the patron's
+    view shows (queue, library, librarian), so the socket's snapshot needs
+    no second read of it. Publishes ``patron.returned`` when the patron had gone.
+    """
     now = timezone.now()
     with transaction.atomic():
-        # Tabs of one session open and close one at a time (see _patron_gone_if_no_socket).
-        _session_lock(session.pk)
+        # Tabs of one session open and close one at a time (see
+        # _patron_gone_if_no_socket): the lock is also the read.
+        current = (
+            ChatSession.objects.select_related("queue", "library", "primary")
+            .select_for_update(no_key=True, of=("self",))
+            .get(pk=session.pk)
+        )
         # A new socket's row is new (channel names are never reused); the
         # update finds a row only when a heartbeat recreates a swept one.
-        if not PatronPresence.objects.filter(channel_name=channel_name).update(
+        if new_socket or not PatronPresence.objects.filter(channel_name=channel_name).update(
             session=session, last_seen=now, closed=False
         ):
             PatronPresence.objects.create(
                 channel_name=channel_name, session=session, last_seen=now, closed=False
             )
-        came_back = (
-            ChatSession.objects.filter(pk=session.pk, patron_gone_since__isnull=False)
-            .exclude(state=ChatSession.State.CLOSED)
-            .update(patron_gone_since=None)
-        )
-        if came_back:
+        if current.patron_gone_since is not None and current.state != ChatSession.State.CLOSED:
+            ChatSession.objects.filter(pk=session.pk).update(patron_gone_since=None)
+            current.patron_gone_since = None
             _patron_presence_publish(session.pk, present=True)
+    return current
 
 
 def session_patron_heartbeat(*, session: ChatSession, channel_name: str) -> None:

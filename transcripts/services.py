@@ -4,8 +4,12 @@ Who may say a line in which state of the session is decided in
 :mod:`queues.services` and here; the sequence number is assigned here only.
 """
 
+from contextlib import nullcontext
+from functools import cache
+
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from accounts.models import Librarian
 from queues.models import ChatSession, Membership
@@ -91,15 +95,30 @@ def _line_insert(
 ) -> tuple[Message, bool]:
     """:func:`line_store` by session id; ``reader``, when given, must belong to its queue.
 
-    Two statements in one transaction on the common path: the conditional
-    UPDATE that takes the next numbers, and the INSERT. A retry is not looked
-    for first: the unique (session, client_id) constraint finds it, and its
-    IntegrityError rolls the whole transaction back, number included.
+    On PostgreSQL one statement (:func:`_line_insert_one`); elsewhere two in
+    one transaction: the conditional UPDATE that takes the next numbers, and
+    the INSERT. A retry is not looked for first: the unique (session,
+    client_id) constraint finds it, and its IntegrityError undoes the whole
+    write, number included.
     """
     visibility = (
         Message.Visibility.PATRON if kind in PATRON_VISIBLE_KINDS else Message.Visibility.STAFF
     )
     patron_visible = visibility == Message.Visibility.PATRON
+    if connection.vendor == "postgresql":
+        return _line_insert_one(
+            session_id=session_id,
+            session=session,
+            kind=kind,
+            visibility=visibility,
+            text=text,
+            author=author,
+            author_name=author_name,
+            client_id=client_id,
+            states=states,
+            primary=primary,
+            reader=reader,
+        )
     try:
         with transaction.atomic():
             # Taking the row lock here orders concurrent lines of one session.
@@ -123,34 +142,153 @@ def _line_insert(
                     text=text,
                     client_id=client_id or None,
                 )
-                if primary_id:
-                    publish(
-                        {"type": "message.created", "session": session_id,
-                         "message": message_payload(message)},
-                        f"librarian.{primary_id}",
-                    )  # fmt: skip
-                if patron_visible:
-                    # The patron's own event, built from the patron's payload only.
-                    publish(
-                        {"type": "message.created", "message": patron_message_payload(message)},
-                        # An unsaved stand-in by id only names the group.
-                        (session or ChatSession(pk=session_id)).patron_group(),
-                    )
+                _line_publish(
+                    message, session_id, session, primary_id, patron_visible=patron_visible
+                )
     except IntegrityError:
         # A retry, or two sends of the same client id at once: the line is stored.
         if client_id and (stored := _stored_line(session_id, client_id)):
             return stored, False
         raise
     if counters is None:
-        # The same order of answers as checking first: a session the reader
-        # can't see is not found, a line stored before is acknowledged (the
-        # session may have ended since), and only then is the line refused.
-        if reader is not None:
-            session_for_librarian(session_id=session_id, librarian=reader)
+        return _not_taken(session_id, client_id, primary, reader), False
+    return message, True
+
+
+def _not_taken(
+    session_id: int, client_id: str | None, primary: Librarian | None, reader: Librarian | None
+) -> Message:
+    """A conditional line insert matched no row: the line stored before with
+    this client id, or the refusal raised. In the same order of answers as
+    checking first: a session the reader can't see is not found, a line
+    stored before is acknowledged (the session may have ended since), and
+    only then is the line refused."""
+    if reader is not None:
+        session_for_librarian(session_id=session_id, librarian=reader)
+    if client_id and (stored := _stored_line(session_id, client_id)):
+        return stored
+    raise _refusal(session_id, primary)
+
+
+def _line_insert_one(
+    *,
+    session_id: int,
+    session: ChatSession | None,
+    kind: str,
+    visibility: str,
+    text: str,
+    author: Librarian | None,
+    author_name: str,
+    client_id: str | None,
+    states: tuple[str, ...] | None,
+    primary: Librarian | None,
+    reader: Librarian | None,
+) -> tuple[Message, bool]:
+    """:func:`_line_insert` on PostgreSQL: the UPDATE that takes the numbers and
+    the INSERT are one statement, so a line outside a transaction is one round
+    trip and its own commit (four before: BEGIN, UPDATE, INSERT, COMMIT; the
+    benchmark's profiles showed the database thread waiting on them,
+    docs/performance.md). A statement is atomic: a retry's unique violation
+    or a session that may not take the line leaves nothing changed."""
+    patron_visible = visibility == Message.Visibility.PATRON
+    sql = _line_insert_sql(
+        patron_visible, len(states) if states is not None else -1, primary is not None,
+        reader is not None,
+    )  # fmt: skip
+    created_at = timezone.now()
+    params: list[object] = [session_id, *(states or ())]
+    if primary is not None:
+        params.append(primary.pk)
+    if reader is not None:
+        params.append(reader.pk)
+    params += [kind, visibility, author.pk if author else None, author_name, text, created_at]
+    params.append(client_id or None)
+    # A retry inside a caller's transaction must not abort it: a savepoint
+    # there (a line without a client id can't be a retry).
+    guard = transaction.atomic() if client_id and connection.in_atomic_block else nullcontext()
+    try:
+        with guard, connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    except IntegrityError:
         if client_id and (stored := _stored_line(session_id, client_id)):
             return stored, False
-        raise _refusal(session_id, primary)
+        raise
+    if row is None:
+        return _not_taken(session_id, client_id, primary, reader), False
+    pk, seq, patron_seq, primary_id = row
+    message = Message(
+        pk=pk,
+        **({"session": session} if session else {"session_id": session_id}),
+        seq=seq,
+        patron_seq=patron_seq,
+        kind=kind,
+        visibility=visibility,
+        author=author,
+        author_name=author_name,
+        text=text,
+        created_at=created_at,
+        client_id=client_id or None,
+    )
+    message._state.adding = False
+    message._state.db = connection.alias
+    _line_publish(message, session_id, session, primary_id, patron_visible=patron_visible)
     return message, True
+
+
+def _line_publish(
+    message: Message,
+    session_id: int,
+    session: ChatSession | None,
+    primary_id: int | None,
+    *,
+    patron_visible: bool,
+) -> None:
+    """``message.created`` to the librarian holding the session and, for a
+    patron-visible line, the patron's own event to the patron."""
+    if primary_id:
+        publish(
+            {"type": "message.created", "session": session_id, "message": message_payload(message)},
+            f"librarian.{primary_id}",
+        )
+    if patron_visible:
+        # The patron's own event, built from the patron's payload only.
+        publish(
+            {"type": "message.created", "message": patron_message_payload(message)},
+            # An unsaved stand-in by id only names the group.
+            (session or ChatSession(pk=session_id)).patron_group(),
+        )
+
+
+@cache
+def _line_insert_sql(patron_visible: bool, states: int, primary: bool, reader: bool) -> str:
+    """The one statement of :func:`_line_insert_one` for a shape of line: the
+    conditional UPDATE of :func:`_seq_take` as a CTE feeding the INSERT.
+    Parameters: session id, the states, primary, reader; then the line's
+    kind, visibility, author, author name, text, created_at, client id."""
+    qn = connection.ops.quote_name
+    take = _seq_take_sql(patron_visible, states, primary, reader)
+    meta = Message._meta
+    columns = [
+        qn(meta.get_field(name).column)
+        for name in ("session", "seq", "patron_seq", "kind", "visibility", "author",
+                     "author_name", "text", "created_at", "client_id")
+    ]  # fmt: skip
+    session_meta = ChatSession._meta
+    pk, last_seq, last_patron_seq, primary_id = (
+        qn(session_meta.pk.column),
+        qn(session_meta.get_field("last_seq").column),
+        qn(session_meta.get_field("last_patron_seq").column),
+        qn(session_meta.get_field("primary").column),
+    )
+    patron_seq = last_patron_seq if patron_visible else "NULL"
+    return (
+        f"WITH taken AS ({take} RETURNING {pk}, {last_seq}, {last_patron_seq}, {primary_id}),"  # noqa: S608
+        f" stored AS (INSERT INTO {qn(meta.db_table)} ({', '.join(columns)})"
+        f" SELECT {pk}, {last_seq}, {patron_seq}, %s, %s, %s, %s, %s, %s, %s FROM taken"
+        f" RETURNING {qn(meta.pk.column)}, {columns[1]}, {columns[2]})"
+        f" SELECT stored.*, taken.{primary_id} FROM stored, taken"
+    )
 
 
 def _seq_take(
@@ -166,8 +304,36 @@ def _seq_take(
 
     Raw SQL because the ORM's ``update()`` returns only a row count, and
     reading the numbers back is one more round trip per line; ``UPDATE …
-    RETURNING`` (PostgreSQL, SQLite 3.35+) does both at once. The names come
-    from the models, so a renamed field or table can't leave this behind.
+    RETURNING`` (PostgreSQL, SQLite 3.35+) does both at once.
+    """
+    params: list[object] = [session_id, *(states or ())]
+    if primary is not None:
+        params.append(primary.pk)
+    if reader is not None:
+        params.append(reader.pk)
+    qn = connection.ops.quote_name
+    meta = ChatSession._meta
+    returning = ", ".join(
+        qn(meta.get_field(name).column) for name in ("last_seq", "last_patron_seq", "primary")
+    )
+    sql = _seq_take_sql(
+        patron_visible, len(states) if states is not None else -1, primary is not None,
+        reader is not None,
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {returning}", params)
+        # fetchall: SQLite finishes a RETURNING statement only once every row is read.
+        rows = cursor.fetchall()
+    return rows[0] if rows else None
+
+
+@cache
+def _seq_take_sql(patron_visible: bool, states: int, primary: bool, reader: bool) -> str:
+    """The conditional UPDATE that takes a session's next numbers, for a shape
+    of line (``states``: how many states it may be said in, -1 for any).
+    Parameters: the session id, the states, the primary's id, the reader's id.
+    The names come from the models, so a renamed field or table can't leave
+    this behind.
     """
     qn = connection.ops.quote_name
     meta = ChatSession._meta
@@ -176,23 +342,16 @@ def _seq_take(
     def column(name: str) -> str:
         return qn(meta.get_field(name).column)
 
-    last_seq, last_patron_seq, primary_id = (
-        column("last_seq"),
-        column("last_patron_seq"),
-        column("primary"),
-    )
+    last_seq, last_patron_seq = column("last_seq"), column("last_patron_seq")
     assignments = [f"{last_seq} = {last_seq} + 1"]
     if patron_visible:
         assignments.append(f"{last_patron_seq} = {last_patron_seq} + 1")
     conditions = [f"{qn(meta.pk.column)} = %s"]
-    params: list[object] = [session_id]
-    if states is not None:
-        conditions.append(f"{column('state')} IN ({', '.join(['%s'] * len(states))})")
-        params.extend(states)
-    if primary is not None:
-        conditions.append(f"{primary_id} = %s")
-        params.append(primary.pk)
-    if reader is not None:
+    if states >= 0:
+        conditions.append(f"{column('state')} IN ({', '.join(['%s'] * states)})")
+    if primary:
+        conditions.append(f"{column('primary')} = %s")
+    if reader:
         # What session_for_librarian checks: the reader belongs to the session's queue.
         member = Membership._meta
         members = qn(member.db_table)
@@ -201,16 +360,7 @@ def _seq_take(
             f" WHERE {members}.{qn(member.get_field('librarian').column)} = %s"
             f" AND {members}.{qn(member.get_field('queue').column)} = {table}.{column('queue')})"
         )
-        params.append(reader.pk)
-    sql = (
-        f"UPDATE {table} SET {', '.join(assignments)} WHERE {' AND '.join(conditions)}"  # noqa: S608
-        f" RETURNING {last_seq}, {last_patron_seq}, {primary_id}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        # fetchall: SQLite finishes a RETURNING statement only once every row is read.
-        rows = cursor.fetchall()
-    return rows[0] if rows else None
+    return f"UPDATE {table} SET {', '.join(assignments)} WHERE {' AND '.join(conditions)}"  # noqa: S608
 
 
 def _stored_line(session_id: int, client_id: str) -> Message | None:
