@@ -10,6 +10,7 @@ import logging
 import math
 import weakref
 from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +35,7 @@ from reference_chat.sockets import (
 from transcripts import im as ims
 from transcripts import services as lines
 from transcripts.payloads import patron_message_payload
+from transcripts.writer import post_line
 
 logger = logging.getLogger(__name__)
 
@@ -135,11 +137,13 @@ class PatronConsumer(ChatSocket):
 
     async def send_line(self, frame: Frame) -> None:
         client_id = frame_client_id(frame)
-        message, _ = await call_service(
-            lines.message_post_by_patron,
-            session=self.session,
-            text=frame_text(frame),
-            client_id=client_id,
+        message, _ = await post_line(
+            partial(
+                lines.message_post_by_patron,
+                session=self.session,
+                text=frame_text(frame),
+                client_id=client_id,
+            )
         )
         await self.send_json(
             {"type": "message.stored", "client_id": client_id, "seq": message.patron_seq}
@@ -317,8 +321,10 @@ class ConsoleConsumer(ChatSocket):
         note = frame.get("note", False)
         if not isinstance(note, bool):
             raise ChatError("bad_frame", '"note" must be true or false.')
-        message, _ = await call_service(
-            self._send_line, frame_int(frame, "session"), frame_text(frame), client_id, note
+        message, _ = await post_line(
+            partial(
+                self._send_line, frame_int(frame, "session"), frame_text(frame), client_id, note
+            )
         )
         await self.send_json(
             {

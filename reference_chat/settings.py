@@ -186,6 +186,9 @@ CHAT_MAX_LINE_CHARS = 4000
 # A frame bigger than this is refused before it is parsed (a line of 4,000
 # characters of four-byte UTF-8 plus its envelope fits well inside).
 CHAT_MAX_FRAME_BYTES = 64 * 1024
+# The most lines of a process stored in one database call and transaction
+# (transcripts/writer.py): the lines that arrive while a batch is stored.
+CHAT_LINE_BATCH = 64
 # A console gone longer than this (closed, or its server process died) ends
 # the librarian's shift; shorter is a page reload. Heartbeats refresh it.
 CONSOLE_GRACE_SECONDS = env.int("CONSOLE_GRACE_SECONDS", default=30)

@@ -4,8 +4,11 @@ Who may say a line in which state of the session is decided in
 :mod:`queues.services` and here; the sequence number is assigned here only.
 """
 
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
+from contextvars import ContextVar
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -20,6 +23,11 @@ from transcripts.models import Message
 from transcripts.payloads import message_payload, patron_message_payload
 
 PATRON_VISIBLE_KINDS = {Message.Kind.PATRON, Message.Kind.LIBRARIAN, Message.Kind.SYSTEM}
+
+# Set while lines_post_together stores several lines in one transaction: a
+# retry's unique violation then fails the whole batch (no savepoint per line)
+# and the lines are stored again one by one.
+_together: ContextVar[bool] = ContextVar("transcripts_lines_together", default=False)
 
 
 def line_validate(text: object) -> str:
@@ -205,12 +213,19 @@ def _line_insert_one(
     params.append(client_id or None)
     # A retry inside a caller's transaction must not abort it: a savepoint
     # there (a line without a client id can't be a retry).
-    guard = transaction.atomic() if client_id and connection.in_atomic_block else nullcontext()
+    together = _together.get()
+    guard = (
+        transaction.atomic()
+        if client_id and connection.in_atomic_block and not together
+        else nullcontext()
+    )
     try:
         with guard, connection.cursor() as cursor:
             cursor.execute(sql, params)
             row = cursor.fetchone()
     except IntegrityError:
+        if together:
+            raise
         if client_id and (stored := _stored_line(session_id, client_id)):
             return stored, False
         raise
@@ -361,6 +376,42 @@ def _seq_take_sql(patron_visible: bool, states: int, primary: bool, reader: bool
             f" AND {members}.{qn(member.get_field('queue').column)} = {table}.{column('queue')})"
         )
     return f"UPDATE {table} SET {', '.join(assignments)} WHERE {' AND '.join(conditions)}"  # noqa: S608
+
+
+def lines_post_together(posts: Sequence[Callable[[], Any]]) -> list[Any]:
+    """Run several line posts (``message_post_by_…`` calls) as one batch; each
+    one's result, or the exception it raised, in order.
+
+    On PostgreSQL two or more run in one transaction: one commit and one disk
+    flush for the batch instead of one per line. A retry among them (its
+    unique violation aborts the transaction) or any other database error
+    rolls the batch back, numbers and events included, and the lines are
+    stored again one at a time, each getting its own answer. A line's
+    refusal (``ChatError``) is only its own answer and leaves the others
+    alone. Publishes what each post publishes, once the batch commits.
+    """
+    if len(posts) > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        token = _together.set(True)
+        try:
+            with transaction.atomic():
+                outcomes: list[Any] = []
+                for post in posts:
+                    try:
+                        outcomes.append(post())
+                    except ChatError as refused:
+                        outcomes.append(refused)
+            return outcomes
+        except Exception:  # noqa: S110 - each line is tried again on its own below
+            pass
+        finally:
+            _together.reset(token)
+    outcomes = []
+    for post in posts:
+        try:
+            outcomes.append(post())
+        except Exception as error:  # the post's own answer
+            outcomes.append(error)
+    return outcomes
 
 
 def _stored_line(session_id: int, client_id: str) -> Message | None:

@@ -1,0 +1,80 @@
+"""Group commit: the lines a process's sockets send at the same moment are stored together.
+
+A socket hands its line to :func:`post_line` and waits for the answer. While
+a batch is being stored, the lines that arrive queue up; the next batch
+takes all of them (up to ``CHAT_LINE_BATCH``) in one database call and, on
+PostgreSQL, one transaction (:func:`transcripts.services.lines_post_together`).
+An idle server stores a line at once, alone; a busy one shares the thread
+hop, the commit and its disk flush between the lines of a batch, so the
+cost of a line falls as the load rises (docs/performance.md).
+
+Each line still gets its own answer: its stored message, or its own error
+(``session_closed``, ``invalid_line`` …); one line's refusal or a retry's
+duplicate never fails another line of the batch. The events of the batch go
+out, in the order the lines were stored, before any answer.
+"""
+
+import asyncio
+import weakref
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.conf import settings
+
+from reference_chat.events import call_service
+from transcripts.services import lines_post_together
+
+R = TypeVar("R")
+
+Post = Callable[[], Any]
+
+
+class _Writer:
+    """The batches of one event loop: at most one in the database at a time."""
+
+    def __init__(self) -> None:
+        self.waiting: list[tuple[Post, asyncio.Future[Any]]] = []
+        self.task: asyncio.Task[None] | None = None
+
+    async def drain(self) -> None:
+        while self.waiting:
+            size = settings.CHAT_LINE_BATCH
+            batch, self.waiting = self.waiting[:size], self.waiting[size:]
+            try:
+                outcomes = await call_service(lines_post_together, [post for post, _ in batch])
+            except BaseException as error:  # the call itself failed: every line hears it
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                if isinstance(error, asyncio.CancelledError):
+                    raise
+                continue
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():  # the socket went away meanwhile; its client resends
+                    continue
+                if isinstance(outcome, BaseException):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+
+
+_writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Writer]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def post_line(post: Callable[[], R]) -> R:
+    """Run ``post`` (a service call that stores one line) with the others waiting.
+
+    Returns what ``post`` returned or raises what it raised, as
+    ``call_service(post)`` would; its events are sent before this returns.
+    """
+    loop = asyncio.get_running_loop()
+    writer = _writers.get(loop)
+    if writer is None:
+        writer = _writers[loop] = _Writer()
+    future: asyncio.Future[R] = loop.create_future()
+    writer.waiting.append((post, future))
+    if writer.task is None or writer.task.done():
+        writer.task = loop.create_task(writer.drain())
+    return await future
