@@ -310,6 +310,11 @@ class ConsoleSocket(Socket):
         self.sessions: dict[int, Seen] = {}
         self.waiting: set[int] = set()
         self.accepted = 0
+        # As static/js/console.js: when each session last changed here, and
+        # the last snapshot; a recheck leaves out what changed from shortly
+        # before the heartbeat on.
+        self.changed: dict[int, float] = {}
+        self.snapshot_at = 0.0
 
     def path(self) -> str:
         return "/ws/console/"
@@ -333,18 +338,22 @@ class ConsoleSocket(Socket):
             self.acked(frame["client_id"])
         elif kind == "session.created":
             row = frame["session"]
+            self.changed[row["id"]] = now()
             self.waiting.add(row["id"])
             pickup = self.bench.pickups.get(row["patron_name"])
             if pickup is not None:
                 pickup[1].setdefault(self.index, now())
         elif kind == "session.accepted":
+            self.changed[frame["session"]] = now()
             self.waiting.discard(frame["session"])
             if "detail" in frame:
                 self.accepted += 1
                 self._detail(frame["detail"])
         elif kind == "session.closed":
+            self.changed[frame["session"]] = now()
             self.waiting.discard(frame["session"])
         elif kind == "console.snapshot":
+            self.snapshot_at = now()
             self.waiting = {row["id"] for row in frame["waiting"]}
             for detail in frame["active"]:
                 self._detail(detail)
@@ -355,23 +364,30 @@ class ConsoleSocket(Socket):
             self._detail(frame["session"])
         elif kind == "console.heartbeat":
             if self._behind(frame):
-                asyncio.get_running_loop().call_later(RECHECK_S, self._recheck, frame)
+                since = now() - RECHECK_S
+                asyncio.get_running_loop().call_later(RECHECK_S, self._recheck, frame, since)
         elif kind == "error":
             self.bench.error(f"console {frame.get('code')}")
 
-    def _behind(self, digest: dict[str, Any]) -> str:
-        """The parts of the digest this client keeps: New, and My Active's numbers."""
-        if sorted(self.waiting) != digest["waiting"]:
+    def _behind(self, digest: dict[str, Any], since: float = float("inf")) -> str:
+        """The parts of the digest this client keeps: New, and My Active's
+        numbers; leaving out sessions that changed here after ``since``."""
+        if self.snapshot_at > since:
+            return ""
+        differ = self.waiting.symmetric_difference(digest["waiting"])
+        if any(self.changed.get(session, 0.0) <= since for session in differ):
             return "waiting"
         for session, last in digest["active"].items():
             seen = self.sessions.get(int(session))
-            if seen is None or last > seen.high:
+            if (seen is None and self.changed.get(int(session), 0.0) <= since) or (
+                seen is not None and last > seen.high
+            ):
                 return "active"
         return ""
 
-    def _recheck(self, digest: dict[str, Any]) -> None:
+    def _recheck(self, digest: dict[str, Any], since: float) -> None:
         # As static/js/console.js: a whole snapshot, at most every 2 s.
-        why = self._behind(digest)
+        why = self._behind(digest, since)
         if why and not self.throttled("sync"):
             self.bench.resyncs += 1
             self.bench.error(f"console resync: {why}")

@@ -273,8 +273,16 @@ class Run:
         result.extra["resyncs"] = self.bench.resyncs - resyncs
         result.extra["reconnects"] = self.bench.connects - connects
         result.extra["slowest_seconds"] = slowest_seconds(self.bench.ledger, started)
+        # Where a slow line waited: until the sender's acknowledgement (the
+        # server storing it) or after it (the event on its way).
+        acks = sorted(
+            (line.acked - line.sent) * 1000 for line in self.bench.ledger.lines.values()
+            if line.acked
+        )  # fmt: skip
+        result.extra["ack_p99_ms"] = round(acks[int(0.99 * (len(acks) - 1))], 1) if acks else None
         log(f"{name}: {result.delivered}/{result.sent} delivered, p50 {result.p50_ms} ms, "
-            f"p99 {result.p99_ms} ms, {result.cpu_s_per_1000} CPU s/1000, "
+            f"p99 {result.p99_ms} ms (acknowledged: {result.extra['ack_p99_ms']} ms), "
+            f"{result.cpu_s_per_1000} CPU s/1000, "
             f"{result.extra['resyncs']} resyncs, {result.extra['reconnects']} reconnects, "
             f"slowest seconds "
             f"{result.extra['slowest_seconds'][:3]}")  # fmt: skip

@@ -78,12 +78,13 @@ class PatronConsumer(ChatSocket):
         # before accept reaches the browser only as 1006, and it would retry).
         await self.accept()
         token = self.scope["url_route"]["kwargs"]["token"]
-        found = await database_call(selectors.session_for_patron)(token=token)
+        found = await database_call(selectors.session_id_for_patron)(token=token)
         if found is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        self.session = found
-        await self.channel_layer.group_add(found.patron_group(), self.channel_name)
+        # By id until _opened reads the session under its lock.
+        self.session = ChatSession(pk=found)
+        await self.channel_layer.group_add(self.session.patron_group(), self.channel_name)
         # Present again and the snapshot in one database call, after joining
         # the group: an event published meanwhile is in one or the other.
         snapshot = await call_service(self._opened, _after(self.scope["query_string"]))
@@ -139,7 +140,7 @@ class PatronConsumer(ChatSocket):
         client_id = frame_client_id(frame)
         message, _ = await post_line(
             partial(
-                lines.message_post_by_patron,
+                lines.patron_line,
                 session=self.session,
                 text=frame_text(frame),
                 client_id=client_id,
@@ -323,7 +324,12 @@ class ConsoleConsumer(ChatSocket):
             raise ChatError("bad_frame", '"note" must be true or false.')
         message, _ = await post_line(
             partial(
-                self._send_line, frame_int(frame, "session"), frame_text(frame), client_id, note
+                lines.librarian_line_in,
+                session_id=frame_int(frame, "session"),
+                librarian=self.librarian,
+                text=frame_text(frame),
+                client_id=client_id,
+                note=note,
             )
         )
         await self.send_json(
@@ -333,19 +339,6 @@ class ConsoleConsumer(ChatSocket):
                 "client_id": client_id,
                 "seq": message.seq,
             }
-        )
-
-    def _send_line(
-        self, session_id: int, text: object, client_id: str | None, note: bool = False
-    ) -> Any:
-        # One conditional UPDATE checks the session is this librarian's to
-        # write in; no read of the session first (docs/performance.md).
-        return lines.message_post_by_librarian_in(
-            session_id=session_id,
-            librarian=self.librarian,
-            text=text,
-            client_id=client_id,
-            note=note,
         )
 
     async def update_settings(self, frame: Frame) -> None:

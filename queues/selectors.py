@@ -44,6 +44,14 @@ def session_for_patron(*, token: str) -> ChatSession | None:
         return None
 
 
+def session_id_for_patron(*, token: str) -> int | None:
+    """The id of the session of this token (a socket reads the rest under the row lock)."""
+    try:
+        return ChatSession.objects.values_list("pk", flat=True).get(token=token)
+    except ChatSession.DoesNotExist:
+        return None
+
+
 def waiting_sessions_for(librarian: Librarian) -> QuerySet[ChatSession]:
     """The New list: waiting sessions of the queues the librarian monitors, oldest first."""
     monitored = Membership.objects.monitoring().filter(librarian=librarian, queue=OuterRef("queue"))

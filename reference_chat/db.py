@@ -5,7 +5,9 @@ shared thread by default, so each call waits for all the others: a line's
 commit, a patron's snapshot and a console's digest queue behind each other
 while that thread mostly waits for PostgreSQL. Here they run on
 ``DATABASE_THREADS`` threads, each with its own connection from the pool;
-PostgreSQL then works on several at once and commits them together.
+PostgreSQL then works on several at once and commits them together. Chat
+lines have a thread of their own besides (:func:`lines_call`), so a line
+never queues behind the rest.
 
 Nothing relied on the one thread: a socket handles its frames one at a time
 (Channels awaits each handler), the order of lines within a session is
@@ -22,6 +24,7 @@ from channels.db import DatabaseSyncToAsync
 from django.conf import settings
 
 _executor: ThreadPoolExecutor | None = None
+_lines_executor: ThreadPoolExecutor | None = None
 
 
 def executor() -> ThreadPoolExecutor:
@@ -33,6 +36,22 @@ def executor() -> ThreadPoolExecutor:
     return _executor
 
 
+def lines_executor() -> ThreadPoolExecutor:
+    """The thread chat lines are stored on (``transcripts/writer.py``), apart
+    from the other calls: a line never waits in line behind a console's
+    snapshot, a heartbeat or a sweep (the benchmark's p99, docs/performance.md).
+    One thread: the writer has one batch in the database at a time."""
+    global _lines_executor
+    if _lines_executor is None:
+        _lines_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="database-lines")
+    return _lines_executor
+
+
 def database_call(function: Callable[..., Any]) -> Callable[..., Any]:
     """``database_sync_to_async`` on the database threads (closes old connections around it)."""
     return DatabaseSyncToAsync(function, thread_sensitive=False, executor=executor())
+
+
+def lines_call(function: Callable[..., Any]) -> Callable[..., Any]:
+    """:func:`database_call` on the lines' own thread."""
+    return DatabaseSyncToAsync(function, thread_sensitive=False, executor=lines_executor())

@@ -63,9 +63,21 @@ async def call_service(function: Callable[P, R], /, *args: P.args, **kwargs: P.k
     sends nothing; when the function raises, what it committed before still
     goes out. A lost ring is logged: it never fails the caller.
     """
+    return await call_service_on(database_call, function, *args, **kwargs)
+
+
+async def call_service_on(
+    runner: Callable[[Callable[..., Any]], Callable[..., Any]],
+    function: Callable[P, R],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> R:
+    """:func:`call_service` on the threads of ``runner`` (``reference_chat.db``'s
+    ``database_call`` or ``lines_call``)."""
     outbox: Outbox = []
     try:
-        return await database_call(_collecting)(outbox, function, *args, **kwargs)
+        return await runner(_collecting)(outbox, function, *args, **kwargs)
     finally:
         if outbox:
             await _send_collected(outbox)

@@ -1,8 +1,13 @@
+from channels.auth import AuthMiddlewareStack
 from django.urls import path
 
 from queues.consumers import ConsoleConsumer, PatronConsumer
 
 websocket_urlpatterns = [
+    # A patron is nobody's user: the unguessable token in the path is their
+    # key, so no cookie is parsed and no session looked up before the socket
+    # (a thousand patrons reconnecting at once paid a database hop each).
     path("ws/chat/<str:token>/", PatronConsumer.as_asgi()),
-    path("ws/console/", ConsoleConsumer.as_asgi()),
+    # A console belongs to the librarian logged in with the session cookie.
+    path("ws/console/", AuthMiddlewareStack(ConsoleConsumer.as_asgi())),
 ]

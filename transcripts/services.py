@@ -4,9 +4,10 @@ Who may say a line in which state of the session is decided in
 :mod:`queues.services` and here; the sequence number is assigned here only.
 """
 
+import logging
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -22,12 +23,32 @@ from reference_chat.events import publish
 from transcripts.models import Message
 from transcripts.payloads import message_payload, patron_message_payload
 
+logger = logging.getLogger(__name__)
+
 PATRON_VISIBLE_KINDS = {Message.Kind.PATRON, Message.Kind.LIBRARIAN, Message.Kind.SYSTEM}
 
-# Set while lines_post_together stores several lines in one transaction: a
-# retry's unique violation then fails the whole batch (no savepoint per line)
-# and the lines are stored again one by one.
-_together: ContextVar[bool] = ContextVar("transcripts_lines_together", default=False)
+
+@dataclass(slots=True)
+class LineWrite:
+    """A line a socket asks to store, checked as far as can be without the
+    database: what :func:`line_write` and :func:`lines_write_together` store."""
+
+    session_id: int
+    session: ChatSession | None
+    kind: str
+    text: str
+    author: Librarian | None = None
+    author_name: str = ""
+    client_id: str | None = None
+    states: tuple[str, ...] | None = None
+    primary: Librarian | None = None
+    reader: Librarian | None = None
+
+    @property
+    def visibility(self) -> str:
+        if self.kind in PATRON_VISIBLE_KINDS:
+            return Message.Visibility.PATRON
+        return Message.Visibility.STAFF
 
 
 def line_validate(text: object) -> str:
@@ -198,57 +219,88 @@ def _line_insert_one(
     benchmark's profiles showed the database thread waiting on them,
     docs/performance.md). A statement is atomic: a retry's unique violation
     or a session that may not take the line leaves nothing changed."""
-    patron_visible = visibility == Message.Visibility.PATRON
-    sql = _line_insert_sql(
-        patron_visible, len(states) if states is not None else -1, primary is not None,
-        reader is not None,
-    )  # fmt: skip
+    write = LineWrite(
+        session_id=session_id,
+        session=session,
+        kind=kind,
+        text=text,
+        author=author,
+        author_name=author_name,
+        client_id=client_id,
+        states=states,
+        primary=primary,
+        reader=reader,
+    )
     created_at = timezone.now()
-    params: list[object] = [session_id, *(states or ())]
-    if primary is not None:
-        params.append(primary.pk)
-    if reader is not None:
-        params.append(reader.pk)
-    params += [kind, visibility, author.pk if author else None, author_name, text, created_at]
-    params.append(client_id or None)
+    sql, params = _line_statement(write, created_at)
     # A retry inside a caller's transaction must not abort it: a savepoint
     # there (a line without a client id can't be a retry).
-    together = _together.get()
-    guard = (
-        transaction.atomic()
-        if client_id and connection.in_atomic_block and not together
-        else nullcontext()
-    )
+    guard = transaction.atomic() if client_id and connection.in_atomic_block else nullcontext()
     try:
         with guard, connection.cursor() as cursor:
             cursor.execute(sql, params)
             row = cursor.fetchone()
     except IntegrityError:
-        if together:
-            raise
         if client_id and (stored := _stored_line(session_id, client_id)):
             return stored, False
         raise
     if row is None:
         return _not_taken(session_id, client_id, primary, reader), False
+    return _line_stored(write, row, created_at), True
+
+
+def _line_statement(write: LineWrite, created_at: Any) -> tuple[str, list[object]]:
+    """The one statement (PostgreSQL) that stores ``write``, and its parameters."""
+    sql = _line_insert_sql(
+        write.visibility == Message.Visibility.PATRON,
+        len(write.states) if write.states is not None else -1,
+        write.primary is not None,
+        write.reader is not None,
+    )
+    params: list[object] = [write.session_id, *(write.states or ())]
+    if write.primary is not None:
+        params.append(write.primary.pk)
+    if write.reader is not None:
+        params.append(write.reader.pk)
+    params += [
+        write.kind,
+        write.visibility,
+        write.author.pk if write.author else None,
+        write.author_name,
+        write.text,
+        created_at,
+        write.client_id or None,
+    ]
+    return sql, params
+
+
+def _line_stored(write: LineWrite, row: tuple[Any, ...], created_at: Any) -> Message:
+    """The Message a line statement stored (its returned row), its events published."""
     pk, seq, patron_seq, primary_id = row
+    session = write.session
     message = Message(
         pk=pk,
-        **({"session": session} if session else {"session_id": session_id}),
+        **({"session": session} if session else {"session_id": write.session_id}),
         seq=seq,
         patron_seq=patron_seq,
-        kind=kind,
-        visibility=visibility,
-        author=author,
-        author_name=author_name,
-        text=text,
+        kind=write.kind,
+        visibility=write.visibility,
+        author=write.author,
+        author_name=write.author_name,
+        text=write.text,
         created_at=created_at,
-        client_id=client_id or None,
+        client_id=write.client_id or None,
     )
     message._state.adding = False
     message._state.db = connection.alias
-    _line_publish(message, session_id, session, primary_id, patron_visible=patron_visible)
-    return message, True
+    _line_publish(
+        message,
+        write.session_id,
+        session,
+        primary_id,
+        patron_visible=write.visibility == Message.Visibility.PATRON,
+    )
+    return message
 
 
 def _line_publish(
@@ -297,10 +349,17 @@ def _line_insert_sql(patron_visible: bool, states: int, primary: bool, reader: b
         qn(session_meta.get_field("primary").column),
     )
     patron_seq = last_patron_seq if patron_visible else "NULL"
+    # Typed: in a pipeline the parameters are bound by the server, which
+    # can't tell an untyped NULL author from text.
+    values = ", ".join(
+        f"CAST(%s AS {meta.get_field(name).db_type(connection)})"
+        for name in ("kind", "visibility", "author", "author_name", "text", "created_at",
+                     "client_id")
+    )  # fmt: skip
     return (
         f"WITH taken AS ({take} RETURNING {pk}, {last_seq}, {last_patron_seq}, {primary_id}),"  # noqa: S608
         f" stored AS (INSERT INTO {qn(meta.db_table)} ({', '.join(columns)})"
-        f" SELECT {pk}, {last_seq}, {patron_seq}, %s, %s, %s, %s, %s, %s, %s FROM taken"
+        f" SELECT {pk}, {last_seq}, {patron_seq}, {values} FROM taken"
         f" RETURNING {qn(meta.pk.column)}, {columns[1]}, {columns[2]})"
         f" SELECT stored.*, taken.{primary_id} FROM stored, taken"
     )
@@ -378,40 +437,89 @@ def _seq_take_sql(patron_visible: bool, states: int, primary: bool, reader: bool
     return f"UPDATE {table} SET {', '.join(assignments)} WHERE {' AND '.join(conditions)}"  # noqa: S608
 
 
-def lines_post_together(posts: Sequence[Callable[[], Any]]) -> list[Any]:
-    """Run several line posts (``message_post_by_…`` calls) as one batch; each
-    one's result, or the exception it raised, in order.
+def line_write(write: LineWrite) -> tuple[Message, bool]:
+    """Store one line (see :func:`line_store`); a retry returns the stored line and False."""
+    message, created = _line_insert(
+        session_id=write.session_id,
+        session=write.session,
+        kind=write.kind,
+        text=write.text,
+        author=write.author,
+        author_name=write.author_name,
+        client_id=write.client_id,
+        states=write.states,
+        primary=write.primary,
+        reader=write.reader,
+    )
+    if created and write.session is not None:
+        write.session.last_seq = message.seq
+    return message, created
 
-    On PostgreSQL two or more run in one transaction: one commit and one disk
-    flush for the batch instead of one per line. A retry among them (its
-    unique violation aborts the transaction) or any other database error
-    rolls the batch back, numbers and events included, and the lines are
-    stored again one at a time, each getting its own answer. A line's
-    refusal (``ChatError``) is only its own answer and leaves the others
-    alone. Publishes what each post publishes, once the batch commits.
+
+def lines_write_together(builds: Sequence[Callable[[], LineWrite]]) -> list[Any]:
+    """Store the lines several sockets sent at once; for each, what
+    :func:`line_write` returns, or the exception building or storing it raised.
+
+    ``builds`` make each line (``patron_line``, ``librarian_line_in``), raising
+    ``ChatError`` for a line that is refused before the database is asked.
+    On PostgreSQL two or more lines go in one transaction whose statements
+    are sent together (psycopg's pipeline mode): one round trip, one commit
+    and one disk flush for the batch. The database thread takes the GIL
+    back once per batch instead of once per statement, which under load
+    cost a line up to the interpreter's switch interval each time
+    (docs/performance.md). A retry among them (its unique violation aborts
+    the transaction) or any database error rolls the batch back, numbers
+    and events included, and each line is stored on its own. A line the
+    session may not take is answered on its own too, after the batch.
+    Publishes what each line publishes, once the batch commits.
     """
-    if len(posts) > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
-        token = _together.set(True)
+    outcomes: list[Any] = [None] * len(builds)
+    writes: list[tuple[int, LineWrite]] = []
+    for index, build in enumerate(builds):
         try:
-            with transaction.atomic():
-                outcomes: list[Any] = []
-                for post in posts:
-                    try:
-                        outcomes.append(post())
-                    except ChatError as refused:
-                        outcomes.append(refused)
-            return outcomes
-        except Exception:  # noqa: S110 - each line is tried again on its own below
-            pass
-        finally:
-            _together.reset(token)
-    outcomes = []
-    for post in posts:
+            writes.append((index, build()))
+        except Exception as refused:  # the line's own answer
+            outcomes[index] = refused
+    if len(writes) > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
         try:
-            outcomes.append(post())
-        except Exception as error:  # the post's own answer
-            outcomes.append(error)
+            stored = _lines_insert_pipelined([write for _, write in writes])
+        except Exception:
+            logger.info("a batch of %d lines is stored line by line", len(writes))
+        else:
+            for (index, _), message in zip(writes, stored, strict=True):
+                if message is not None:
+                    outcomes[index] = (message, True)
+            writes = [item for item, message in zip(writes, stored, strict=True) if not message]
+    for index, write in writes:
+        try:
+            outcomes[index] = line_write(write)
+        except Exception as error:  # the line's own answer
+            outcomes[index] = error
     return outcomes
+
+
+def _lines_insert_pipelined(writes: list[LineWrite]) -> list[Message | None]:
+    """Store ``writes`` in one transaction, their statements pipelined; for
+    each the stored Message, or None if its session may not take it."""
+    import psycopg  # PostgreSQL only
+
+    created_at = timezone.now()
+    with transaction.atomic():
+        connection.ensure_connection()
+        pg = connection.connection
+        cursors = []
+        with pg.pipeline():
+            for write in writes:
+                # A server-binding cursor: Django's client-binding one can't pipeline.
+                cursor = psycopg.Cursor(pg)
+                cursor.execute(*_line_statement(write, created_at))
+                cursors.append(cursor)
+        stored: list[Message | None] = []
+        for write, cursor in zip(writes, cursors, strict=True):
+            row = cursor.fetchone()
+            cursor.close()
+            stored.append(_line_stored(write, row, created_at) if row else None)
+    return stored
 
 
 def _stored_line(session_id: int, client_id: str) -> Message | None:
@@ -441,7 +549,13 @@ def message_post_by_patron(
 
     Publishes ``message.created`` (see :func:`line_store`).
     """
-    return line_store(
+    return line_write(patron_line(session=session, text=text, client_id=client_id))
+
+
+def patron_line(*, session: ChatSession, text: object, client_id: str | None) -> LineWrite:
+    """The line of :func:`message_post_by_patron`, to store (``invalid_line`` if it can't be)."""
+    return LineWrite(
+        session_id=session.pk,
         session=session,
         kind=Message.Kind.PATRON,
         text=line_validate(text),
@@ -492,6 +606,23 @@ def message_post_by_librarian_in(
     common path reads nothing before it: one UPDATE and one INSERT.
     Publishes ``message.created`` (see :func:`line_store`).
     """
+    return line_write(
+        librarian_line_in(
+            session_id=session_id, librarian=librarian, text=text, client_id=client_id, note=note
+        )
+    )
+
+
+def librarian_line_in(
+    *,
+    session_id: object,
+    librarian: Librarian,
+    text: object,
+    client_id: str | None,
+    note: bool = False,
+) -> LineWrite:
+    """The line of :func:`message_post_by_librarian_in`, to store (``not_found``
+    or ``invalid_line`` if it can't be)."""
     try:
         line = line_validate(text)
     except ChatError:
@@ -506,7 +637,7 @@ def message_post_by_librarian_in(
         # No row has such an id (and SQLite can't take it as a parameter).
         session_for_librarian(session_id=session_id, librarian=librarian)
         raise ChatError("not_found", "There is no such chat session in your queues.")
-    return _line_insert(
+    return LineWrite(
         session_id=pk,
         session=None,
         kind=Message.Kind.NOTE if note else Message.Kind.LIBRARIAN,

@@ -1,9 +1,14 @@
 """Group commit: the lines a process's sockets send at the same moment are stored together.
 
-A socket hands its line to :func:`post_line` and waits for the answer. While
+A socket hands its line to :func:`post_line` (a function that makes the
+line, ``transcripts.services.patron_line`` or ``librarian_line_in``) and
+waits for the answer. While
 a batch is being stored, the lines that arrive queue up; the next batch
 takes all of them (up to ``CHAT_LINE_BATCH``) in one database call and, on
-PostgreSQL, one transaction (:func:`transcripts.services.lines_post_together`).
+PostgreSQL, one transaction with its statements pipelined
+(:func:`transcripts.services.lines_write_together`),
+on a database thread of their own (``reference_chat.db.lines_call``) so that
+they never wait behind snapshots, heartbeats and sweeps.
 An idle server stores a line at once, alone; a busy one shares the thread
 hop, the commit and its disk flush between the lines of a batch, so the
 cost of a line falls as the load rises (docs/performance.md).
@@ -17,23 +22,23 @@ out, in the order the lines were stored, before any answer.
 import asyncio
 import weakref
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
 
-from reference_chat.events import call_service
-from transcripts.services import lines_post_together
+from reference_chat.db import lines_call
+from reference_chat.events import call_service_on
+from transcripts.models import Message
+from transcripts.services import LineWrite, lines_write_together
 
-R = TypeVar("R")
-
-Post = Callable[[], Any]
+Build = Callable[[], LineWrite]
 
 
 class _Writer:
     """The batches of one event loop: at most one in the database at a time."""
 
     def __init__(self) -> None:
-        self.waiting: list[tuple[Post, asyncio.Future[Any]]] = []
+        self.waiting: list[tuple[Build, asyncio.Future[Any]]] = []
         self.task: asyncio.Task[None] | None = None
 
     async def drain(self) -> None:
@@ -41,7 +46,9 @@ class _Writer:
             size = settings.CHAT_LINE_BATCH
             batch, self.waiting = self.waiting[:size], self.waiting[size:]
             try:
-                outcomes = await call_service(lines_post_together, [post for post, _ in batch])
+                outcomes = await call_service_on(
+                    lines_call, lines_write_together, [post for post, _ in batch]
+                )
             except BaseException as error:  # the call itself failed: every line hears it
                 for _, future in batch:
                     if not future.done():
@@ -63,18 +70,19 @@ _writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Writer]" = (
 )
 
 
-async def post_line(post: Callable[[], R]) -> R:
-    """Run ``post`` (a service call that stores one line) with the others waiting.
+async def post_line(build: Callable[[], LineWrite]) -> tuple[Message, bool]:
+    """Store the line ``build`` makes, with the others waiting.
 
-    Returns what ``post`` returned or raises what it raised, as
-    ``call_service(post)`` would; its events are sent before this returns.
+    Returns what ``transcripts.services.line_write`` returns (the message,
+    and False for a retry of a stored line) or raises what building or
+    storing it raised; its events are sent before this returns.
     """
     loop = asyncio.get_running_loop()
     writer = _writers.get(loop)
     if writer is None:
         writer = _writers[loop] = _Writer()
-    future: asyncio.Future[R] = loop.create_future()
-    writer.waiting.append((post, future))
+    future: asyncio.Future[tuple[Message, bool]] = loop.create_future()
+    writer.waiting.append((build, future))
     if writer.task is None or writer.task.done():
         writer.task = loop.create_task(writer.drain())
     return await future

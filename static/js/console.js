@@ -66,8 +66,40 @@ function send(frame) {
 }
 
 function handleFrame(frame) {
+  noteChange(frame);
   const handler = handlers[frame.type];
   if (handler) handler(frame);
+}
+
+// When each thing a heartbeat's digest lists last changed here ("session:12",
+// "offer:3", "im:4", "librarian:7"), and when the last snapshot came: a
+// difference in something an event changed around the time the heartbeat
+// came (the digest was computed a moment before it was sent) is that event,
+// not a lost one, and no reason for a whole snapshot.
+const changedAt = new Map();
+let snapshotAt = 0;
+
+function noteChange(frame) {
+  const now = performance.now();
+  if (frame.type === "console.snapshot") {
+    snapshotAt = now;
+    return;
+  }
+  // A line only raises a number, which the digest compares as "at least".
+  if (frame.type.startsWith("message.") || frame.type.startsWith("im.message.")) return;
+  const idOf = (x) => (x !== null && typeof x === "object" ? x.id : x);
+  const mark = (kind, x) => {
+    const id = idOf(x);
+    if (typeof id === "number") changedAt.set(`${kind}:${id}`, now);
+  };
+  mark("session", frame.session);
+  if (frame.detail) mark("session", frame.detail);
+  if (frame.offer) {
+    mark("offer", frame.offer);
+    mark("session", frame.offer.session);
+  }
+  mark("im", frame.im);
+  mark("librarian", frame.librarian);
 }
 
 const handlers = {
@@ -177,8 +209,12 @@ const handlers = {
     setPresence(frame.session, false, frame.grace_until);
   },
   "console.heartbeat"(frame) {
-    // A difference may be an event still on its way: look again in a moment.
-    if (!digestMatches(frame)) setTimeout(() => digestMatches(frame) || askSync(), RECHECK_MS);
+    // A difference may be an event still on its way, or one that overtook
+    // the heartbeat: look again in a moment, leaving out what events changed
+    // from shortly before the heartbeat on.
+    if (digestMatches(frame)) return;
+    const since = performance.now() - RECHECK_MS;
+    setTimeout(() => digestMatches(frame, since) || askSync(), RECHECK_MS);
   },
   "patron.returned"(frame) {
     setPresence(frame.session, true);
@@ -414,20 +450,26 @@ function setPresence(id, present, graceUntil) {
 // The heartbeat's digest against what this console shows. Anything missing
 // or behind means an event was lost (a server restart, a network blip):
 // ask for a fresh snapshot.
-function digestMatches(d) {
-  const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
-  const waiting = [...state.waiting.keys()].sort((a, b) => a - b);
-  if (!same(waiting, d.waiting)) return false;
+// Whether this console shows what the heartbeat's digest says, leaving out
+// anything that changed here after ``since`` (performance.now()).
+function digestMatches(d, since = Infinity) {
+  const settled = (kind, id) => snapshotAt <= since && (changedAt.get(`${kind}:${id}`) ?? 0) <= since;
+  const sameSet = (kind, mine, theirs) => {
+    const a = new Set(mine);
+    const b = new Set(theirs.map(Number));
+    for (const id of a) if (!b.has(id) && settled(kind, id)) return false;
+    for (const id of b) if (!a.has(id) && settled(kind, id)) return false;
+    return true;
+  };
+  if (!sameSet("session", [...state.waiting.keys()], d.waiting)) return false;
   const active = [...state.active.values()].filter((s) => s.state === "active");
-  if (active.length !== Object.keys(d.active).length) return false;
-  for (const s of active) if (!(String(s.id) in d.active) || s.last_seq < d.active[s.id]) return false;
+  if (!sameSet("session", active.map((s) => s.id), Object.keys(d.active))) return false;
+  for (const s of active) if (String(s.id) in d.active && s.last_seq < d.active[s.id]) return false;
   const ims = [...state.ims.values()].filter((im) => !im.ended_at);
-  if (ims.length !== Object.keys(d.ims).length) return false;
-  for (const im of ims) if (!(String(im.id) in d.ims) || im.last_seq < d.ims[im.id]) return false;
-  const offers = [...state.offers.keys()].sort((a, b) => a - b);
-  if (!same(offers, d.offers)) return false;
-  const librarians = [...state.librarians.keys()].sort((a, b) => a - b);
-  return same(librarians, d.librarians);
+  if (!sameSet("im", ims.map((im) => im.id), Object.keys(d.ims))) return false;
+  for (const im of ims) if (String(im.id) in d.ims && im.last_seq < d.ims[im.id]) return false;
+  if (!sameSet("offer", [...state.offers.keys()], d.offers)) return false;
+  return sameSet("librarian", [...state.librarians.keys()], d.librarians);
 }
 
 let syncAsked = 0;

@@ -12,12 +12,14 @@ question and the join).
 """
 
 import asyncio
+import logging
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 import pytest
 from channels.layers import get_channel_layer
+from django.db import connection
 
 from accounts.models import Librarian
 from queues import services
@@ -41,19 +43,19 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The size of each batch the writer stored."""
     sizes: list[int] = []
-    together = lines.lines_post_together
+    together = lines.lines_write_together
 
     def counting(posts: list[Any]) -> list[Any]:
         sizes.append(len(posts))
         return together(posts)
 
-    monkeypatch.setattr(writer, "lines_post_together", counting)
+    monkeypatch.setattr(writer, "lines_write_together", counting)
     return sizes
 
 
 def patron_line(session: ChatSession, client_id: str) -> Callable[[], Any]:
     return partial(
-        lines.message_post_by_patron, session=session, text=f"{client_id} here", client_id=client_id
+        lines.patron_line, session=session, text=f"{client_id} here", client_id=client_id
     )
 
 
@@ -61,7 +63,7 @@ def librarian_line(
     session: ChatSession, librarian: Librarian, client_id: str, note: bool = False
 ) -> Callable[[], Any]:
     return partial(
-        lines.message_post_by_librarian_in,
+        lines.librarian_line_in,
         session_id=session.pk,
         librarian=librarian,
         text=f"{client_id} there",
@@ -100,7 +102,10 @@ def stored(session: ChatSession) -> list[tuple[int, int | None, str | None]]:
     )
 
 
-async def test_lines_sent_at_once_are_stored_in_order_and_each_heard_once(chat, alice, batches):
+async def test_lines_sent_at_once_are_stored_in_order_and_each_heard_once(
+    chat, alice, batches, caplog
+):
+    caplog.set_level(logging.INFO, logger="transcripts.services")
     session = await call(chat, alice)
     heard_by_patron = await listen(session.patron_group())
     heard_by_alice = await listen(f"librarian.{alice.pk}")
@@ -133,6 +138,8 @@ async def test_lines_sent_at_once_are_stored_in_order_and_each_heard_once(chat, 
     assert patron_heard == ["p-1", "a-1", "p-2", "a-2"]  # never the note
     alice_heard = [event["message"]["seq"] for event in await heard_by_alice()]
     assert alice_heard == [3, 4, 5, 6, 7]
+    # Stored as one batch, not line by line after a failed one.
+    assert "line by line" not in caplog.text
 
 
 async def test_a_refused_line_in_a_batch_fails_alone(chat, alice, bob, batches):
@@ -151,9 +158,10 @@ async def test_a_refused_line_in_a_batch_fails_alone(chat, alice, bob, batches):
     assert [row[2] for row in await call(stored, held)] == [None, None, "p-1", "a-1"]
 
 
-async def test_a_retry_in_a_batch_is_acknowledged_and_costs_no_number(chat, alice, batches):
+async def test_a_retry_in_a_batch_is_acknowledged_and_costs_no_number(chat, alice, batches, caplog):
+    caplog.set_level(logging.INFO, logger="transcripts.services")
     session = await call(chat, alice)
-    first = await call(patron_line(session, "p-1"))
+    first = await call(lines.line_write, patron_line(session, "p-1")())
     heard = await listen(session.patron_group())
     answers = await all_at_once(
         patron_line(session, "p-2"),
@@ -167,12 +175,15 @@ async def test_a_retry_in_a_batch_is_acknowledged_and_costs_no_number(chat, alic
     assert [row[0] for row in await call(stored, session)] == [1, 2, 3, 4, 5]
     # Each new line heard once; the retry not at all.
     assert [event["message"]["client_id"] for event in await heard()] == ["p-2", "a-1"]
+    if connection.vendor == "postgresql":
+        # The batch's transaction was rolled back and the lines stored one by one.
+        assert "a batch of 3 lines is stored line by line" in caplog.text
 
 
 async def test_an_invalid_line_is_refused_alone(chat, alice, batches):
     session = await call(chat, alice)
     answers = await all_at_once(
-        partial(lines.message_post_by_patron, session=session, text="   ", client_id="blank"),
+        partial(lines.patron_line, session=session, text="   ", client_id="blank"),
         patron_line(session, "p-1"),
     )
     assert isinstance(answers[0], ChatError) and answers[0].code == "invalid_line"
