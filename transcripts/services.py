@@ -256,12 +256,15 @@ def _line_statement(write: LineWrite, created_at: Any) -> tuple[str, list[object
         len(write.states) if write.states is not None else -1,
         write.primary is not None,
         write.reader is not None,
+        bool(write.client_id),
     )
     params: list[object] = [write.session_id, *(write.states or ())]
     if write.primary is not None:
         params.append(write.primary.pk)
     if write.reader is not None:
         params.append(write.reader.pk)
+    if write.client_id:
+        params += [write.session_id, write.client_id]
     params += [
         write.kind,
         write.visibility,
@@ -328,14 +331,31 @@ def _line_publish(
 
 
 @cache
-def _line_insert_sql(patron_visible: bool, states: int, primary: bool, reader: bool) -> str:
+def _line_insert_sql(
+    patron_visible: bool, states: int, primary: bool, reader: bool, retry_check: bool
+) -> str:
     """The one statement of :func:`_line_insert_one` for a shape of line: the
     conditional UPDATE of :func:`_seq_take` as a CTE feeding the INSERT.
-    Parameters: session id, the states, primary, reader; then the line's
-    kind, visibility, author, author name, text, created_at, client id."""
+    Parameters: session id, the states, primary, reader; with ``retry_check``
+    the session id and client id again; then the line's kind, visibility,
+    author, author name, text, created_at, client id.
+
+    With ``retry_check`` a line stored before with the same client id takes
+    no number and matches no row, like a session that may not take the line:
+    a retry is no error, so PostgreSQL logs no failed statement, whose text
+    would carry the line (only two sends of one id at the same moment still
+    meet the unique constraint).
+    """
     qn = connection.ops.quote_name
     take = _seq_take_sql(patron_visible, states, primary, reader)
     meta = Message._meta
+    if retry_check:
+        table = qn(meta.db_table)
+        take += (
+            f" AND NOT EXISTS (SELECT 1 FROM {table}"  # noqa: S608 - names from _meta
+            f" WHERE {table}.{qn(meta.get_field('session').column)} = %s"
+            f" AND {table}.{qn(meta.get_field('client_id').column)} = %s)"
+        )
     columns = [
         qn(meta.get_field(name).column)
         for name in ("session", "seq", "patron_seq", "kind", "visibility", "author",

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from channels.layers import get_channel_layer
-from django.db import connection
+from django.db import IntegrityError, connection
 
 from accounts.models import Librarian
 from queues import services
@@ -170,13 +170,36 @@ async def test_a_retry_in_a_batch_is_acknowledged_and_costs_no_number(chat, alic
     )
     (two, new_two), (again, new_again), (three, new_three) = answers
     assert (again.pk, again.seq, new_again) == (first[0].pk, 3, False)
-    # The rolled-back first try left no gap: the new lines are 4 and 5.
+    # The retry took no number: the new lines are 4 and 5.
     assert [(two.seq, new_two), (three.seq, new_three)] == [(4, True), (5, True)]
     assert [row[0] for row in await call(stored, session)] == [1, 2, 3, 4, 5]
     # Each new line heard once; the retry not at all.
     assert [event["message"]["client_id"] for event in await heard()] == ["p-2", "a-1"]
+    # The retry didn't fail the batch.
+    assert "line by line" not in caplog.text
+
+
+async def test_a_database_error_in_a_batch_fails_only_its_line(chat, alice, batches, caplog):
+    caplog.set_level(logging.INFO, logger="transcripts.services")
+    session = await call(chat, alice)
+    heard = await listen(session.patron_group())
+
+    def broken() -> lines.LineWrite:
+        # A line by a librarian who no longer exists: its INSERT fails.
+        write = patron_line(session, "ghost")()
+        write.author = Librarian(pk=10**9)
+        return write
+
+    answers = await all_at_once(
+        patron_line(session, "p-1"), broken, librarian_line(session, alice, "a-1")
+    )
+    assert batches == [3]
+    assert isinstance(answers[1], IntegrityError)
+    assert [(answers[i][0].seq, answers[i][1]) for i in (0, 2)] == [(3, True), (4, True)]
+    # Nothing of the failed batch was kept twice or heard twice.
+    assert [row[2] for row in await call(stored, session)] == [None, None, "p-1", "a-1"]
+    assert [event["message"]["client_id"] for event in await heard()] == ["p-1", "a-1"]
     if connection.vendor == "postgresql":
-        # The batch's transaction was rolled back and the lines stored one by one.
         assert "a batch of 3 lines is stored line by line" in caplog.text
 
 

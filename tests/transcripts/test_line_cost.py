@@ -39,12 +39,19 @@ ONE_STATEMENT = connection.vendor == "postgresql"
 ONE_LINE = ["SAVEPOINT", "WITH", "RELEASE"] if ONE_STATEMENT else [
     "SAVEPOINT", "UPDATE", "INSERT", "RELEASE"
 ]  # fmt: skip
-# The stored line is found by the unique (session, client_id) constraint:
-# the INSERT fails, the transaction rolls back (its number too), and the
-# stored line is read.
-ONE_RETRY = ["SAVEPOINT", "WITH", "ROLLBACK", "RELEASE", "SELECT"] if ONE_STATEMENT else [
-    "SAVEPOINT", "UPDATE", "INSERT", "ROLLBACK", "RELEASE", "SELECT"
+# A retry: on PostgreSQL the statement finds the client id stored and takes
+# no number (no failed statement, which PostgreSQL would log with the line's
+# text); elsewhere the unique (session, client_id) constraint fails the
+# INSERT and the transaction rolls back, number too. Then the stored line is
+# read (a librarian's after the check that the session is theirs to see).
+ONE_RETRY = ["SAVEPOINT", "WITH", "RELEASE"] if ONE_STATEMENT else [
+    "SAVEPOINT", "UPDATE", "INSERT", "ROLLBACK", "RELEASE"
 ]  # fmt: skip
+
+
+def one_retry(sender: str) -> list[str]:
+    reads = ["SELECT"] if sender == "patron line" or not ONE_STATEMENT else ["SELECT", "SELECT"]
+    return ONE_RETRY + reads
 
 
 def statements(captured: Any) -> list[str]:
@@ -117,10 +124,11 @@ def test_outside_a_transaction_a_line_is_one_statement_and_its_own_commit(
     assert statements(captured) == ["WITH"]
     assert created
     assert Message.objects.get(pk=message.pk).seq == 3
-    # A retry is one failed statement and the read that finds the line.
-    with django_assert_num_queries(2) as captured:
+    # A retry is the statement that finds the line stored, and the read of it.
+    expected = one_retry(sender)[1:2] + one_retry(sender)[3:]
+    with django_assert_num_queries(len(expected)) as captured:
         again, created = SENDERS[sender](held, alice, "c-1")
-    assert statements(captured) == ["WITH", "SELECT"]
+    assert statements(captured) == expected
     assert (again.pk, created) == (message.pk, False)
 
 
@@ -141,10 +149,10 @@ def test_a_retry_stores_nothing_publishes_nothing_and_returns_the_stored_line(
     first, _ = SENDERS[sender](held, alice, "c-1")
     with (
         django_capture_on_commit_callbacks() as callbacks,
-        django_assert_num_queries(len(ONE_RETRY)) as captured,
+        django_assert_num_queries(len(one_retry(sender))) as captured,
     ):
         again, created = SENDERS[sender](held, alice, "c-1")
-    assert statements(captured) == ONE_RETRY
+    assert statements(captured) == one_retry(sender)
     assert (again.pk, again.seq, again.patron_seq, created) == (
         first.pk,
         first.seq,
