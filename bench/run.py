@@ -19,6 +19,7 @@ docs/performance.md holds (with --smoke: when the harness ran clean).
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import math
 import os
@@ -253,6 +254,12 @@ class Run:
         self, name: str, pairs: list[Pair], rate: float, seconds: float, *, drain_s: float = 10
     ) -> Figures:
         assert self.meter is not None  # noqa: S101
+        # The generator's own pauses would count as the server's latency:
+        # what earlier phases left behind is frozen, so a collection during
+        # this one walks only its own objects (and the pauses are reported).
+        gc.collect()
+        gc.freeze()
+        pauses_before = len(GC_PAUSES)
         self.bench.ledger = Ledger(name)
         profilers = self.profile(name, seconds, when=name in ("main", "bare", "small"))
         before = self.meter.cpu()
@@ -280,9 +287,12 @@ class Run:
             if line.acked
         )  # fmt: skip
         result.extra["ack_p99_ms"] = round(acks[int(0.99 * (len(acks) - 1))], 1) if acks else None
+        pauses = GC_PAUSES[pauses_before:]
+        result.extra["generator_gc_pauses_ms"] = [round(p, 1) for p in pauses]
         log(f"{name}: {result.delivered}/{result.sent} delivered, p50 {result.p50_ms} ms, "
             f"p99 {result.p99_ms} ms (acknowledged: {result.extra['ack_p99_ms']} ms), "
-            f"{result.cpu_s_per_1000} CPU s/1000, "
+            f"{result.cpu_s_per_1000} CPU s/1000, generator GC pauses over 20 ms: "
+            f"{len(pauses)} (longest {max(pauses, default=0):.0f} ms), "
             f"{result.extra['resyncs']} resyncs, {result.extra['reconnects']} reconnects, "
             f"slowest seconds "
             f"{result.extra['slowest_seconds'][:3]}")  # fmt: skip
@@ -696,7 +706,22 @@ def table(line: dict[str, Any]) -> str:
                      for r in rows)  # fmt: skip
 
 
+# The load generator's garbage-collector pauses over 20 ms, in ms.
+GC_PAUSES: list[float] = []
+_gc_started = [0.0]
+
+
+def _gc_watch(phase: str, info: dict[str, Any]) -> None:
+    if phase == "start":
+        _gc_started[0] = now()
+    elif (pause := (now() - _gc_started[0]) * 1000) > 20:
+        GC_PAUSES.append(pause)
+
+
 def main(argv: list[str] | None = None) -> int:
+    gc.callbacks.append(_gc_watch)
+    # Fewer young collections in the generator, as in the server (reference_chat/asgi.py).
+    gc.set_threshold(20000, 20, 20)
     args = parse_args(argv)
     run = Run(args)
     status = 1
