@@ -2,20 +2,19 @@
 
 A socket hands its line to :func:`post_line` (a function that makes the
 line, ``transcripts.services.patron_line`` or ``librarian_line_in``) and
-waits for the answer. While
-a batch is being stored, the lines that arrive queue up; the next batch
-takes all of them (up to ``CHAT_LINE_BATCH``) in one database call and, on
-PostgreSQL, one transaction with its statements pipelined
-(:func:`transcripts.services.lines_write_together`),
-on a database thread of their own (``reference_chat.db.lines_call``) so that
-they never wait behind snapshots, heartbeats and sweeps.
-An idle server stores a line at once, alone; a busy one shares the thread
-hop, the commit and its disk flush between the lines of a batch, so the
+waits for the answer. While a batch is being stored, the lines that arrive
+queue up; the next batch takes all of them (up to ``CHAT_LINE_BATCH``) in
+one database call and, on PostgreSQL, one transaction with its statements
+pipelined (:func:`transcripts.services.lines_write_together`), on a
+database thread of their own (``reference_chat.db.lines_call``) so that
+they never wait behind snapshots, heartbeats and sweeps. An idle server
+stores a line at once, alone; a busy one shares the thread hop, the round
+trip, the commit and its disk flush between the lines of a batch, so the
 cost of a line falls as the load rises (docs/performance.md).
 
 Each line still gets its own answer: its stored message, or its own error
-(``session_closed``, ``invalid_line`` …); one line's refusal or a retry's
-duplicate never fails another line of the batch. The events of the batch go
+(``session_closed``, ``invalid_line`` …); one line's refusal, a retry or a
+database error never fails another line of the batch. The events of the batch go
 out, in the order the lines were stored, before any answer.
 """
 
@@ -47,7 +46,7 @@ class _Writer:
             batch, self.waiting = self.waiting[:size], self.waiting[size:]
             try:
                 outcomes = await call_service_on(
-                    lines_call, lines_write_together, [post for post, _ in batch]
+                    lines_call, lines_write_together, [build for build, _ in batch]
                 )
             except BaseException as error:  # the call itself failed: every line hears it
                 for _, future in batch:
