@@ -93,36 +93,23 @@ def line_store(
     Publishes: ``message.created`` to the staff in the session and, for a
     patron-visible line, to the patron.
     """
-    message, created = _line_insert(
-        session_id=session.pk,
-        session=session,
-        kind=kind,
-        text=text,
-        author=author,
-        author_name=author_name,
-        client_id=client_id,
-        states=states,
-        primary=primary,
+    return line_write(
+        LineWrite(
+            session_id=session.pk,
+            session=session,
+            kind=kind,
+            text=text,
+            author=author,
+            author_name=author_name,
+            client_id=client_id,
+            states=states,
+            primary=primary,
+        )
     )
-    if created:
-        session.last_seq = message.seq
-    return message, created
 
 
-def _line_insert(
-    *,
-    session_id: int,
-    session: ChatSession | None,
-    kind: str,
-    text: str,
-    author: Librarian | None,
-    author_name: str,
-    client_id: str | None,
-    states: tuple[str, ...] | None,
-    primary: Librarian | None,
-    reader: Librarian | None = None,
-) -> tuple[Message, bool]:
-    """:func:`line_store` by session id; ``reader``, when given, must belong to its queue.
+def _line_insert(write: LineWrite) -> tuple[Message, bool]:
+    """Store ``write``; ``write.reader``, when given, must belong to the session's queue.
 
     On PostgreSQL one statement (:func:`_line_insert_one`); elsewhere two in
     one transaction: the conditional UPDATE that takes the next numbers, and
@@ -130,33 +117,19 @@ def _line_insert(
     client_id) constraint finds it, and its IntegrityError undoes the whole
     write, number included.
     """
-    visibility = (
-        Message.Visibility.PATRON if kind in PATRON_VISIBLE_KINDS else Message.Visibility.STAFF
-    )
-    patron_visible = visibility == Message.Visibility.PATRON
     if connection.vendor == "postgresql":
-        return _line_insert_one(
-            session_id=session_id,
-            session=session,
-            kind=kind,
-            visibility=visibility,
-            text=text,
-            author=author,
-            author_name=author_name,
-            client_id=client_id,
-            states=states,
-            primary=primary,
-            reader=reader,
-        )
+        return _line_insert_one(write)
+    session_id, session, client_id = write.session_id, write.session, write.client_id
+    patron_visible = write.visibility == Message.Visibility.PATRON
     try:
         with transaction.atomic():
             # Taking the row lock here orders concurrent lines of one session.
             counters = _seq_take(
                 session_id,
                 patron_visible=patron_visible,
-                states=states,
-                primary=primary,
-                reader=reader,
+                states=write.states,
+                primary=write.primary,
+                reader=write.reader,
             )
             if counters is not None:
                 last_seq, last_patron_seq, primary_id = counters
@@ -164,11 +137,11 @@ def _line_insert(
                     **({"session": session} if session else {"session_id": session_id}),
                     seq=last_seq,
                     patron_seq=last_patron_seq if patron_visible else None,
-                    kind=kind,
-                    visibility=visibility,
-                    author=author,
-                    author_name=author_name,
-                    text=text,
+                    kind=write.kind,
+                    visibility=write.visibility,
+                    author=write.author,
+                    author_name=write.author_name,
+                    text=write.text,
                     client_id=client_id or None,
                 )
                 _line_publish(
@@ -180,59 +153,33 @@ def _line_insert(
             return stored, False
         raise
     if counters is None:
-        return _not_taken(session_id, client_id, primary, reader), False
+        return _not_taken(write), False
     return message, True
 
 
-def _not_taken(
-    session_id: int, client_id: str | None, primary: Librarian | None, reader: Librarian | None
-) -> Message:
+def _not_taken(write: LineWrite) -> Message:
     """A conditional line insert matched no row: the line stored before with
     this client id, or the refusal raised. In the same order of answers as
     checking first: a session the reader can't see is not found, a line
     stored before is acknowledged (the session may have ended since), and
     only then is the line refused."""
-    if reader is not None:
-        session_for_librarian(session_id=session_id, librarian=reader)
-    if client_id and (stored := _stored_line(session_id, client_id)):
+    if write.reader is not None:
+        session_for_librarian(session_id=write.session_id, librarian=write.reader)
+    if write.client_id and (stored := _stored_line(write.session_id, write.client_id)):
         return stored
-    raise _refusal(session_id, primary)
+    raise _refusal(write.session_id, write.primary)
 
 
-def _line_insert_one(
-    *,
-    session_id: int,
-    session: ChatSession | None,
-    kind: str,
-    visibility: str,
-    text: str,
-    author: Librarian | None,
-    author_name: str,
-    client_id: str | None,
-    states: tuple[str, ...] | None,
-    primary: Librarian | None,
-    reader: Librarian | None,
-) -> tuple[Message, bool]:
+def _line_insert_one(write: LineWrite) -> tuple[Message, bool]:
     """:func:`_line_insert` on PostgreSQL: the UPDATE that takes the numbers and
     the INSERT are one statement, so a line outside a transaction is one round
     trip and its own commit (four before: BEGIN, UPDATE, INSERT, COMMIT; the
     benchmark's profiles showed the database thread waiting on them,
     docs/performance.md). A statement is atomic: a retry's unique violation
     or a session that may not take the line leaves nothing changed."""
-    write = LineWrite(
-        session_id=session_id,
-        session=session,
-        kind=kind,
-        text=text,
-        author=author,
-        author_name=author_name,
-        client_id=client_id,
-        states=states,
-        primary=primary,
-        reader=reader,
-    )
     created_at = timezone.now()
     sql, params = _line_statement(write, created_at)
+    client_id = write.client_id
     # A retry inside a caller's transaction must not abort it: a savepoint
     # there (a line without a client id can't be a retry).
     guard = transaction.atomic() if client_id and connection.in_atomic_block else nullcontext()
@@ -241,11 +188,11 @@ def _line_insert_one(
             cursor.execute(sql, params)
             row = cursor.fetchone()
     except IntegrityError:
-        if client_id and (stored := _stored_line(session_id, client_id)):
+        if client_id and (stored := _stored_line(write.session_id, client_id)):
             return stored, False
         raise
     if row is None:
-        return _not_taken(session_id, client_id, primary, reader), False
+        return _not_taken(write), False
     return _line_stored(write, row, created_at), True
 
 
@@ -459,18 +406,7 @@ def _seq_take_sql(patron_visible: bool, states: int, primary: bool, reader: bool
 
 def line_write(write: LineWrite) -> tuple[Message, bool]:
     """Store one line (see :func:`line_store`); a retry returns the stored line and False."""
-    message, created = _line_insert(
-        session_id=write.session_id,
-        session=write.session,
-        kind=write.kind,
-        text=write.text,
-        author=write.author,
-        author_name=write.author_name,
-        client_id=write.client_id,
-        states=write.states,
-        primary=write.primary,
-        reader=write.reader,
-    )
+    message, created = _line_insert(write)
     if created and write.session is not None:
         write.session.last_seq = message.seq
     return message, created
