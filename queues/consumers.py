@@ -8,12 +8,15 @@ The protocol is docs/protocol.md.
 import asyncio
 import logging
 import math
+import re
 import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Librarian
@@ -21,6 +24,7 @@ from accounts.services import librarian_settings_update
 from queues import selectors, services
 from queues.models import ChatSession
 from queues.payloads import console_snapshot, librarian_row, patron_session, session_detail
+from reference_chat.batches import Batcher
 from reference_chat.db import database_call
 from reference_chat.errors import ChatError
 from reference_chat.events import call_service
@@ -34,6 +38,7 @@ from reference_chat.sockets import (
 )
 from transcripts import im as ims
 from transcripts import services as lines
+from transcripts.models import Message
 from transcripts.payloads import patron_message_payload
 from transcripts.writer import post_line
 
@@ -44,13 +49,77 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_FORBIDDEN = 4403
 
 
+# What a token from queues.models.new_patron_token can look like; anything
+# else is no session's, and is not worth a query.
+PATRON_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Beyond any line number (and beyond what the databases take as a parameter).
+MAX_AFTER = 2**31 - 1
+
+
 def _after(query_string: bytes) -> int:
     """The ``after=N`` query parameter: the last sequence number the client saw."""
     for part in query_string.decode(errors="ignore").split("&"):
         key, _, value = part.partition("=")
         if key == "after" and value.isdigit():
-            return int(value)
+            return min(int(value), MAX_AFTER)
     return 0
+
+
+def _patron_session_ids(tokens: list[str]) -> list[int | None]:
+    """The session id of each token (None: no such session), in one query."""
+    found = dict(ChatSession.objects.filter(token__in=set(tokens)).values_list("token", "pk"))
+    return [found.get(token) for token in tokens]
+
+
+PatronOpen = tuple[int, str, int]  # session id, channel name, the last line the patron saw
+
+
+def _patrons_opened(opens: list[PatronOpen]) -> list[tuple[ChatSession, dict[str, Any]] | None]:
+    """Patron sockets opened, in one transaction: for each its session (read
+    under the row lock) and its snapshot, or None if the session is gone."""
+    with transaction.atomic():
+        sessions = services.sessions_patron_connected(
+            sockets=[(pk, channel_name) for pk, channel_name, _ in opens], new_sockets=True
+        )
+        found = [(s, after) for s, (_, _, after) in zip(sessions, opens, strict=True) if s]
+        snapshots = iter(_patron_snapshots(found))
+    return [(session, next(snapshots)) if session else None for session in sessions]
+
+
+def _patron_snapshots(sockets: list[tuple[ChatSession, int]]) -> list[dict[str, Any]]:
+    """The ``session.snapshot`` of each (session, after) pair: the session as
+    the patron sees it and its patron-visible lines after ``after``, all the
+    pairs' lines in one query."""
+    if not sockets:
+        return []
+    wanted = Q()
+    for session, after in sockets:
+        wanted |= Q(session_id=session.pk, patron_seq__gt=after)
+    lines: dict[int, list[dict[str, Any]]] = {}
+    for message in Message.objects.patron_visible().filter(wanted).order_by("patron_seq"):
+        lines.setdefault(message.session_id, []).append(patron_message_payload(message))
+    server_time = timezone.now().isoformat()
+    return [
+        {
+            "type": "session.snapshot",
+            "server_time": server_time,
+            "session": patron_session(session),
+            "messages": [line for line in lines.get(session.pk, ()) if line["seq"] > after],
+        }
+        for session, after in sockets
+    ]
+
+
+def _batch_size() -> int:
+    return settings.PATRON_OPEN_BATCH
+
+
+_patron_lookups: Batcher[str, int | None] = Batcher(
+    _patron_session_ids, runner=database_call, size=_batch_size
+)
+_patron_opens: Batcher[PatronOpen, tuple[ChatSession, dict[str, Any]] | None] = Batcher(
+    _patrons_opened, runner=database_call, size=_batch_size
+)
 
 
 class PatronConsumer(ChatSocket):
@@ -78,26 +147,30 @@ class PatronConsumer(ChatSocket):
         # before accept reaches the browser only as 1006, and it would retry).
         await self.accept()
         token = self.scope["url_route"]["kwargs"]["token"]
-        found = await database_call(selectors.session_id_for_patron)(token=token)
+        # Both database steps go in batches with the other sockets opening at
+        # the same moment (reference_chat/batches.py): one query, and one
+        # transaction, for all of them.
+        found = await _patron_lookups.submit(token) if PATRON_TOKEN.fullmatch(token) else None
         if found is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        # By id until _opened reads the session under its lock.
+        # By id until the open reads the session under its lock.
         self.session = ChatSession(pk=found)
         await self.channel_layer.group_add(self.session.patron_group(), self.channel_name)
         # Present again and the snapshot in one database call, after joining
         # the group: an event published meanwhile is in one or the other.
-        snapshot = await call_service(self._opened, _after(self.scope["query_string"]))
+        opened = await _patron_opens.submit(
+            (found, self.channel_name, _after(self.scope["query_string"]))
+        )
+        if opened is None:  # the session was deleted meanwhile
+            await self.channel_layer.group_discard(self.session.patron_group(), self.channel_name)
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.session, snapshot = opened
         _ensure_sweep()
         await self.send_json(snapshot)
         # After the snapshot: no heartbeat may overtake it.
         _heartbeats().patrons.add(self)
-
-    def _opened(self, after: int) -> dict[str, Any]:
-        self.session = services.session_patron_connected(
-            session=self.session, channel_name=self.channel_name, new_socket=True
-        )
-        return self._snapshot_of(self.session, after)
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "session"):
@@ -122,13 +195,8 @@ class PatronConsumer(ChatSocket):
 
     @staticmethod
     def _snapshot_of(session: ChatSession, after: int) -> dict[str, Any]:
-        visible = session.messages.patron_visible().filter(patron_seq__gt=after)
-        return {
-            "type": "session.snapshot",
-            "server_time": timezone.now().isoformat(),
-            "session": patron_session(session),
-            "messages": [patron_message_payload(m) for m in visible.order_by("patron_seq")],
-        }
+        [snapshot] = _patron_snapshots([(session, after)])
+        return snapshot
 
     async def resume(self, frame: Frame) -> None:
         after = frame.get("after", 0)

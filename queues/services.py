@@ -7,8 +7,9 @@ the rows inside one transaction and publishes its events after commit.
 A move that is not allowed raises :class:`~reference_chat.errors.ChatError`.
 """
 
+import copy
 import logging
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -278,28 +279,78 @@ def session_patron_connected(
     view shows (queue, library, librarian), so the socket's snapshot needs
     no second read of it. Publishes ``patron.returned`` when the patron had gone.
     """
-    now = timezone.now()
-    with transaction.atomic():
-        # Tabs of one session open and close one at a time (see
-        # _patron_gone_if_no_socket): the lock is also the read.
-        current = (
-            ChatSession.objects.select_related("queue", "library", "primary")
-            .select_for_update(no_key=True, of=("self",))
-            .get(pk=session.pk)
-        )
-        # A new socket's row is new (channel names are never reused); the
-        # update finds a row only when a heartbeat recreates a swept one.
-        if new_socket or not PatronPresence.objects.filter(channel_name=channel_name).update(
-            session=session, last_seen=now, closed=False
-        ):
-            PatronPresence.objects.create(
-                channel_name=channel_name, session=session, last_seen=now, closed=False
-            )
-        if current.patron_gone_since is not None and current.state != ChatSession.State.CLOSED:
-            ChatSession.objects.filter(pk=session.pk).update(patron_gone_since=None)
-            current.patron_gone_since = None
-            _patron_presence_publish(session.pk, present=True)
+    [current] = sessions_patron_connected(
+        sockets=[(session.pk, channel_name)], new_sockets=new_socket
+    )
+    if current is None:
+        raise ChatSession.DoesNotExist("the session is gone")
     return current
+
+
+def sessions_patron_connected(
+    *, sockets: Sequence[tuple[int, str]], new_sockets: bool = False
+) -> list[ChatSession | None]:
+    """Patron sockets opened: (session id, channel name) each, in one transaction.
+
+    For each socket, its session as :func:`session_patron_connected` returns
+    it, or None if there is no such session (any more). A thousand patrons
+    reconnecting after a restart open in batches this way
+    (``queues/consumers.py``), a constant number of statements a batch.
+    ``new_sockets``: none of them ever had a presence row (channel names are
+    never reused), so the rows are inserted without looking first.
+    """
+    now = timezone.now()
+    ids = sorted({pk for pk, _ in sockets})
+    with transaction.atomic(savepoint=False):
+        # Tabs of one session open and close one at a time (see
+        # _patron_gone_if_no_socket): the lock is also the read. In id order,
+        # so that two transactions locking several sessions never wait on each
+        # other in a circle.
+        locked = {
+            current.pk: current
+            for current in ChatSession.objects.select_related("queue", "library", "primary")
+            .select_for_update(no_key=True, of=("self",))
+            .filter(pk__in=ids)
+            .order_by("pk")
+        }
+        opened = [(pk, channel) for pk, channel in sockets if pk in locked]
+        if new_sockets:
+            PatronPresence.objects.bulk_create(
+                PatronPresence(channel_name=channel, session_id=pk, last_seen=now, closed=False)
+                for pk, channel in opened
+            )
+        else:
+            for pk, channel in opened:
+                # The update finds a row only when a heartbeat recreates a swept one.
+                if not PatronPresence.objects.filter(channel_name=channel).update(
+                    session_id=pk, last_seen=now, closed=False
+                ):
+                    PatronPresence.objects.create(
+                        channel_name=channel, session_id=pk, last_seen=now, closed=False
+                    )
+        back = [
+            current
+            for current in locked.values()
+            if current.patron_gone_since is not None and current.state != ChatSession.State.CLOSED
+        ]
+        if back:
+            ChatSession.objects.filter(pk__in=[current.pk for current in back]).update(
+                patron_gone_since=None
+            )
+            for current in back:
+                current.patron_gone_since = None
+                _patron_presence_event(
+                    current.pk, current.state, current.primary_id, current.queue_id, present=True
+                )
+    answers: list[ChatSession | None] = []
+    handed: set[int] = set()
+    for pk, _ in sockets:
+        current = locked.get(pk)
+        if current is not None and pk in handed:
+            current = copy.copy(current)  # two tabs of a session: each socket its own
+        handed.add(pk)
+        answers.append(current)
+    return answers
 
 
 def session_patron_heartbeat(*, session: ChatSession, channel_name: str) -> None:
@@ -386,6 +437,22 @@ def _patron_presence_publish(session_id: int, *, present: bool) -> None:
     state, primary_id, queue_id, gone_since, grace = ChatSession.objects.values_list(
         "state", "primary_id", "queue_id", "patron_gone_since", "queue__patron_grace_seconds"
     ).get(pk=session_id)
+    _patron_presence_event(
+        session_id, state, primary_id, queue_id, present=present, gone_since=gone_since, grace=grace
+    )
+
+
+def _patron_presence_event(
+    session_id: int,
+    state: str,
+    primary_id: int | None,
+    queue_id: int,
+    *,
+    present: bool,
+    gone_since: datetime | None = None,
+    grace: int = 0,
+) -> None:
+    """Publish ``patron.returned`` or ``patron.left`` for a session in this state."""
     event: dict[str, object] = {
         "type": "patron.returned" if present else "patron.left",
         "session": session_id,

@@ -189,6 +189,9 @@ CHAT_MAX_FRAME_BYTES = 64 * 1024
 # The most lines of a process stored in one database call and transaction
 # (transcripts/writer.py): the lines that arrive while a batch is stored.
 CHAT_LINE_BATCH = 64
+# The most patron sockets of a process opened in one database call and
+# transaction (queues/consumers.py): a thousand reconnecting after a restart.
+PATRON_OPEN_BATCH = 64
 # A console gone longer than this (closed, or its server process died) ends
 # the librarian's shift; shorter is a page reload. Heartbeats refresh it.
 CONSOLE_GRACE_SECONDS = env.int("CONSOLE_GRACE_SECONDS", default=30)

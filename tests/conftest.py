@@ -18,22 +18,25 @@ chat form does, through ``services.session_enqueue``.
 
 import asyncio
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import SyncToAsync, async_to_sync, sync_to_async
 from channels.layers import channel_layers, get_channel_layer
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
+from django.db import connections
 
 from accounts.models import Librarian, Library
 from accounts.services import supervisors_group_ensure
 from queues import services
 from queues.models import ChatSession, Membership, Queue
+from reference_chat import db
 
 User = get_user_model()
 
@@ -49,6 +52,27 @@ def pytest_configure(config: pytest.Config) -> None:
     # WhiteNoise warns on every request that STATIC_ROOT is missing until
     # collectstatic has run; the tests don't serve static files.
     config.addinivalue_line("filterwarnings", "ignore:No directory at:UserWarning")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database_threads_let_go(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """At the end, the sockets' database threads (reference_chat.db) close their
+    connections, before the test database is dropped (PostgreSQL refuses to
+    drop a database still in use)."""
+    yield
+    with django_db_blocker.unblock():
+        for pool in (db._executor, db._lines_executor, SyncToAsync.single_thread_executor):
+            if pool is None:
+                continue
+            # One task on each thread of the pool: each waits for the others.
+            everyone = threading.Barrier(pool._max_workers)
+
+            def close(everyone: threading.Barrier = everyone) -> None:
+                everyone.wait(timeout=5)
+                connections.close_all()
+
+            for task in [pool.submit(close) for _ in range(pool._max_workers)]:
+                task.result(timeout=10)
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,234 @@
+"""Patron sockets that open at the same moment are opened together; each gets only its own.
+
+After a server restart a thousand patrons reconnect at once. A socket's two
+database steps (its token looked up, then the session locked, the presence
+row inserted and the snapshot read) go in batches with the other sockets
+opening at that moment (``reference_chat/batches.py``): a constant number
+of queries a batch. What a patron notices must not change: each socket gets
+its own session and exactly its own lines after the number it asked from,
+never another patron's, an unknown token is refused on its own, and the
+librarian hears a patron who had gone come back.
+"""
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from queues import consumers
+from queues.models import ChatSession, PatronPresence
+from reference_chat.batches import Batcher
+from reference_chat.db import database_call
+from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
+    HOST,
+    ORIGIN,
+    Socket,
+    call,
+    close_sockets_left_open,
+    console_of,
+)
+from transcripts.services import message_post_by_librarian, message_post_by_patron
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def open_batches(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Each batch of opens: its size and the statements it took."""
+    seen: list[dict[str, Any]] = []
+    store = consumers._patron_opens.store
+
+    def counted(opens: list[Any]) -> Any:
+        with CaptureQueriesContext(connection) as queries:
+            try:
+                return store(opens)
+            finally:
+                statements = [q["sql"].split()[0] for q in queries.captured_queries]
+                seen.append({"size": len(opens), "statements": statements})
+
+    monkeypatch.setattr(consumers._patron_opens, "store", counted)
+    return seen
+
+
+def talk(session: ChatSession, librarian: Any, lines: int) -> None:
+    """``lines`` lines each way after the question and the join (patron lines 1 and 2)."""
+    for i in range(lines):
+        message_post_by_patron(
+            session=session, text=f"{session.patron_name} asks {i}", client_id=None
+        )
+        message_post_by_librarian(
+            session=session,
+            librarian=librarian,
+            text=f"to {session.patron_name} {i}",
+            client_id=None,
+        )
+
+
+async def open_at_once(paths: list[str]) -> list[Socket]:
+    sockets = [Socket(path, [ORIGIN, HOST]) for path in paths]
+    results = await asyncio.gather(*(socket.open() for socket in sockets))
+    assert all(connected for connected, _ in results), results
+    return sockets
+
+
+async def test_patrons_opening_at_once_each_get_their_own_session_and_lines(
+    chat, alice, open_batches
+):
+    sessions = []
+    for i in range(12):
+        session = await call(chat, alice, name=f"Patron {i}")
+        await call(talk, session, alice, i % 3)
+        sessions.append(session)
+    # Each resumes from a different place: from the start, after the join, or
+    # after everything.
+    afters = [(0, 2, 2 + 2 * (i % 3))[i % 3] for i in range(12)]
+    paths = [f"/ws/chat/{s.token}/?after={a}" for s, a in zip(sessions, afters, strict=True)]
+    sockets = await open_at_once(paths)
+
+    for session, after, socket in zip(sessions, afters, sockets, strict=True):
+        snapshot = await socket.expect("session.snapshot")
+        assert snapshot["session"]["patron_name"] == session.patron_name
+        assert snapshot["session"]["last_seq"] == 2 + 2 * ((sessions.index(session)) % 3)
+        texts = [m["text"] for m in snapshot["messages"]]
+        seqs = [m["seq"] for m in snapshot["messages"]]
+        assert seqs == list(range(after + 1, snapshot["session"]["last_seq"] + 1))
+        # Nothing of another patron's conversation.
+        others = {s.patron_name for s in sessions} - {session.patron_name}
+        assert not [t for t in texts if any(f"{name} " in t for name in others)]
+    assert await call(PatronPresence.objects.filter(closed=False).count) == 12
+
+    # They went in batches, and a batch of many took the statements of a batch of one.
+    assert sum(batch["size"] for batch in open_batches) == 12
+    assert max(batch["size"] for batch in open_batches) > 1
+    assert len({tuple(batch["statements"]) for batch in open_batches}) == 1, open_batches
+    for socket in sockets:
+        await socket.close()
+
+
+async def test_two_tabs_of_one_session_opening_together_each_get_their_snapshot(chat, alice):
+    session = await call(chat, alice)
+    await call(talk, session, alice, 2)  # patron lines 3-6
+    first, second = await open_at_once(
+        [f"/ws/chat/{session.token}/?after=4", f"/ws/chat/{session.token}/"]
+    )
+    assert [m["seq"] for m in (await first.expect("session.snapshot"))["messages"]] == [5, 6]
+    assert [m["seq"] for m in (await second.expect("session.snapshot"))["messages"]] == [
+        1, 2, 3, 4, 5, 6,
+    ]  # fmt: skip
+    assert await call(PatronPresence.objects.filter(session=session, closed=False).count) == 2
+
+    # Closing one tab leaves the patron there; a line still reaches the other.
+    await first.close()
+    assert (await call(ChatSession.objects.get, pk=session.pk)).patron_present
+    await call(
+        message_post_by_librarian,
+        session=session,
+        librarian=alice,
+        text="Still here?",
+        client_id=None,
+    )
+    created = await second.expect("message.created")
+    assert created["message"]["text"] == "Still here?"
+    await second.close()
+
+
+async def test_an_unknown_token_among_good_ones_is_refused_alone(ask, world):
+    sessions = [await call(ask, name=f"Patron {i}") for i in range(4)]
+    paths = [f"/ws/chat/{s.token}/" for s in sessions]
+    bad = [Socket(path, [ORIGIN, HOST]) for path in ("/ws/chat/no-such-token/", "/ws/chat/%00/")]
+    good = [Socket(path, [ORIGIN, HOST]) for path in paths]
+    await asyncio.gather(*(socket.open() for socket in bad + good))
+    for socket in bad:
+        assert await socket.communicator.receive_output(timeout=3) == {
+            "type": "websocket.close",
+            "code": consumers.CLOSE_NOT_FOUND,
+        }
+        Socket.still_open.remove(socket)
+        socket.connected = False
+    for session, socket in zip(sessions, good, strict=True):
+        snapshot = await socket.expect("session.snapshot")
+        assert snapshot["session"]["patron_name"] == session.patron_name
+        await socket.close()
+
+
+async def test_a_session_deleted_between_lookup_and_open_is_not_found(ask, monkeypatch):
+    session = await call(ask)
+    pk = session.pk
+    lookup = consumers._patron_lookups.store
+
+    def then_deleted(tokens: list[str]) -> list[int | None]:
+        found = lookup(tokens)
+        ChatSession.objects.filter(pk=pk).delete()
+        return found
+
+    monkeypatch.setattr(consumers._patron_lookups, "store", then_deleted)
+    socket = Socket(f"/ws/chat/{session.token}/", [ORIGIN, HOST])
+    connected, _ = await socket.open()
+    assert connected
+    assert await socket.communicator.receive_output(timeout=3) == {
+        "type": "websocket.close",
+        "code": consumers.CLOSE_NOT_FOUND,
+    }
+    Socket.still_open.remove(socket)
+    assert not await call(PatronPresence.objects.exists)
+
+
+async def test_patrons_who_had_gone_come_back_together_and_the_librarian_hears_each(chat, alice):
+    sessions = [await call(chat, alice, name=f"Patron {i}") for i in range(3)]
+    gone_since = timezone.now() - timedelta(seconds=20)
+    await call(
+        ChatSession.objects.filter(pk__in=[s.pk for s in sessions]).update,
+        patron_gone_since=gone_since,
+    )
+    console = await console_of(alice)
+    sockets = await open_at_once([f"/ws/chat/{s.token}/" for s in sessions])
+    for session in sessions:
+        await console.expect("patron.returned", session=session.pk)
+    for socket in sockets:
+        assert (await socket.expect("session.snapshot"))["session"]["state"] == "active"
+        await socket.close()
+    await console.close()
+
+
+# --- The batcher itself --------------------------------------------------------------
+
+
+async def test_each_item_hears_only_its_own_refusal():
+    def store(items: list[int]) -> list[Any]:
+        return [ValueError(f"no {item}") if item % 2 else item * 10 for item in items]
+
+    batcher: Batcher[int, int] = Batcher(store, runner=database_call, size=lambda: 3)
+    outcomes = await asyncio.gather(*(batcher.submit(i) for i in range(7)), return_exceptions=True)
+    assert [o if isinstance(o, int) else str(o) for o in outcomes] == [
+        0, "no 1", 20, "no 3", 40, "no 5", 60,
+    ]  # fmt: skip
+
+
+async def test_a_batch_that_cannot_be_taken_fails_its_waiters_instead_of_hanging():
+    def size() -> int:
+        raise RuntimeError("misconfigured")
+
+    batcher: Batcher[int, int] = Batcher(lambda items: items, runner=database_call, size=size)
+    outcomes = await asyncio.wait_for(
+        asyncio.gather(*(batcher.submit(i) for i in range(3)), return_exceptions=True), 3
+    )
+    assert [str(o) for o in outcomes] == ["misconfigured"] * 3
+
+
+async def test_a_store_that_raises_fails_its_batch_and_the_next_batch_still_runs():
+    calls: list[list[int]] = []
+
+    def store(items: list[int]) -> list[int]:
+        calls.append(items)
+        if len(calls) == 1:
+            raise RuntimeError("database down")
+        return items
+
+    batcher: Batcher[int, int] = Batcher(store, runner=database_call, size=lambda: 10)
+    first = await asyncio.gather(batcher.submit(1), return_exceptions=True)
+    assert [str(o) for o in first] == ["database down"]
+    assert await batcher.submit(2) == 2
