@@ -79,7 +79,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--max-steps", type=int, default=12, help="steps of the rate search, 0: no search (12)"
     )
     p.add_argument(
-        "--pickups", type=float, default=1.0, help="new requests a second in the main phase (1)"
+        "--pickups",
+        type=float,
+        default=1.0,
+        help="new requests a second in the small and main phases (1)",
     )
     p.add_argument("--no-restart", action="store_true", help="skip the restart phase")
     p.add_argument(
@@ -391,11 +394,24 @@ class Run:
         self.owner.update(owner)
         return now() - started
 
-    async def pickups(self, count: int, interval: float) -> None:
+    async def phase_with_pickups(
+        self, name: str, pairs: list[Pair], rate: float, seconds: float
+    ) -> Figures:
+        """A phase of lines with new requests arriving (``--pickups`` a second)."""
+        self.bench.pickups.clear()
+        count = int(seconds * self.args.pickups)
+        interval = 0.8 / self.args.pickups if self.args.pickups else 0
+        pickup_task = asyncio.create_task(self.pickups(name, count, interval))
+        result = await self.phase(name, pairs, rate, seconds)
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(pickup_task, 30)
+        return result
+
+    async def pickups(self, phase: str, count: int, interval: float) -> None:
         """New requests through the /ask/ form, timed to every monitor's New list."""
         for k in range(count):
             queue = self.queues[k % len(self.queues)]
-            name = f"Pickup {k}"
+            name = f"Pickup {phase} {k}"
             port = self.port(k)
             form = await asyncio.to_thread(ask_form, port, queue["slug"])
             self.bench.pickups[name] = (now(), {})
@@ -453,7 +469,9 @@ class Run:
         await self.connect_all(list(patrons.values()), "patrons")
         pairs = [Pair(patrons[s[0]], self.owner[s[0]], s[0]) for s in small]
         small_seconds = min(args.seconds, 20)
-        out["small"] = await self.phase("small", pairs, args.rate, small_seconds)
+        # With new requests arriving as in the main phase: the two differ in
+        # the sessions open, and nothing else.
+        out["small"] = await self.phase_with_pickups("small", pairs, args.rate, small_seconds)
 
         # All of them: the patrons of the first hundred come back with the rest.
         for p in patrons.values():
@@ -470,13 +488,7 @@ class Run:
         rss_connected = self.meter.rss()
         pairs = [Pair(patrons[s[0]], self.owner[s[0]], s[0]) for s in sessions]
 
-        pickup_count = int(args.seconds * args.pickups)
-        pickup_task = asyncio.create_task(
-            self.pickups(pickup_count, 0.8 / args.pickups if args.pickups else 0)
-        )
-        main = await self.phase("main", pairs, args.rate, args.seconds)
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(pickup_task, 30)
+        main = await self.phase_with_pickups("main", pairs, args.rate, args.seconds)
         await asyncio.sleep(1)
         main.extra.update(self.pickup_figures(consoles))
         main.extra["stored"] = await asyncio.to_thread(self.stored, "main-")

@@ -61,6 +61,10 @@ class Batcher(Generic[Item, Answer]):
             weakref.WeakKeyDictionary()
         )
 
+    async def call(self, items: list[Item]) -> Sequence[Answer | BaseException]:
+        """One batch: ``store`` on ``runner``'s threads, its events sent after."""
+        return await call_service_on(self.runner, self.store, items)
+
     async def submit(self, item: Item) -> Answer:
         """Queue ``item`` for the next batch; its answer, or raise its exception."""
         loop = asyncio.get_running_loop()
@@ -79,9 +83,7 @@ class Batcher(Generic[Item, Answer]):
             try:
                 size = max(1, self.size())
                 batch, queue.waiting = queue.waiting[:size], queue.waiting[size:]
-                outcomes = await call_service_on(
-                    self.runner, self.store, [item for item, _ in batch]
-                )
+                outcomes = await self.call([item for item, _ in batch])
             except BaseException as error:  # the call itself failed: every item hears it
                 if not batch:  # before the batch was taken: all that wait
                     batch, queue.waiting = queue.waiting, []

@@ -16,12 +16,15 @@ races are decided by conditional UPDATEs, which hold across threads and
 processes alike (tests/queues/test_race.py).
 """
 
+import asyncio
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from channels.db import DatabaseSyncToAsync
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
 
 _executor: ThreadPoolExecutor | None = None
 _lines_executor: ThreadPoolExecutor | None = None
@@ -55,3 +58,45 @@ def database_call(function: Callable[..., Any]) -> Callable[..., Any]:
 def lines_call(function: Callable[..., Any]) -> Callable[..., Any]:
     """:func:`database_call` on the lines' own thread."""
     return DatabaseSyncToAsync(function, thread_sensitive=False, executor=lines_executor())
+
+
+# --- Lines on the event loop (PostgreSQL) ------------------------------------
+
+_line_connections: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def lines_on_loop() -> bool:
+    """Whether chat lines are stored from the event loop itself
+    (``transcripts/writer.py``): on PostgreSQL, unless ``CHAT_LINES_ON_LOOP`` is off."""
+    return settings.CHAT_LINES_ON_LOOP and connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
+
+
+async def lines_connection() -> Any:
+    """The event loop's own PostgreSQL connection for chat lines (psycopg's
+    ``AsyncConnection``, autocommit), opened on first use and again after it broke.
+
+    Its statements are waited for by the event loop like any socket, so a
+    line never waits for a thread to be scheduled or for the interpreter lock
+    to come back to one (docs/performance.md). Only the writer uses it, one
+    batch at a time.
+    """
+    import psycopg  # PostgreSQL only
+
+    loop = asyncio.get_running_loop()
+    conn = _line_connections.get(loop)
+    if conn is None or conn.closed or conn.broken:
+        params = connections[DEFAULT_DB_ALIAS].get_connection_params()
+        params.pop("cursor_factory", None)  # Django's is synchronous
+        conn = await psycopg.AsyncConnection.connect(**params, autocommit=True)
+        _line_connections[loop] = conn
+    return conn
+
+
+def lines_connections_close() -> None:
+    """Close every event loop's line connection (tests, between event loops)."""
+    for conn in list(_line_connections.values()):
+        if not conn.closed:
+            conn.pgconn.finish()
+    _line_connections.clear()

@@ -80,7 +80,7 @@ async def call_service_on(
         return await runner(_collecting)(outbox, function, *args, **kwargs)
     finally:
         if outbox:
-            await _send_collected(outbox)
+            await send_collected(outbox)
 
 
 def _collecting(
@@ -110,7 +110,7 @@ def _send(event: Event, groups: tuple[str, ...]) -> None:
         _log_lost(event, groups)
 
 
-async def _send_collected(outbox: Outbox) -> None:
+async def send_collected(outbox: Outbox) -> None:
     layer = get_channel_layer()
     if layer is None:
         return

@@ -189,6 +189,9 @@ CHAT_MAX_FRAME_BYTES = 64 * 1024
 # The most lines of a process stored in one database call and transaction
 # (transcripts/writer.py): the lines that arrive while a batch is stored.
 CHAT_LINE_BATCH = 64
+# On PostgreSQL the writer stores lines from the event loop over a
+# connection of its own (reference_chat/db.py), not from a database thread.
+CHAT_LINES_ON_LOOP = env.bool("CHAT_LINES_ON_LOOP", default=True)
 # The most patron sockets of a process opened in one database call and
 # transaction (queues/consumers.py): a thousand reconnecting after a restart.
 PATRON_OPEN_BATCH = 64

@@ -76,6 +76,13 @@ def database_threads_let_go(django_db_setup: Any, django_db_blocker: Any) -> Any
 
 
 @pytest.fixture(autouse=True)
+def line_connections_closed() -> Any:
+    """Each test's event loop ends with it: so does its line connection (reference_chat.db)."""
+    yield
+    db.lines_connections_close()
+
+
+@pytest.fixture(autouse=True)
 def locmem_email(settings: Any) -> None:
     """Every email lands in ``mail.outbox`` (the ``mailoutbox`` fixture), never in var/mail."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Librarian
@@ -144,9 +144,8 @@ def _line_insert(write: LineWrite) -> tuple[Message, bool]:
                     text=write.text,
                     client_id=client_id or None,
                 )
-                _line_publish(
-                    message, session_id, session, primary_id, patron_visible=patron_visible
-                )
+                for event, groups in line_events(message, write, primary_id=primary_id):
+                    publish(event, *groups)
     except IntegrityError:
         # A retry, or two sends of the same client id at once: the line is stored.
         if client_id and (stored := _stored_line(session_id, client_id)):
@@ -178,7 +177,7 @@ def _line_insert_one(write: LineWrite) -> tuple[Message, bool]:
     docs/performance.md). A statement is atomic: a retry's unique violation
     or a session that may not take the line leaves nothing changed."""
     created_at = timezone.now()
-    sql, params = _line_statement(write, created_at)
+    sql, params = line_statement(write, created_at)
     client_id = write.client_id
     # A retry inside a caller's transaction must not abort it: a savepoint
     # there (a line without a client id can't be a retry).
@@ -196,7 +195,7 @@ def _line_insert_one(write: LineWrite) -> tuple[Message, bool]:
     return _line_stored(write, row, created_at), True
 
 
-def _line_statement(write: LineWrite, created_at: Any) -> tuple[str, list[object]]:
+def line_statement(write: LineWrite, created_at: Any) -> tuple[str, list[object]]:
     """The one statement (PostgreSQL) that stores ``write``, and its parameters."""
     sql = _line_insert_sql(
         write.visibility == Message.Visibility.PATRON,
@@ -226,7 +225,16 @@ def _line_statement(write: LineWrite, created_at: Any) -> tuple[str, list[object
 
 def _line_stored(write: LineWrite, row: tuple[Any, ...], created_at: Any) -> Message:
     """The Message a line statement stored (its returned row), its events published."""
-    pk, seq, patron_seq, primary_id = row
+    message = line_message(write, row, created_at)
+    for event, groups in line_events(message, write, primary_id=row[3]):
+        publish(event, *groups)
+    return message
+
+
+def line_message(write: LineWrite, row: tuple[Any, ...], created_at: Any) -> Message:
+    """The Message a line statement (:func:`line_statement`) stored, from its
+    returned row; touches no database."""
+    pk, seq, patron_seq, _ = row
     session = write.session
     message = Message(
         pk=pk,
@@ -242,39 +250,38 @@ def _line_stored(write: LineWrite, row: tuple[Any, ...], created_at: Any) -> Mes
         client_id=write.client_id or None,
     )
     message._state.adding = False
-    message._state.db = connection.alias
-    _line_publish(
-        message,
-        write.session_id,
-        session,
-        primary_id,
-        patron_visible=write.visibility == Message.Visibility.PATRON,
-    )
+    message._state.db = DEFAULT_DB_ALIAS
+    if write.session is not None:
+        write.session.last_seq = seq
     return message
 
 
-def _line_publish(
-    message: Message,
-    session_id: int,
-    session: ChatSession | None,
-    primary_id: int | None,
-    *,
-    patron_visible: bool,
-) -> None:
-    """``message.created`` to the librarian holding the session and, for a
-    patron-visible line, the patron's own event to the patron."""
+def line_events(
+    message: Message, write: LineWrite, *, primary_id: int | None
+) -> list[tuple[dict[str, Any], tuple[str, ...]]]:
+    """What a stored line tells whom: ``message.created`` to the librarian
+    holding the session and, for a patron-visible line, the patron's own
+    event to the patron."""
+    events: list[tuple[dict[str, Any], tuple[str, ...]]] = []
     if primary_id:
-        publish(
-            {"type": "message.created", "session": session_id, "message": message_payload(message)},
-            f"librarian.{primary_id}",
+        events.append(
+            (
+                {
+                    "type": "message.created",
+                    "session": write.session_id,
+                    "message": message_payload(message),
+                },
+                (f"librarian.{primary_id}",),
+            )
         )
-    if patron_visible:
-        # The patron's own event, built from the patron's payload only.
-        publish(
-            {"type": "message.created", "message": patron_message_payload(message)},
-            # An unsaved stand-in by id only names the group.
-            (session or ChatSession(pk=session_id)).patron_group(),
+    if message.visibility == Message.Visibility.PATRON:
+        # The patron's own event, built from the patron's payload only; an
+        # unsaved stand-in by id only names the group.
+        group = (write.session or ChatSession(pk=write.session_id)).patron_group()
+        events.append(
+            ({"type": "message.created", "message": patron_message_payload(message)}, (group,))
         )
+    return events
 
 
 @cache
@@ -468,7 +475,7 @@ def _lines_insert_pipelined(writes: list[LineWrite]) -> list[Message | None]:
             for write in writes:
                 # A server-binding cursor: Django's client-binding one can't pipeline.
                 cursor = psycopg.Cursor(pg)
-                cursor.execute(*_line_statement(write, created_at))
+                cursor.execute(*line_statement(write, created_at))
                 cursors.append(cursor)
         stored: list[Message | None] = []
         for write, cursor in zip(writes, cursors, strict=True):

@@ -43,13 +43,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The size of each batch the writer stored."""
     sizes: list[int] = []
-    together = lines.lines_write_together
+    call = writer._lines.call
 
-    def counting(posts: list[Any]) -> list[Any]:
+    async def counting(posts: list[Any]) -> Any:
         sizes.append(len(posts))
-        return together(posts)
+        return await call(posts)
 
-    monkeypatch.setattr(writer, "lines_write_together", counting)
+    monkeypatch.setattr(writer._lines, "call", counting)
     return sizes
 
 
@@ -253,3 +253,42 @@ async def test_lines_typed_on_both_sides_at_once_reach_the_other_side_through_th
     ]
     await patron.close()
     await console.close()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+async def test_on_postgresql_lines_are_stored_from_the_event_loop_and_refusals_go_the_long_way(
+    chat, alice, monkeypatch
+):
+    # The long way: the lines' database thread, as on SQLite.
+    long_way: list[list[str | None]] = []
+    together = lines.lines_write_together
+
+    def counted(builds: list[Any]) -> list[Any]:
+        long_way.append([build().client_id for build in builds if _builds(build)])
+        return together(builds)
+
+    monkeypatch.setattr(writer, "lines_write_together", counted)
+    held = await call(chat, alice)
+    ended = await call(chat, alice, name="Eve")
+    await call(services.session_end_by_librarian, session_id=ended.pk, librarian=alice)
+    answers = await all_at_once(
+        patron_line(held, "p-1"),
+        patron_line(ended, "late"),
+        librarian_line(held, alice, "a-1"),
+    )
+    assert [(answers[i][0].seq, answers[i][1]) for i in (0, 2)] == [(3, True), (4, True)]
+    assert answers[1].code == "session_closed"
+    # Only the refused line went to the database thread, to learn why.
+    assert long_way == [["late"]]
+    # A resend of a stored line goes the long way too, to be found and acknowledged.
+    [(again, created)] = await all_at_once(patron_line(held, "p-1"))
+    assert (again.seq, created) == (3, False)
+    assert long_way[-1] == ["p-1"]
+
+
+def _builds(build: Callable[[], Any]) -> bool:
+    try:
+        build()
+    except Exception:
+        return False
+    return True
