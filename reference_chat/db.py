@@ -6,8 +6,10 @@ commit, a patron's snapshot and a console's digest queue behind each other
 while that thread mostly waits for PostgreSQL. Here they run on
 ``DATABASE_THREADS`` threads, each with its own connection from the pool;
 PostgreSQL then works on several at once and commits them together. Chat
-lines have a thread of their own besides (:func:`lines_call`), so a line
-never queues behind the rest.
+lines never queue behind the rest: on PostgreSQL the event loop stores them
+itself over a connection of its own (:func:`lines_connection`), and
+elsewhere, or when a line needs the ORM, on a thread of their own
+(:func:`lines_call`).
 
 Nothing relied on the one thread: a socket handles its frames one at a time
 (Channels awaits each handler), the order of lines within a session is
