@@ -298,18 +298,6 @@ class ConsoleConsumer(ChatSocket):
         # After the snapshot: no heartbeat may overtake it.
         _heartbeats().consoles.add(self)
 
-    def _digest(self) -> dict[str, Any]:
-        """Tell the console what it should be showing (its presence is refreshed by the batch).
-
-        The digest names every row of New, My Active, the IM sessions, the
-        open offers and the Librarians list with their latest numbers; a
-        console that differs missed an event and asks for a snapshot.
-        """
-        return {
-            "type": "console.heartbeat",
-            **selectors.console_digest(self.librarian),
-        }
-
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "librarian"):
             return
@@ -728,19 +716,21 @@ def _patron_beats(sockets: Iterable[tuple[ChatSession, str]]) -> dict[int, tuple
 
 
 async def _beat_consoles(consoles: list[ConsoleConsumer]) -> None:
-    await database_call(services.consoles_heartbeat)(
-        consoles=[(console.librarian, console.channel_name) for console in consoles]
+    digests = await database_call(_console_beats)(
+        [(console.librarian, console.channel_name) for console in consoles]
     )
     registry = _heartbeats().consoles
     for console in consoles:
         if console not in registry:
             continue
-        try:
-            digest = await database_call(console._digest)()
-        except Exception:
-            logger.exception("console heartbeat of librarian %s failed", console.librarian.pk)
-            continue
-        await _send_beat(console, digest)
+        await _send_beat(console, {"type": "console.heartbeat", **digests[console.librarian.pk]})
+
+
+def _console_beats(consoles: list[tuple[Librarian, str]]) -> dict[int, dict[str, Any]]:
+    """Refresh the consoles' presence (one UPDATE) and read their digests
+    (one set of queries for all of them), by librarian id."""
+    services.consoles_heartbeat(consoles=consoles)
+    return selectors.console_digests(librarian for librarian, _ in consoles)
 
 
 async def _send_beat(socket: ChatSocket, frame: dict[str, Any]) -> None:

@@ -18,9 +18,11 @@ from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Librarian
-from queues import services
+from queues import selectors, services
 from queues.models import ChatSession, Queue
 from reference_chat import events
 from tests.conftest import Ask
@@ -466,6 +468,29 @@ def digest_of(snapshot: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def a_busy_shift(ask, chat, alice, bob, carol, cooperative, hillcrest) -> dict[str, Any]:
+    """Alice's console has something in every part; what her digest should say."""
+    eli = ask(name="Eli")
+    fay = ask(cooperative, name="Fay")
+    ask(hillcrest, name="Gus", email="gus@example.org")  # not Alice's queue
+    dana = chat(alice, name="Dana")
+    message_post_by_patron(session=dana, text="Still there?", client_id=None)
+    hal = chat(alice, name="Hal")
+    offer = services.transfer_offer(session_id=hal.pk, sender=alice, receiver_id=bob.pk)
+    chat(bob, name="Ivy")  # Bob's, not Alice's
+    im, _ = ims.im_open(initiator=carol, recipient_id=alice.pk)
+    ims.im_post(im_id=im.pk, librarian=carol, text="Busy?", client_id=None)
+    ims.im_post(im_id=im.pk, librarian=alice, text="Very", client_id=None)
+    return {
+        "waiting": sorted([eli.pk, fay.pk]),
+        # Dana: question, joined, her line. Hal: question, joined, the transfer note.
+        "active": {str(dana.pk): 3, str(hal.pk): 3},
+        "ims": {str(im.pk): 2},
+        "offers": [offer.pk],
+        "librarians": sorted([bob.pk, carol.pk]),
+    }
+
+
 async def test_the_console_heartbeat_digest_is_what_a_fresh_snapshot_shows(
     ask, chat, alice, bob, carol, riverside, cooperative, hillcrest, settings
 ):
@@ -473,35 +498,37 @@ async def test_the_console_heartbeat_digest_is_what_a_fresh_snapshot_shows(
     await monitor(alice, riverside, cooperative)
     await monitor(bob, riverside)
     await monitor(carol, cooperative)
-
-    @database_sync_to_async
-    def a_busy_shift() -> dict[str, Any]:
-        eli = ask(name="Eli")
-        fay = ask(cooperative, name="Fay")
-        ask(hillcrest, name="Gus", email="gus@example.org")  # not Alice's queue
-        dana = chat(alice, name="Dana")
-        message_post_by_patron(session=dana, text="Still there?", client_id=None)
-        hal = chat(alice, name="Hal")
-        offer = services.transfer_offer(session_id=hal.pk, sender=alice, receiver_id=bob.pk)
-        chat(bob, name="Ivy")  # Bob's, not Alice's
-        im, _ = ims.im_open(initiator=carol, recipient_id=alice.pk)
-        ims.im_post(im_id=im.pk, librarian=carol, text="Busy?", client_id=None)
-        ims.im_post(im_id=im.pk, librarian=alice, text="Very", client_id=None)
-        return {
-            "waiting": sorted([eli.pk, fay.pk]),
-            # Dana: question, joined, her line. Hal: question, joined, the transfer note.
-            "active": {str(dana.pk): 3, str(hal.pk): 3},
-            "ims": {str(im.pk): 2},
-            "offers": [offer.pk],
-            "librarians": sorted([bob.pk, carol.pk]),
-        }
-
-    expected = await a_busy_shift()
+    expected = await call(a_busy_shift, ask, chat, alice, bob, carol, cooperative, hillcrest)
     console = await console_of(alice, snapshot=False)
     snapshot = await console.expect("console.snapshot")
     heartbeat = await console.expect("console.heartbeat")
     assert digest(heartbeat) == digest_of(snapshot) == expected
     await console.close()
+
+
+async def test_the_digests_of_several_consoles_at_once_are_each_what_its_snapshot_shows(
+    ask, chat, alice, bob, carol, dave, riverside, cooperative, hillcrest
+):
+    await monitor(alice, riverside, cooperative)
+    await monitor(bob, riverside)
+    await monitor(carol, cooperative)
+    await call(a_busy_shift, ask, chat, alice, bob, carol, cooperative, hillcrest)
+    everyone = [alice, bob, carol, dave]  # Dave monitors nothing
+
+    @database_sync_to_async
+    def digests() -> tuple[dict[int, dict[str, Any]], int]:
+        with CaptureQueriesContext(connection) as queries:
+            found = selectors.console_digests(everyone)
+        return found, len(queries.captured_queries)
+
+    found, queries = await digests()
+    # One heartbeat tick's queries for all four consoles (six at most).
+    assert queries <= 6
+    for librarian in everyone:
+        console = await console_of(librarian, snapshot=False)
+        snapshot = await console.expect("console.snapshot")
+        assert digest(found[librarian.pk]) == digest_of(snapshot), librarian.display_name
+        await console.close()
 
 
 @dataclass
