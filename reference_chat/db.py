@@ -91,6 +91,10 @@ async def lines_connection() -> Any:
     if conn is None or conn.closed or conn.broken:
         params = connections[DEFAULT_DB_ALIAS].get_connection_params()
         params.pop("cursor_factory", None)  # Django's is synchronous
+        # The few shapes of line statement are prepared on this connection
+        # after a few uses: PostgreSQL then parses and plans none of them again
+        # (Django's own connections leave prepared statements off).
+        params["prepare_threshold"] = 5 if settings.CHAT_LINES_PREPARED else None
         conn = await psycopg.AsyncConnection.connect(**params, autocommit=True)
         _line_connections[loop] = conn
     return conn

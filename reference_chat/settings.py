@@ -192,6 +192,10 @@ CHAT_LINE_BATCH = 64
 # On PostgreSQL the writer stores lines from the event loop over a
 # connection of its own (reference_chat/db.py), not from a database thread.
 CHAT_LINES_ON_LOOP = env.bool("CHAT_LINES_ON_LOOP", default=True)
+# Line statements are prepared on that connection (after five uses of a
+# shape): PostgreSQL parses and plans them once. Off behind a pooler that
+# can't keep prepared statements (PgBouncer's transaction pooling before 1.21).
+CHAT_LINES_PREPARED = env.bool("CHAT_LINES_PREPARED", default=True)
 # The most patron sockets of a process opened in one database call and
 # transaction (queues/consumers.py): a thousand reconnecting after a restart.
 PATRON_OPEN_BATCH = 64

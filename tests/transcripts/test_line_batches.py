@@ -24,6 +24,7 @@ from django.db import IntegrityError, connection
 from accounts.models import Librarian
 from queues import services
 from queues.models import ChatSession
+from reference_chat import db
 from reference_chat.errors import ChatError
 from tests.conftest import QUIET_SECONDS
 from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
@@ -292,3 +293,19 @@ def _builds(build: Callable[[], Any]) -> bool:
     except Exception:
         return False
     return True
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+@pytest.mark.parametrize("prepared", [True, False])
+async def test_the_line_statement_is_prepared_once_it_is_in_use_unless_turned_off(
+    chat, alice, settings, prepared
+):
+    settings.CHAT_LINES_PREPARED = prepared
+    session = await call(chat, alice)
+    for n in range(6):
+        [(_, created)] = await all_at_once(patron_line(session, f"p-{n}"))
+        assert created
+    conn = await db.lines_connection()
+    cursor = await conn.execute("SELECT count(*) FROM pg_prepared_statements")
+    [count] = await cursor.fetchone()
+    assert (count > 0) is prepared
