@@ -5,7 +5,9 @@ when consumers are imported (Channels' documented order).
 """
 
 import gc
+import logging
 import os
+import time
 
 from django.conf import settings
 from django.core.asgi import get_asgi_application
@@ -33,3 +35,27 @@ application = ProtocolTypeRouter(
 if settings.GC_FIRST_THRESHOLD:
     gc.freeze()
     gc.set_threshold(settings.GC_FIRST_THRESHOLD, 20, 20)
+
+
+# A collection that stops the process this long shows in every socket's
+# latency at once: say so (generation 2 walks every object the process holds).
+GC_PAUSE_LOGGED_SECONDS = 0.05
+logger = logging.getLogger(__name__)
+_gc_started = 0.0
+
+
+def _gc_watch(phase: str, info: dict[str, int]) -> None:
+    global _gc_started  # one collection at a time: the interpreter runs them under its lock
+    if phase == "start":
+        _gc_started = time.perf_counter()
+        return
+    paused = time.perf_counter() - _gc_started
+    if paused >= GC_PAUSE_LOGGED_SECONDS:
+        logger.warning(
+            "garbage collection (generation %d) paused the process %.0f ms",
+            info["generation"],
+            paused * 1000,
+        )
+
+
+gc.callbacks.append(_gc_watch)

@@ -33,6 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from psycopg.pq import TransactionStatus
 
 from reference_chat.batches import Batcher
 from reference_chat.db import lines_call, lines_connection, lines_on_loop
@@ -122,15 +123,22 @@ async def _store(statements: list[tuple[str, list[object]]]) -> list[tuple[Any, 
     """Run the line statements, pipelined, in one transaction when there are
     several; each one's returned row (None: it stored nothing)."""
     conn = await lines_connection()
-    if len(statements) == 1:
-        cursor = conn.cursor()
-        await cursor.execute(*statements[0])
-        return [await cursor.fetchone()]
-    async with conn.transaction():
-        cursors = []
-        async with conn.pipeline():
-            for sql, params in statements:
-                cursor = conn.cursor()
-                await cursor.execute(sql, params)
-                cursors.append(cursor)
-        return [await cursor.fetchone() for cursor in cursors]
+    try:
+        if len(statements) == 1:
+            cursor = conn.cursor()
+            await cursor.execute(*statements[0])
+            return [await cursor.fetchone()]
+        async with conn.transaction():
+            cursors = []
+            async with conn.pipeline():
+                for sql, params in statements:
+                    cursor = conn.cursor()
+                    await cursor.execute(sql, params)
+                    cursors.append(cursor)
+            return [await cursor.fetchone() for cursor in cursors]
+    except BaseException:
+        # Interrupted half-way (the server stopping, a lost connection), the
+        # connection may be mid-statement: the next batch opens a new one.
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            conn.pgconn.finish()
+        raise
