@@ -4,6 +4,7 @@ The Django app is built before routing is imported, so models are ready
 when consumers are imported (Channels' documented order).
 """
 
+import atexit
 import gc
 import logging
 import os
@@ -63,3 +64,6 @@ def _gc_watch(phase: str, info: dict[str, int]) -> None:
 
 
 gc.callbacks.append(_gc_watch)
+# Not during the interpreter's own last collections, when the log's streams
+# may already be closed.
+atexit.register(gc.callbacks.remove, _gc_watch)
