@@ -65,12 +65,6 @@ def _after(query_string: bytes) -> int:
     return 0
 
 
-def _patron_session_ids(tokens: list[str]) -> list[int | None]:
-    """The session id of each token (None: no such session), in one query."""
-    found = dict(ChatSession.objects.filter(token__in=set(tokens)).values_list("token", "pk"))
-    return [found.get(token) for token in tokens]
-
-
 PatronOpen = tuple[int, str, int]  # session id, channel name, the last line the patron saw
 
 
@@ -115,7 +109,7 @@ def _batch_size() -> int:
 
 
 _patron_lookups: Batcher[str, int | None] = Batcher(
-    _patron_session_ids, runner=database_call, size=_batch_size
+    selectors.session_ids_for_patrons, runner=database_call, size=_batch_size
 )
 _patron_opens: Batcher[PatronOpen, tuple[ChatSession, dict[str, Any]] | None] = Batcher(
     _patrons_opened, runner=database_call, size=_batch_size

@@ -45,12 +45,11 @@ def session_for_patron(*, token: str) -> ChatSession | None:
         return None
 
 
-def session_id_for_patron(*, token: str) -> int | None:
-    """The id of the session of this token (a socket reads the rest under the row lock)."""
-    try:
-        return ChatSession.objects.values_list("pk", flat=True).get(token=token)
-    except ChatSession.DoesNotExist:
-        return None
+def session_ids_for_patrons(tokens: list[str]) -> list[int | None]:
+    """The session id of each patron token (None: no such session), in one
+    query; a socket reads the rest under the row lock."""
+    found = dict(ChatSession.objects.filter(token__in=set(tokens)).values_list("token", "pk"))
+    return [found.get(token) for token in tokens]
 
 
 def waiting_sessions_for(librarian: Librarian) -> QuerySet[ChatSession]:

@@ -63,7 +63,12 @@ def _gc_watch(phase: str, info: dict[str, int]) -> None:
         )
 
 
+def _gc_unwatch() -> None:
+    if _gc_watch in gc.callbacks:
+        gc.callbacks.remove(_gc_watch)
+
+
 gc.callbacks.append(_gc_watch)
 # Not during the interpreter's own last collections, when the log's streams
 # may already be closed.
-atexit.register(gc.callbacks.remove, _gc_watch)
+atexit.register(_gc_unwatch)

@@ -75,6 +75,16 @@ def database_threads_let_go(django_db_setup: Any, django_db_blocker: Any) -> Any
                 task.result(timeout=10)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_gc_pause_log() -> None:
+    """The server's log of long garbage collections (reference_chat/asgi.py)
+    says nothing of this process, which is no server (tests/test_gc_watch.py
+    puts it back)."""
+    from reference_chat import asgi
+
+    asgi._gc_unwatch()
+
+
 @pytest.fixture(autouse=True)
 def line_connections_closed() -> Any:
     """Each test's event loop ends with it: so does its line connection (reference_chat.db)."""

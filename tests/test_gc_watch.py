@@ -2,8 +2,21 @@
 
 import gc
 import logging
+from collections.abc import Iterator
+
+import pytest
 
 from reference_chat import asgi
+
+
+@pytest.fixture(autouse=True)
+def watched() -> Iterator[None]:
+    """The watch as the server has it (tests/conftest.py takes it off the test process)."""
+    gc.callbacks.append(asgi._gc_watch)
+    try:
+        yield
+    finally:
+        gc.callbacks.remove(asgi._gc_watch)
 
 
 def test_a_collection_that_stops_the_process_long_enough_is_logged(caplog, monkeypatch):
