@@ -185,10 +185,6 @@ class PatronConsumer(ChatSocket):
         session = ChatSession.objects.select_related("queue", "library", "primary").get(
             pk=self.session.pk
         )
-        return self._snapshot_of(session, after)
-
-    @staticmethod
-    def _snapshot_of(session: ChatSession, after: int) -> dict[str, Any]:
         [snapshot] = _patron_snapshots([(session, after)])
         return snapshot
 

@@ -182,7 +182,7 @@ def console_digests(librarians: Iterable[Librarian]) -> dict[int, dict[str, Any]
     One digest names every row of New, My Active, the IM sessions, the open
     offers and the Librarians list with their latest numbers; a console that
     differs missed an event and asks for a snapshot. The consoles a heartbeat
-    tick beats share the queries: six at most, however many there are.
+    tick beats share the queries: five at most, however many there are.
     Keys are strings (JSON object keys) so the browser compares them as sent.
     """
     ids = {librarian.pk for librarian in librarians}
@@ -190,23 +190,23 @@ def console_digests(librarians: Iterable[Librarian]) -> dict[int, dict[str, Any]
         return {}
     # Membership's default ordering joins the queue: not wanted here.
     monitoring = Membership.objects.monitoring().order_by()
+    # Who monitors the queues these librarians monitor (themselves included):
+    # their own queues and their Librarians lists from one query.
+    theirs = monitoring.filter(librarian_id__in=ids).values("queue_id")
     mine: dict[int, set[int]] = {pk: set() for pk in ids}
-    for librarian_id, queue_id in monitoring.filter(librarian_id__in=ids).values_list(
+    on_shift: dict[int, set[int]] = {}
+    for librarian_id, queue_id in monitoring.filter(queue_id__in=theirs).values_list(
         "librarian_id", "queue_id"
     ):
-        mine[librarian_id].add(queue_id)
-    queues = set().union(*mine.values())
+        on_shift.setdefault(queue_id, set()).add(librarian_id)
+        if librarian_id in ids:
+            mine[librarian_id].add(queue_id)
     waiting: dict[int, list[int]] = {}
-    on_shift: dict[int, set[int]] = {}
-    if queues:
+    if on_shift:
         for pk, queue_id in ChatSession.objects.filter(
-            queue_id__in=queues, state=ChatSession.State.WAITING
+            queue_id__in=on_shift, state=ChatSession.State.WAITING
         ).values_list("pk", "queue_id"):
             waiting.setdefault(queue_id, []).append(pk)
-        for librarian_id, queue_id in monitoring.filter(queue_id__in=queues).values_list(
-            "librarian_id", "queue_id"
-        ):
-            on_shift.setdefault(queue_id, set()).add(librarian_id)
     active: dict[int, dict[str, int]] = {pk: {} for pk in ids}
     for primary_id, pk, last_seq in ChatSession.objects.filter(
         primary_id__in=ids, state=ChatSession.State.ACTIVE

@@ -108,8 +108,9 @@ def line_store(
     )
 
 
-def _line_insert(write: LineWrite) -> tuple[Message, bool]:
-    """Store ``write``; ``write.reader``, when given, must belong to the session's queue.
+def line_write(write: LineWrite) -> tuple[Message, bool]:
+    """Store one line (see :func:`line_store`); a retry returns the stored line
+    and False. ``write.reader``, when given, must belong to the session's queue.
 
     On PostgreSQL one statement (:func:`_line_insert_one`); elsewhere two in
     one transaction: the conditional UPDATE that takes the next numbers, and
@@ -124,15 +125,11 @@ def _line_insert(write: LineWrite) -> tuple[Message, bool]:
     try:
         with transaction.atomic():
             # Taking the row lock here orders concurrent lines of one session.
-            counters = _seq_take(
-                session_id,
-                patron_visible=patron_visible,
-                states=write.states,
-                primary=write.primary,
-                reader=write.reader,
-            )
+            counters = _seq_take(write)
             if counters is not None:
                 last_seq, last_patron_seq, primary_id = counters
+                if session is not None:
+                    session.last_seq = last_seq
                 message = Message.objects.create(
                     **({"session": session} if session else {"session_id": session_id}),
                     seq=last_seq,
@@ -170,7 +167,7 @@ def _not_taken(write: LineWrite) -> Message:
 
 
 def _line_insert_one(write: LineWrite) -> tuple[Message, bool]:
-    """:func:`_line_insert` on PostgreSQL: the UPDATE that takes the numbers and
+    """:func:`line_write` on PostgreSQL: the UPDATE that takes the numbers and
     the INSERT are one statement, so a line outside a transaction is one round
     trip and its own commit (four before: BEGIN, UPDATE, INSERT, COMMIT; the
     benchmark's profiles showed the database thread waiting on them,
@@ -197,18 +194,8 @@ def _line_insert_one(write: LineWrite) -> tuple[Message, bool]:
 
 def line_statement(write: LineWrite, created_at: Any) -> tuple[str, list[object]]:
     """The one statement (PostgreSQL) that stores ``write``, and its parameters."""
-    sql = _line_insert_sql(
-        write.visibility == Message.Visibility.PATRON,
-        len(write.states) if write.states is not None else -1,
-        write.primary is not None,
-        write.reader is not None,
-        bool(write.client_id),
-    )
-    params: list[object] = [write.session_id, *(write.states or ())]
-    if write.primary is not None:
-        params.append(write.primary.pk)
-    if write.reader is not None:
-        params.append(write.reader.pk)
+    sql = _line_insert_sql(*_take_shape(write), bool(write.client_id))
+    params = _take_params(write)
     if write.client_id:
         params += [write.session_id, write.client_id]
     params += [
@@ -339,14 +326,7 @@ def _line_insert_sql(
     )
 
 
-def _seq_take(
-    session_id: int,
-    *,
-    patron_visible: bool,
-    states: tuple[str, ...] | None,
-    primary: Librarian | None,
-    reader: Librarian | None,
-) -> tuple[int, int, int | None] | None:
+def _seq_take(write: LineWrite) -> tuple[int, int, int | None] | None:
     """Take the session's next numbers if it may take the line: ``(last_seq,
     last_patron_seq, primary_id)`` after the increment, or None if no row matched.
 
@@ -354,25 +334,37 @@ def _seq_take(
     reading the numbers back is one more round trip per line; ``UPDATE …
     RETURNING`` (PostgreSQL, SQLite 3.35+) does both at once.
     """
-    params: list[object] = [session_id, *(states or ())]
-    if primary is not None:
-        params.append(primary.pk)
-    if reader is not None:
-        params.append(reader.pk)
     qn = connection.ops.quote_name
     meta = ChatSession._meta
     returning = ", ".join(
         qn(meta.get_field(name).column) for name in ("last_seq", "last_patron_seq", "primary")
     )
-    sql = _seq_take_sql(
-        patron_visible, len(states) if states is not None else -1, primary is not None,
-        reader is not None,
-    )  # fmt: skip
+    sql = _seq_take_sql(*_take_shape(write))
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {returning}", params)
+        cursor.execute(f"{sql} RETURNING {returning}", _take_params(write))
         # fetchall: SQLite finishes a RETURNING statement only once every row is read.
         rows = cursor.fetchall()
     return rows[0] if rows else None
+
+
+def _take_shape(write: LineWrite) -> tuple[bool, int, bool, bool]:
+    """The shape of :func:`_seq_take_sql` that ``write`` needs."""
+    return (
+        write.visibility == Message.Visibility.PATRON,
+        len(write.states) if write.states is not None else -1,
+        write.primary is not None,
+        write.reader is not None,
+    )
+
+
+def _take_params(write: LineWrite) -> list[object]:
+    """The parameters of :func:`_seq_take_sql` for ``write``."""
+    params: list[object] = [write.session_id, *(write.states or ())]
+    if write.primary is not None:
+        params.append(write.primary.pk)
+    if write.reader is not None:
+        params.append(write.reader.pk)
+    return params
 
 
 @cache
@@ -409,14 +401,6 @@ def _seq_take_sql(patron_visible: bool, states: int, primary: bool, reader: bool
             f" AND {members}.{qn(member.get_field('queue').column)} = {table}.{column('queue')})"
         )
     return f"UPDATE {table} SET {', '.join(assignments)} WHERE {' AND '.join(conditions)}"  # noqa: S608
-
-
-def line_write(write: LineWrite) -> tuple[Message, bool]:
-    """Store one line (see :func:`line_store`); a retry returns the stored line and False."""
-    message, created = _line_insert(write)
-    if created and write.session is not None:
-        write.session.last_seq = message.seq
-    return message, created
 
 
 def lines_write_together(builds: Sequence[Callable[[], LineWrite]]) -> list[Any]:
