@@ -36,9 +36,10 @@ run: migrate
 	@echo "  Librarians log in   http://$(HOST):$(PORT)/login/   alice, bob, carol"
 	@echo "  Supervisors use     http://$(HOST):$(PORT)/admin/   supervisor"
 	@echo "  Demo password: demo-pass-2026 (unless you seeded with --password)"
-	@echo "  Emails (transcripts) are written to var/mail/"
+	@echo "  Emails (transcripts) are written to var/mail/ by the worker"
+	@echo "  Daphne and the worker run together; Ctrl-C stops both."
 	@echo
-	$(BIN)/daphne -b $(HOST) -p $(PORT) --access-log $(ACCESS_LOG) reference_chat.asgi:application
+	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT) --access-log $(ACCESS_LOG)
 
 lint: install
 	$(BIN)/ruff check .

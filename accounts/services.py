@@ -6,7 +6,9 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from accounts.models import Librarian
+from accounts.payloads import librarian_settings_payload
 from reference_chat.events import publish
+from reference_chat.groups import librarian_group
 
 SUPERVISORS = "Supervisors"
 
@@ -22,9 +24,9 @@ SUPERVISOR_PERMISSIONS = {
     "queues": {
         "queue": ["view", "add", "change", "delete"],
         "membership": ["view", "add", "change", "delete"],
-        "chatsession": ["view"],
     },
-    "transcripts": {"message": ["view"], "imsession": ["view"], "immessage": ["view"]},
+    "chat": {"chatsession": ["view"], "message": ["view"]},
+    "im": {"imsession": ["view"], "immessage": ["view"]},
 }
 
 
@@ -68,14 +70,6 @@ def librarian_settings_update(
         librarian.save(update_fields=["alert_sound", "alert_popup", "im_sound"])
         publish(
             {"type": "settings.changed", "settings": librarian_settings_payload(librarian)},
-            f"librarian.{librarian.pk}",
+            librarian_group(librarian.pk),
         )
     return librarian
-
-
-def librarian_settings_payload(librarian: Librarian) -> dict[str, bool]:
-    return {
-        "alert_sound": librarian.alert_sound,
-        "alert_popup": librarian.alert_popup,
-        "im_sound": librarian.im_sound,
-    }

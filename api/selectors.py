@@ -5,7 +5,8 @@ from typing import Any
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from queues.models import ChatSession, Membership, Queue
+from chat.models import ChatSession
+from queues.models import Membership, Queue
 from queues.selectors import open_queues
 
 

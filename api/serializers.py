@@ -12,8 +12,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Librarian, Library
-from queues.models import ChatSession, Queue
-from transcripts.models import Message
+from chat.models import ChatSession, Message
+from queues.models import Queue
 
 
 class BlankAsNullCharField(serializers.CharField):

@@ -32,9 +32,10 @@ from api.serializers import (
     StaffSessionSerializer,
     StatusSerializer,
 )
-from queues import selectors
-from queues.models import ChatSession
+from chat.models import ChatSession
+from chat.selectors import session_for_librarian, session_for_patron
 from reference_chat.errors import ChatError
+from transcripts.selectors import session_history
 
 # Web sites poll the status; a short shared-cache lifetime keeps a busy site
 # from querying the database for every visitor.
@@ -87,7 +88,7 @@ class PatronChatView(APIView):
         },
     )
     def get(self, request: Request, token: str) -> Response:
-        session = selectors.session_for_patron(token=token)
+        session = session_for_patron(token=token)
         if session is None:
             raise NotFound("There is no chat session with this token.")
         return Response(PatronChatSerializer(session).data)
@@ -132,7 +133,7 @@ class SessionListView(ListAPIView[ChatSession]):
         filters = SessionFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         given = filters.validated_data
-        sessions = selectors.session_history(
+        sessions = session_history(
             librarian=_librarian(self.request),
             queue_id=given.get("queue"),
             librarian_id=given.get("librarian"),
@@ -167,7 +168,7 @@ class SessionDetailView(RetrieveAPIView[ChatSession]):
 
     def get_object(self) -> ChatSession:
         try:
-            return selectors.session_for_librarian(
+            return session_for_librarian(
                 session_id=self.kwargs["session_id"], librarian=_librarian(self.request)
             )
         except ChatError as error:

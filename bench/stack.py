@@ -27,7 +27,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from accounts.models import Librarian, Library
 from queues.models import Membership, Queue
-from queues.services import monitoring_set
+from shifts.services import monitoring_set
 count, queue_count = int(os.environ["BENCH_LIBRARIANS"]), int(os.environ["BENCH_QUEUES"])
 store_class = import_module(settings.SESSION_ENGINE).SessionStore
 queues = []
@@ -61,7 +61,7 @@ print(json.dumps(out))
 ASK = """
 import json, os
 from queues.models import Queue
-from queues.services import session_enqueue
+from chat.sessions import session_enqueue
 queues = list(Queue.objects.filter(slug__startswith="bench-").order_by("pk"))
 out = []
 for j in range(int(os.environ["BENCH_FROM"]), int(os.environ["BENCH_TO"])):

@@ -7,8 +7,8 @@ while that thread mostly waits for PostgreSQL. Here they run on
 ``DATABASE_THREADS`` threads, each with its own connection from the pool;
 PostgreSQL then works on several at once and commits them together. Chat
 lines never queue behind the rest: on PostgreSQL the event loop stores them
-itself over a connection of its own (:func:`lines_connection`), and
-elsewhere, or when a line needs the ORM, on a thread of their own
+itself over a connection of its own (:func:`lines_connection`), and on
+SQLite, or when a line needs the ORM, on a thread of their own
 (:func:`lines_call`).
 
 Nothing relied on the one thread: a socket handles its frames one at a time
@@ -67,12 +67,6 @@ def lines_call(function: Callable[..., Any]) -> Callable[..., Any]:
 _line_connections: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]" = (
     weakref.WeakKeyDictionary()
 )
-
-
-def lines_on_loop() -> bool:
-    """Whether chat lines are stored from the event loop itself
-    (``transcripts/writer.py``): on PostgreSQL, unless ``CHAT_LINES_ON_LOOP`` is off."""
-    return settings.CHAT_LINES_ON_LOOP and connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
 
 
 async def lines_connection() -> Any:

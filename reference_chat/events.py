@@ -11,6 +11,10 @@ once the call has returned, so the one thread Channels runs every database
 call on never waits for the channel layer. Anywhere else (views, management
 commands, tests calling a service directly) an event is sent by the thread
 that commits it, as soon as it commits.
+
+The worker, in the embedded mode (the channel layer in the web process's
+memory), hands its events to the web process through the database instead
+(:mod:`reference_chat.relay`).
 """
 
 import logging
@@ -23,6 +27,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from reference_chat.db import database_call
+from reference_chat.relay import relayed_write
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +41,17 @@ R = TypeVar("R")
 # committed events of that call, in the order their transactions committed.
 _outbox: ContextVar[Outbox | None] = ContextVar("reference_chat_events_outbox", default=None)
 
+# Set by a process that serves no sockets and can't reach the web process's
+# in-memory channel layer (the worker, embedded mode): events are relayed.
+_relayed = False
+
+
+def relay_through_database() -> None:
+    """From now on this process's events reach the sockets through the
+    database (:mod:`reference_chat.relay`): the worker, in the embedded mode."""
+    global _relayed
+    _relayed = True
+
 
 def publish(event: Event, *groups: str) -> None:
     """Send ``event`` to each of ``groups`` after the current transaction commits.
@@ -46,6 +62,10 @@ def publish(event: Event, *groups: str) -> None:
     :func:`call_service` call: as soon as the call returns).
     """
     if not groups:
+        return
+    if _relayed:
+        # A row in the same transaction: it commits, or rolls back, with the change.
+        relayed_write(event, groups)
         return
     outbox = _outbox.get()
     if outbox is not None:

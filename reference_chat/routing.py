@@ -1,7 +1,8 @@
 from channels.auth import AuthMiddlewareStack
 from django.urls import path
 
-from queues.consumers import ConsoleConsumer, PatronConsumer
+from chat.consumers import PatronConsumer
+from console.consumers import ConsoleConsumer
 
 websocket_urlpatterns = [
     # A patron is nobody's user: the unguessable token in the path is their

@@ -38,12 +38,19 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "django_tasks",
+    "django_tasks_db",
     "rest_framework",
     "drf_spectacular",
     "reference_chat",
+    # The domain, each app importing only those above it (docs/architecture.md).
     "accounts",
     "queues",
+    "chat",
+    "im",
+    "shifts",
     "transcripts",
+    "console",
     "api",
 ]
 
@@ -172,6 +179,10 @@ if env.str("EMAIL_URL", default=""):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Reference Chat <chat@localhost>")
+# Seconds an SMTP connection may wait on the mail server at any step: mail
+# goes out from the worker (never from a web process), and a hung server
+# costs one attempt, retried later (transcripts/delivery.py).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # --- Security when served behind TLS -------------------------------------
 if not DEBUG:
@@ -187,17 +198,14 @@ CHAT_MAX_LINE_CHARS = 4000
 # characters of four-byte UTF-8 plus its envelope fits well inside).
 CHAT_MAX_FRAME_BYTES = 64 * 1024
 # The most lines of a process stored in one database call and transaction
-# (transcripts/writer.py): the lines that arrive while a batch is stored.
+# (chat/writer.py): the lines that arrive while a batch is stored.
 CHAT_LINE_BATCH = 64
-# On PostgreSQL the writer stores lines from the event loop over a
-# connection of its own (reference_chat/db.py), not from a database thread.
-CHAT_LINES_ON_LOOP = env.bool("CHAT_LINES_ON_LOOP", default=True)
 # Line statements are prepared on that connection (after five uses of a
 # shape): PostgreSQL parses and plans them once. Off behind a pooler that
 # can't keep prepared statements (PgBouncer's transaction pooling before 1.21).
 CHAT_LINES_PREPARED = env.bool("CHAT_LINES_PREPARED", default=True)
 # The most patron sockets of a process opened in one database call and
-# transaction (queues/consumers.py): a thousand reconnecting after a restart.
+# transaction (chat/consumers.py): a thousand reconnecting after a restart.
 PATRON_OPEN_BATCH = 64
 # A console gone longer than this (closed, or its server process died) ends
 # the librarian's shift; shorter is a page reload. Heartbeats refresh it.
@@ -207,10 +215,60 @@ CONSOLE_GRACE_SECONDS = env.int("CONSOLE_GRACE_SECONDS", default=30)
 HEARTBEAT_SECONDS = 10
 # A patron socket not refreshed for this long died with its server process.
 PATRON_SOCKET_STALE_SECONDS = 30
-# How often each server process sweeps for consoles gone past the grace
-# period and transfer offers past their time (0 turns the sweep off; the
-# tests call the sweeps directly).
+# --- Background work (docs/deployment.md) ---------------------------------
+# Mail and every periodic job run in the worker process (`manage.py worker`),
+# never on the threads that serve sockets or in a web request. Tasks are rows
+# in the database (django-tasks' database backend), so the worker needs no
+# other service, on SQLite as on PostgreSQL.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "email"],
+    }
+}
+# How often the sweeps run in the worker: consoles gone past the grace
+# period, patron sockets whose process died, patrons gone past theirs.
 SWEEP_SECONDS = env.int("SWEEP_SECONDS", default=5)
+# The worker's schedule: each job is a function called every so many
+# seconds, in its own error boundary; with several workers, each run is
+# claimed by one (reference_chat/scheduler.py).
+PERIODIC_JOBS = {
+    "shifts.presence_sweep": {"call": "shifts.services.presence_sweep", "every": SWEEP_SECONDS},
+    "chat.patron_sockets_sweep": {
+        "call": "chat.patrons.patron_sockets_sweep",
+        "every": SWEEP_SECONDS,
+    },
+    "chat.sessions_lost_sweep": {
+        "call": "chat.patrons.sessions_lost_sweep",
+        "every": SWEEP_SECONDS,
+    },
+    "chat.transfer_expire_due": {"call": "chat.transfers.transfer_expire_due", "every": 1},
+    "transcripts.transcripts_enqueue_due": {
+        "call": "transcripts.delivery.transcripts_enqueue_due",
+        "every": 2,
+    },
+    "shifts.console_presence_prune": {
+        "call": "shifts.services.console_presence_prune",
+        "every": 60,
+    },
+    "chat.patron_presence_prune": {"call": "chat.patrons.patron_presence_prune", "every": 600},
+    "reference_chat.relayed_events_prune": {
+        "call": "reference_chat.relay.relayed_events_prune",
+        "every": 60,
+    },
+    "reference_chat.task_results_prune": {
+        "call": "reference_chat.scheduler.task_results_prune",
+        "every": 3600,
+    },
+}
+# In the embedded mode, how often the web process reads the events the
+# worker relayed through the database (reference_chat/relay.py); 0: never.
+RELAY_READ_SECONDS = env.float("RELAY_READ_SECONDS", default=0.2)
+# A transcript email is claimed for this long while the worker sends it; a
+# worker that dies meanwhile leaves it to be sent again after the lease.
+TRANSCRIPT_LEASE_SECONDS = env.int("TRANSCRIPT_LEASE_SECONDS", default=600)
+# Attempts before a transcript that the mail server keeps refusing is given up.
+TRANSCRIPT_MAX_ATTEMPTS = 8
 
 # Threads each server process runs the sockets' database calls on
 # (reference_chat/db.py). Keep it below DATABASE_POOL_SIZE: web requests

@@ -15,10 +15,15 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from reference_chat.errors import ChatError
+from reference_chat.relay import reading_ensure
 
 logger = logging.getLogger(__name__)
 
 Frame = dict[str, Any]
+
+# Close codes (4000–4999 are the application's): the browser shows why.
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
 
 
 class ChatSocket(AsyncJsonWebsocketConsumer):
@@ -26,6 +31,11 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
 
     # Frame type → name of the coroutine method handling it.
     actions: dict[str, str] = {}
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        # In the embedded mode the worker's events come through the database.
+        reading_ensure()
+        await super().websocket_connect(message)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' dispatch without its database hop.
@@ -82,6 +92,14 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
     async def forward(self, event: dict[str, Any]) -> None:
         """Send a published event to the browser as it is."""
         await self.send_json(event)
+
+    async def send_beat(self, frame: dict[str, Any]) -> None:
+        """Send a heartbeat frame; a socket that can't take it is only logged
+        (the ticker beats the others regardless)."""
+        try:
+            await self.send_json(frame)
+        except Exception:
+            logger.exception("heartbeat frame %s not sent", frame["type"])
 
 
 async def relay_dispatch(consumer: Any, message: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from reference_chat import views
+from shifts.views import log_out
 
 admin.site.site_header = "Reference Chat administration"
 admin.site.site_title = "Reference Chat"
@@ -16,9 +17,10 @@ urlpatterns = [
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
-    path("logout/", views.log_out, name="logout"),
+    path("logout/", log_out, name="logout"),
     path("admin/", admin.site.urls),
-    path("", include("queues.urls")),
+    path("", include("chat.urls")),
+    path("", include("console.urls")),
     path("console/history/", include("transcripts.urls")),
     path("api/v1/", include("api.urls")),
 ]

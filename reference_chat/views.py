@@ -1,14 +1,10 @@
 import redis
 from django.conf import settings
-from django.contrib.auth import logout
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
-
-from accounts.models import Librarian
-from queues.services import librarian_log_off
+from django.views.decorators.http import require_GET
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -39,14 +35,3 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "down", **checks}, status=200 if healthy else 503
     )
-
-
-@require_POST
-def log_out(request: HttpRequest) -> HttpResponse:
-    """Log off: a librarian stops monitoring and their active sessions end first."""
-    if request.user.is_authenticated:
-        librarian = Librarian.objects.filter(user=request.user).first()
-        if librarian is not None:
-            librarian_log_off(librarian=librarian)
-    logout(request)
-    return redirect("login")

@@ -13,7 +13,7 @@ Who may see what:
 - **sam** is the supervisor: staff, in the Supervisors group, no librarian profile.
 
 Patrons are not accounts; :func:`ask` makes a waiting session the way the
-chat form does, through ``services.session_enqueue``.
+chat form does, through ``sessions.session_enqueue``.
 """
 
 import asyncio
@@ -34,8 +34,9 @@ from django.db import connections
 
 from accounts.models import Librarian, Library
 from accounts.services import supervisors_group_ensure
-from queues import services
-from queues.models import ChatSession, Membership, Queue
+from chat import sessions
+from chat.models import ChatSession
+from queues.models import Membership, Queue
 from reference_chat import db
 
 User = get_user_model()
@@ -99,9 +100,10 @@ def locmem_email(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def no_background_sweep(settings: Any) -> None:
-    """Presence sweeps run when a test calls them, at the time it names."""
-    settings.SWEEP_SECONDS = 0
+def no_relay_reader(settings: Any) -> None:
+    """No worker runs beside the in-process sockets unless a test starts one
+    (tests/test_worker.py), so they read no relayed events either."""
+    settings.RELAY_READ_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)
@@ -283,7 +285,7 @@ def ask(world: World) -> Ask:
         question: str = DEFAULT_QUESTION,
     ) -> ChatSession:
         queue = queue or world.riverside
-        return services.session_enqueue(
+        return sessions.session_enqueue(
             queue=queue,
             library=library or queue.libraries.order_by("name").first(),
             patron_name=name,
@@ -300,7 +302,7 @@ def chat(ask: Ask) -> Callable[..., ChatSession]:
 
     def make(librarian: Librarian, **kwargs: Any) -> ChatSession:
         session = ask(**kwargs)
-        return services.session_accept(session_id=session.pk, librarian=librarian)
+        return sessions.session_accept(session_id=session.pk, librarian=librarian)
 
     return make
 

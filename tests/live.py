@@ -1,8 +1,15 @@
-"""What tests that start a real Daphne subprocess share: a port and the test database's URL."""
+"""What tests that start real Daphne and worker subprocesses share: a port, the
+test database's URL, the worker, and how to stop them."""
 
+import signal
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -22,3 +29,31 @@ def subprocess_database_url() -> str:
     host = db.get("HOST") or "127.0.0.1"
     port = db.get("PORT") or 5432
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """The real worker (``manage.py worker``) against the same database as the
+    server subprocesses: sweeps, offer expiry and mail, as in production."""
+    with log.open("ab") as log_file:
+        return subprocess.Popen(
+            [sys.executable, "manage.py", "worker", "--interval", "0.2"],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def stop(proc: subprocess.Popen[bytes], *, name: str, log: Path) -> None:
+    """SIGTERM, then SIGABRT (faulthandler writes every thread's stack to the log), then SIGKILL."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        print(f"{name} did not stop within 5 s of SIGTERM; stacks in {log}")
+        proc.send_signal(signal.SIGABRT)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

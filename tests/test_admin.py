@@ -6,10 +6,9 @@ from django.test import Client
 
 from accounts.models import Library
 from accounts.services import SUPERVISORS
-from queues import services
-from queues.models import ChatSession
-from transcripts.models import Message
-from transcripts.services import line_store
+from chat import sessions
+from chat.lines import line_store, note_line
+from chat.models import ChatSession
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +23,8 @@ def sam(supervisor) -> Client:
 @pytest.fixture
 def ended_chat(chat, alice):
     session = chat(alice, name="Dana", question="Do you keep old phone books?")
-    line_store(session=session, kind=Message.Kind.NOTE, text="Check the basement", author=alice)
-    services.session_end_by_patron(session=session)
+    line_store(note_line(session, "Check the basement", alice))
+    sessions.session_end_by_patron(session=session)
     return session
 
 
@@ -64,7 +63,7 @@ def test_the_supervisor_adds_a_library(sam):
 
 
 def test_the_supervisor_reads_a_session_with_every_line(sam, ended_chat):
-    response = sam.get(f"/admin/queues/chatsession/{ended_chat.pk}/change/")
+    response = sam.get(f"/admin/chat/chatsession/{ended_chat.pk}/change/")
     assert response.status_code == 200
     page = response.content.decode()
     for text in [
@@ -75,26 +74,26 @@ def test_the_supervisor_reads_a_session_with_every_line(sam, ended_chat):
     ]:
         assert text in page
     assert 'name="_save"' not in page  # view only
-    assert sam.get("/admin/queues/chatsession/").status_code == 200
-    assert sam.get("/admin/transcripts/message/").status_code == 200
+    assert sam.get("/admin/chat/chatsession/").status_code == 200
+    assert sam.get("/admin/chat/message/").status_code == 200
 
 
 def test_the_record_of_a_session_cannot_be_changed_from_the_admin(sam, ended_chat):
     message = ended_chat.messages.get(seq=1)
-    assert sam.get("/admin/queues/chatsession/add/").status_code == 403
-    assert sam.get("/admin/transcripts/message/add/").status_code == 403
-    assert sam.get(f"/admin/queues/chatsession/{ended_chat.pk}/delete/").status_code == 403
+    assert sam.get("/admin/chat/chatsession/add/").status_code == 403
+    assert sam.get("/admin/chat/message/add/").status_code == 403
+    assert sam.get(f"/admin/chat/chatsession/{ended_chat.pk}/delete/").status_code == 403
     assert (
-        sam.post(f"/admin/queues/chatsession/{ended_chat.pk}/delete/", {"post": "yes"}).status_code
+        sam.post(f"/admin/chat/chatsession/{ended_chat.pk}/delete/", {"post": "yes"}).status_code
         == 403
     )
-    assert sam.get(f"/admin/transcripts/message/{message.pk}/delete/").status_code == 403
+    assert sam.get(f"/admin/chat/message/{message.pk}/delete/").status_code == 403
     edit = sam.post(
-        f"/admin/queues/chatsession/{ended_chat.pk}/change/",
+        f"/admin/chat/chatsession/{ended_chat.pk}/change/",
         {"patron_name": "Someone else", "question": "Changed"},
     )
     assert edit.status_code == 403
-    changed_line = sam.post(f"/admin/transcripts/message/{message.pk}/change/", {"text": "Edited"})
+    changed_line = sam.post(f"/admin/chat/message/{message.pk}/change/", {"text": "Edited"})
     assert changed_line.status_code == 403
 
     ended_chat.refresh_from_db()
@@ -123,15 +122,15 @@ def test_the_supervisors_group_exists_after_migrate_with_its_permissions(db):
         "queues.add_membership",
         "accounts.change_librarian",
         "auth.add_user",
-        "queues.view_chatsession",
-        "transcripts.view_message",
+        "chat.view_chatsession",
+        "chat.view_message",
     } <= perms
     assert not perms & {
-        "queues.change_chatsession",
-        "queues.add_chatsession",
-        "queues.delete_chatsession",
-        "transcripts.change_message",
-        "transcripts.delete_message",
+        "chat.change_chatsession",
+        "chat.add_chatsession",
+        "chat.delete_chatsession",
+        "chat.change_message",
+        "chat.delete_message",
         "auth.change_permission",
         "auth.change_group",
     }

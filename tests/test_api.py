@@ -14,11 +14,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from queues import services
-from queues.models import ChatSession
+from chat import sessions
+from chat.models import ChatSession, Message
 from reference_chat.logging import MaskPatronTokens
-from transcripts.models import Message
-from transcripts.services import message_post_by_librarian, message_post_by_patron
+from shifts import services as shifts
+from tests.talk import librarian_notes, librarian_says, patron_says
 
 pytestmark = pytest.mark.django_db
 
@@ -30,15 +30,15 @@ def logged_in(person) -> Client:
 
 
 def monitor(librarian, *queues) -> None:
-    services.monitoring_set(librarian=librarian, queue_ids=[q.pk for q in queues])
+    shifts.monitoring_set(librarian=librarian, queue_ids=[q.pk for q in queues])
 
 
 def a_conversation(chat, alice):
     """Dana asks, Alice picks up, they talk, and Alice writes a note between the lines."""
     session = chat(alice, email="dana@example.org")  # 1 question, 2 "Alice has joined"
-    message_post_by_librarian(session=session, librarian=alice, text="Hello Dana", client_id=None)
-    services.session_note_add(session_id=session.pk, librarian=alice, text="Regular; large print")
-    message_post_by_patron(session=session, text="Thank you", client_id=None)  # 5
+    librarian_says(session=session, librarian=alice, text="Hello Dana", client_id=None)
+    librarian_notes(session_id=session.pk, librarian=alice, text="Regular; large print")
+    patron_says(session=session, text="Thank you", client_id=None)  # 5
     return session
 
 
@@ -88,7 +88,7 @@ def test_the_status_follows_monitoring_as_it_changes(client, world, alice, bob, 
     assert queues["riverside"]["librarians_online"] == 2
     assert queues["cooperative"]["librarians_online"] == 1
 
-    services.librarian_log_off(librarian=alice)
+    shifts.librarian_log_off(librarian=alice)
     assert status_of(client)["riverside"]["librarians_online"] == 1
 
 
@@ -195,7 +195,7 @@ def test_a_librarian_logged_in_gets_nothing_more_from_the_patron_endpoint(chat, 
 
 def test_the_patron_sees_the_session_close(client, chat, alice, mailoutbox):
     session = a_conversation(chat, alice)
-    services.session_end_by_librarian(session_id=session.pk, librarian=alice)
+    sessions.session_end_by_librarian(session_id=session.pk, librarian=alice)
     body = client.get(f"/api/v1/chat/{session.token}/").json()
     assert body["state"] == "closed"
     assert body["closed_by"] == "librarian"

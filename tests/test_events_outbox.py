@@ -12,16 +12,14 @@ thread that commits it, as it always was.
 import asyncio
 import logging
 import threading
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from channels.layers import get_channel_layer
 from django.db import transaction
-from django.utils import timezone
 
-from queues import consumers, services
-from queues.models import ChatSession, TransferOffer
+from chat import sessions
+from chat.models import ChatSession
 from reference_chat import events
 from reference_chat.errors import ChatError
 from reference_chat.events import call_service, publish
@@ -250,7 +248,7 @@ async def test_a_socket_action_that_rolls_back_rings_nobody(
         # session.accepted has been published by now; this rolls the pick-up back.
         raise ChatError("unavailable", "Try again.")
 
-    monkeypatch.setattr(services, "_librarian_updated", fails_after_publishing)
+    monkeypatch.setattr(sessions, "librarian_updated", fails_after_publishing)
     await alices.send(type="session.accept", session=session.pk)
     assert (await alices.expect("error"))["code"] == "unavailable"
     await asyncio.sleep(QUIET_SECONDS)
@@ -265,31 +263,3 @@ async def test_a_socket_action_that_rolls_back_rings_nobody(
     await bobs.expect("session.accepted", session=session.pk)
     for socket in (patron, alices, bobs):
         await socket.close()
-
-
-@pytest.mark.django_db(transaction=True)
-async def test_the_sweep_publishes_from_the_event_loop_too(chat, alice, bob, riverside, settings):
-    settings.SWEEP_SECONDS = 0.05
-    await monitor(bob, riverside)
-    session = await call(chat, alice)
-    offer = await call(
-        services.transfer_offer, session_id=session.pk, sender=alice, receiver_id=bob.pk
-    )
-    await call(
-        TransferOffer.objects.filter(pk=offer.pk).update,
-        expires_at=timezone.now() - timedelta(seconds=1),
-    )
-    sent: list[str] = []
-    send = events._send
-    events._send = lambda event, groups: sent.append(event["type"])
-    try:
-        alices = await console_of(alice)  # starts this process's sweep
-        await alices.expect("transfer.expired", where=lambda e: e["offer"]["id"] == offer.pk)
-    finally:
-        events._send = send
-        sweep = consumers._sweeps.pop(asyncio.get_running_loop())
-        sweep.cancel()
-        await asyncio.gather(sweep, return_exceptions=True)
-    assert sent == []
-    assert (await call(TransferOffer.objects.get, pk=offer.pk)).state == "expired"
-    await alices.close()

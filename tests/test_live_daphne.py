@@ -27,7 +27,8 @@ from django.test import Client
 from websockets.asyncio.client import connect
 
 from accounts.models import Librarian, Library
-from queues.models import ChatSession, Membership, Queue
+from chat.models import ChatSession
+from queues.models import Membership, Queue
 from tests.live import free_port, subprocess_database_url
 
 ROOT = Path(__file__).resolve().parent.parent

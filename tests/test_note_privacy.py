@@ -24,12 +24,11 @@ from channels.layers import get_channel_layer
 from django.test import Client
 from django.utils import timezone
 
-from queues import services
-from queues.models import ChatSession
+from chat import sessions, transfers
+from chat.models import ChatSession, Message
+from im import services as ims
 from tests.queues.test_consumers import Socket, call, console_of, monitor, patron_of
-from transcripts import im as ims
-from transcripts.models import Message
-from transcripts.services import message_post_by_librarian, message_post_by_patron
+from tests.talk import librarian_notes, librarian_says, patron_says, transcripts_delivered
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,7 +44,7 @@ async def close_sockets_left_open():
 
 
 def _offer(session: ChatSession, sender: Any, receiver: Any, note: str) -> int:
-    offer = services.transfer_offer(
+    offer = transfers.transfer_offer(
         session_id=session.pk, sender=sender, receiver_id=receiver.pk, note=note
     )
     return offer.pk
@@ -92,7 +91,7 @@ async def test_no_librarian_note_reaches_the_patron_by_any_path(
 
     # Notes typed by hand: through the service, and over the console socket.
     await call(
-        services.session_note_add,
+        librarian_notes,
         session_id=session.pk,
         librarian=alice,
         text="SECRET-1 the patron is a regular at the branch",
@@ -113,25 +112,25 @@ async def test_no_librarian_note_reaches_the_patron_by_any_path(
 
     # A transfer declined, one cancelled, one accepted by Bob.
     offer = await call(_offer, session, alice, bob, "SECRET-5 large print question")
-    await call(services.transfer_decline, offer_id=offer, librarian=bob)
+    await call(transfers.transfer_decline, offer_id=offer, librarian=bob)
     offer = await call(_offer, session, alice, bob, "SECRET-6 second try")
-    await call(services.transfer_cancel, offer_id=offer, librarian=alice)
+    await call(transfers.transfer_cancel, offer_id=offer, librarian=alice)
     im_id = await call(_im_about, session, alice, bob)  # the decline unlinked it
     await call(_im_line, im_id, bob, "SECRET-7 free now")
     offer = await call(_offer, session, alice, bob, "SECRET-8 she is waiting for you")
-    await call(services.transfer_accept, offer_id=offer, librarian=bob)
+    await call(transfers.transfer_accept, offer_id=offer, librarian=bob)
 
     # Bob talks with the patron and writes a note of his own.
     await call(
-        message_post_by_librarian,
+        librarian_says,
         session=session,
         librarian=bob,
         text="Bob here, taking over from Alice.",
         client_id=None,
     )
-    await call(message_post_by_patron, session=session, text="Thanks Bob", client_id=None)
+    await call(patron_says, session=session, text="Thanks Bob", client_id=None)
     await call(
-        services.session_note_add,
+        librarian_notes,
         session_id=session.pk,
         librarian=bob,
         text="SECRET-9 checked the catalogue, two copies",
@@ -139,10 +138,10 @@ async def test_no_librarian_note_reaches_the_patron_by_any_path(
 
     # Bob offers it back and nobody answers in time; then he returns it to the queue.
     await call(_offer, session, bob, alice, "SECRET-10 back to you")
-    expired = await call(services.transfer_expire_due, now=timezone.now() + timedelta(hours=1))
+    expired = await call(transfers.transfer_expire_due, now=timezone.now() + timedelta(hours=1))
     assert len(expired) == 1
     await call(
-        services.transfer_to_queue,
+        transfers.transfer_to_queue,
         session_id=session.pk,
         sender=bob,
         note="SECRET-11 needs the large print desk",
@@ -153,14 +152,14 @@ async def test_no_librarian_note_reaches_the_patron_by_any_path(
     await console.send(type="session.accept", session=session.pk)
     await console.expect("session.accepted", session=session.pk, where=lambda e: "detail" in e)
     await call(
-        message_post_by_librarian,
+        librarian_says,
         session=session,
         librarian=alice,
         text="Alice again. The large print desk has it.",
         client_id=None,
     )
     await call(_offer, session, alice, bob, "SECRET-12 last one")
-    await call(services.session_end_by_librarian, session_id=session.pk, librarian=alice)
+    await call(sessions.session_end_by_librarian, session_id=session.pk, librarian=alice)
 
     frames.append(await patron.expect("session.closed"))
     frames.extend(await patron.drain())
@@ -227,7 +226,8 @@ async def test_no_librarian_note_reaches_the_patron_by_any_path(
     assert page.status_code == 200
     assert_no_note_in("the patron page", page.content.decode())
 
-    # (d) The transcript email, subject and body.
+    # (d) The transcript email, subject and body, as the worker sends it.
+    await call(transcripts_delivered)
     assert [m.to for m in mailoutbox] == [["dana@example.org"]]
     email = mailoutbox[0]
     assert_no_note_in("the transcript email", f"{email.subject}\n{email.body}")
@@ -283,7 +283,7 @@ async def test_a_note_published_to_the_patron_group_by_mistake_is_not_delivered(
     # A real line after it: one socket hears its events in order, so once this
     # arrives the stray note has been handled.
     await call(
-        message_post_by_librarian,
+        librarian_says,
         session=session,
         librarian=alice,
         text="Here is the link.",

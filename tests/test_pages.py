@@ -6,11 +6,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from queues import services
-from queues.models import ChatSession, Membership, Queue
+from chat import sessions
+from chat.lines import line_store, note_line
+from chat.models import ChatSession
+from queues.models import Membership, Queue
+from shifts import services as shifts
 from tests.conftest import SERVICE_MODE
-from transcripts.models import Message
-from transcripts.services import line_store, message_post_by_librarian
+from tests.talk import librarian_says
 
 pytestmark = pytest.mark.django_db
 
@@ -145,7 +147,7 @@ def test_a_user_without_a_librarian_profile_is_told_why_there_is_no_console(fran
 
 
 def test_logging_off_stops_monitoring_and_ends_my_chats(chat, alice, riverside):
-    services.monitoring_set(librarian=alice, queue_ids=[riverside.pk])
+    shifts.monitoring_set(librarian=alice, queue_ids=[riverside.pk])
     session = chat(alice)
     client = logged_in(alice)
     response = client.post("/logout/")
@@ -165,17 +167,9 @@ def test_logging_off_stops_monitoring_and_ends_my_chats(chat, alice, riverside):
 def history(ask, chat, alice, bob, dave, archive, cooperative, hillcrest_library):
     """Sessions across the queues: Alice's (ended), Bob's (last year), one waiting, Dave's."""
     by_alice = chat(alice, name="Dana", question="Large-print Middlemarch?")
-    message_post_by_librarian(
-        session=by_alice, librarian=alice, text="Try interlibrary loan.", client_id=None
-    )
-    line_store(
-        session=by_alice,
-        kind=Message.Kind.NOTE,
-        text="Asked twice this week",
-        author=alice,
-        author_name="Alice",
-    )
-    services.session_end_by_librarian(session_id=by_alice.pk, librarian=alice)
+    librarian_says(session=by_alice, librarian=alice, text="Try interlibrary loan.", client_id=None)
+    line_store(note_line(by_alice, "Asked twice this week", alice))
+    sessions.session_end_by_librarian(session_id=by_alice.pk, librarian=alice)
     by_bob = chat(bob, name="Eli", question="Where are the tax forms?")
     waiting = ask(cooperative, library=hillcrest_library, name="Fay", question="Theses on JSTOR?")
     elsewhere = ask(archive, name="Gus", question="Old maps of the harbour?")

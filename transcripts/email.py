@@ -1,16 +1,11 @@
 """The transcript email: the patron-visible record of a session, and nothing else."""
 
-import logging
-
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from queues.models import ChatSession
-
-logger = logging.getLogger(__name__)
+from chat.models import ChatSession
 
 
 def transcript_render(session: ChatSession) -> tuple[str, str]:
@@ -24,37 +19,16 @@ def transcript_render(session: ChatSession) -> tuple[str, str]:
     return subject, body
 
 
-def transcript_send(*, session_id: int) -> bool:
-    """Email the transcript of a closed session to the patron, once.
-
-    Requires: a closed session with ``patron_email``.
-    Changes: ``transcript_sent_at`` (claimed before sending, so two callers
-    never send twice; released again if the mail server refuses).
-    Returns whether this call sent it.
-    """
-    claimed = (
-        ChatSession.objects.filter(
-            pk=session_id,
-            state=ChatSession.State.CLOSED,
-            transcript_sent_at__isnull=True,
-        )
-        .exclude(patron_email="")
-        .update(transcript_sent_at=timezone.now())
-    )
-    if not claimed:
-        return False
-    session = ChatSession.objects.select_related("library", "queue").get(pk=session_id)
+def transcript_message(session: ChatSession) -> EmailMessage:
+    """The email itself. Its Message-ID is the session's own, the same at every
+    attempt, so a mail client shows a transcript sent twice (a worker killed
+    between the mail server's yes and the record of it) as one."""
     subject, body = transcript_render(session)
-    try:
-        EmailMessage(
-            subject=subject,
-            body=body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[session.patron_email],
-        ).send()
-    except Exception:
-        with transaction.atomic():
-            ChatSession.objects.filter(pk=session_id).update(transcript_sent_at=None)
-        raise
-    logger.info("transcript of session %s emailed", session_id)
-    return True
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("> ") or "localhost"
+    return EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[session.patron_email],
+        headers={"Message-ID": f"<transcript-{session.pk}@{domain}>"},
+    )

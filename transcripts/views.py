@@ -6,22 +6,23 @@ for a fragment (``?fragment=1``) to show inside its Chat History tab.
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.models import Librarian
-from queues import selectors
-from queues.models import Queue
+from accounts.selectors import librarian_of
+from chat.selectors import session_for_librarian, session_lines
+from im.selectors import im_for
+from queues.selectors import librarians_sharing_queues, queues_of
 from reference_chat.errors import ChatError
 from transcripts.forms import HistoryFilterForm
-from transcripts.im import im_for, ims_of
+from transcripts.selectors import im_history, session_history
 
 PAGE_SIZE = 25
 
 
 def _librarian(request: HttpRequest) -> Librarian:
-    librarian = Librarian.objects.filter(user=request.user).first()
+    librarian = librarian_of(request.user)
     if librarian is None:
         raise Http404("Only librarians have a Chat History.")
     return librarian
@@ -36,11 +37,11 @@ def history_list(request: HttpRequest) -> HttpResponse:
     librarian = _librarian(request)
     form = HistoryFilterForm(
         request.GET or None,
-        queues=Queue.objects.filter(memberships__librarian=librarian).order_by("name"),
-        librarians=selectors.librarians_sharing_queues(librarian),
+        queues=queues_of(librarian),
+        librarians=librarians_sharing_queues(librarian),
     )
     filters = form.cleaned_data if form.is_valid() else {}
-    sessions = selectors.session_history(
+    sessions = session_history(
         librarian=librarian,
         queue_id=filters["queue"].pk if filters.get("queue") else None,
         librarian_id=filters["librarian"].pk if filters.get("librarian") else None,
@@ -63,10 +64,10 @@ def history_list(request: HttpRequest) -> HttpResponse:
 def history_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     librarian = _librarian(request)
     try:
-        session = selectors.session_for_librarian(session_id=session_id, librarian=librarian)
+        session = session_for_librarian(session_id=session_id, librarian=librarian)
     except ChatError:
         raise Http404("There is no such chat session in your queues.") from None
-    lines = session.messages.select_related("author").order_by("seq")
+    lines = session_lines(session)
     return render(request, _template(request, "detail"), {"session": session, "lines": lines})
 
 
@@ -74,7 +75,7 @@ def history_detail(request: HttpRequest, session_id: int) -> HttpResponse:
 def im_history_list(request: HttpRequest) -> HttpResponse:
     """The librarian's own IM sessions, newest first (open ones too)."""
     librarian = _librarian(request)
-    sessions = ims_of(librarian).annotate(lines=Count("messages")).order_by("-created_at")
+    sessions = im_history(librarian)
     page = Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, _template(request, "im_list"), {"page": page, "me": librarian})
 

@@ -16,7 +16,6 @@ committed ones in ``docs/screenshots/`` instead (``SCREENSHOT_DIR``).
 """
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -37,7 +36,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from accounts.models import Librarian
-from tests.live import free_port, subprocess_database_url
+from tests.live import free_port, start_worker, stop, subprocess_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -159,11 +158,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def server(
     transactional_db: None, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[Server]:
-    """Daphne on a free loopback port, serving the test database.
+    """Daphne on a free loopback port, serving the test database, and the worker.
 
-    The sweep runs every second so a test can watch a transfer offer expire
-    (the queue's offer time is set low for that). Mail goes to files under the
-    server's own VAR_DIR (see :meth:`Server.outbox`).
+    The worker sweeps every second so a test can watch a transfer offer
+    expire (the queue's offer time is set low for that). Mail goes to files
+    under the server's own VAR_DIR (see :meth:`Server.outbox`).
     """
     port = free_port()
     var_dir = tmp_path / "server-var"
@@ -187,26 +186,19 @@ def server(
              "--access-log", os.devnull, "reference_chat.asgi:application"],
             cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
         )  # fmt: skip
+    worker_log = tmp_path / "worker.log"
+    worker = start_worker(env, worker_log)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc, log)
         yield Server(url=url, var_dir=var_dir, log=log)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            # Stuck: SIGABRT makes faulthandler write every thread's stack to the log.
-            print(f"daphne did not stop within 5 s of SIGTERM; stacks in {log}")
-            proc.send_signal(signal.SIGABRT)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(proc, name="daphne", log=log)
+        stop(worker, name="the worker", log=worker_log)
         connection.close()
         if request.node.stash.get(_failed, False):
             print(f"--- daphne log ({log}) ---\n{log.read_text()[-6000:]}")
+            print(f"--- worker log ({worker_log}) ---\n{worker_log.read_text()[-4000:]}")
 
 
 # ---------------------------------------------------------------- people

@@ -2,7 +2,7 @@
 
 from playwright.sync_api import Page, expect
 
-from queues.models import ChatSession
+from chat.models import ChatSession
 from tests.browser.conftest import (
     People,
     expect_announced,

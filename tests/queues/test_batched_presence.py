@@ -18,8 +18,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from queues import consumers, services
-from queues.models import ChatSession, ConsolePresence, PatronPresence
+from chat import patrons
+from chat.consumers import PATRON_SOCKETS
+from chat.models import ChatSession, PatronPresence
+from reference_chat import heartbeats
+from shifts import services as shifts
+from shifts.models import ConsolePresence
 from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
     Socket,
     call,
@@ -29,6 +33,7 @@ from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes lef
     reload,
 )
 from tests.queues.test_resume import librarian_says
+from tests.talk import patron_connected, sweep_patrons
 
 PERIOD = 0.4
 TICK = 0.1  # four slots
@@ -37,14 +42,14 @@ TICK = 0.1  # four slots
 @pytest.fixture
 def short_period(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     settings.HEARTBEAT_SECONDS = PERIOD
-    monkeypatch.setattr(consumers, "HEARTBEAT_TICK_SECONDS", TICK)
+    monkeypatch.setattr(heartbeats, "HEARTBEAT_TICK_SECONDS", TICK)
 
 
 @pytest.fixture
 def batches(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """Each patron batch the ticker ran: its sockets and the queries it took."""
     seen: list[dict[str, Any]] = []
-    beats = consumers._patron_beats
+    beats = patrons.patron_sockets_beat
 
     def counted(sockets: Any) -> Any:
         sockets = list(sockets)
@@ -59,16 +64,20 @@ def batches(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
                     }
                 )
 
-    monkeypatch.setattr(consumers, "_patron_beats", counted)
+    monkeypatch.setattr(patrons, "patron_sockets_beat", counted)
     return seen
 
 
-def registry() -> consumers._Heartbeats:
-    return consumers._heartbeats()
+def registry() -> heartbeats.Heartbeats:
+    return heartbeats.heartbeats()
 
 
-def channel_names(slots: consumers._Slots) -> set[str]:
-    return {socket.channel_name for slot in slots.slots for socket in slot}
+def patron_slots() -> list[Any]:
+    return registry().kinds[PATRON_SOCKETS].slots
+
+
+def patron_channel_names() -> set[str]:
+    return {socket.channel_name for socket in registry().sockets(PATRON_SOCKETS)}
 
 
 async def open_patrons(sessions: list[ChatSession]) -> list[Socket]:
@@ -104,10 +113,10 @@ def test_a_tick_of_patron_sockets_costs_one_update_and_one_select(
     sockets = []
     for i in range(count):
         session = ask(name=f"Patron {i}")
-        services.session_patron_connected(session=session, channel_name=f"tab-{i}")
+        patron_connected(session, f"tab-{i}")
         sockets.append((session, f"tab-{i}"))
     with django_assert_num_queries(2):
-        beats = consumers._patron_beats(sockets)
+        beats = patrons.patron_sockets_beat(sockets)
     assert beats == {session.pk: ("waiting", 1) for session, _ in sockets}
 
 
@@ -116,10 +125,10 @@ def test_a_tick_of_patron_sockets_costs_one_update_and_one_select(
 def test_a_tick_of_consoles_costs_one_update(world, django_assert_num_queries, count):
     consoles = [(world.alice, f"console-{i}") for i in range(count)]
     for librarian, channel_name in consoles:
-        services.console_opened(librarian=librarian, channel_name=channel_name)
+        shifts.console_opened(librarian=librarian, channel_name=channel_name)
     ConsolePresence.objects.update(last_seen="2000-01-01T00:00:00Z")
     with django_assert_num_queries(1):
-        services.consoles_heartbeat(consoles=consoles)
+        shifts.consoles_heartbeat(consoles=consoles)
     assert not ConsolePresence.objects.filter(last_seen__year=2000).exists()
 
 
@@ -127,7 +136,7 @@ def test_a_tick_of_consoles_costs_one_update(world, django_assert_num_queries, c
 def test_a_batch_puts_back_the_rows_a_sweep_closed_or_removed(ask, chat, alice, events_of):
     dana, eli, fay = ask(name="Dana"), chat(alice, name="Eli"), ask(name="Fay")
     for session in (dana, eli, fay):
-        services.session_patron_connected(session=session, channel_name=f"tab-{session.pk}")
+        patron_connected(session, f"tab-{session.pk}")
     # The sweep gave up on Eli's tab (a long stall); Fay's row is gone altogether.
     PatronPresence.objects.filter(channel_name=f"tab-{eli.pk}").update(closed=True)
     ChatSession.objects.filter(pk=eli.pk).update(patron_gone_since="2000-01-01T00:00:00Z")
@@ -135,7 +144,7 @@ def test_a_batch_puts_back_the_rows_a_sweep_closed_or_removed(ask, chat, alice, 
 
     sockets = [(s, f"tab-{s.pk}") for s in (dana, eli, fay)]
     heard = events_of(
-        [f"librarian.{alice.pk}"], lambda: services.patron_sockets_heartbeat(sockets=sockets)
+        [f"librarian.{alice.pk}"], lambda: patrons.patron_sockets_heartbeat(sockets=sockets)
     )
     assert heard == [{"type": "patron.returned", "session": eli.pk}]
     assert set(
@@ -146,10 +155,10 @@ def test_a_batch_puts_back_the_rows_a_sweep_closed_or_removed(ask, chat, alice, 
 
 @pytest.mark.django_db
 def test_a_batch_puts_back_the_console_rows_a_sweep_removed(world):
-    services.console_opened(librarian=world.alice, channel_name="alice-1")
-    services.console_opened(librarian=world.bob, channel_name="bob-1")
+    shifts.console_opened(librarian=world.alice, channel_name="alice-1")
+    shifts.console_opened(librarian=world.bob, channel_name="bob-1")
     ConsolePresence.objects.filter(channel_name="bob-1").delete()
-    services.consoles_heartbeat(consoles=[(world.alice, "alice-1"), (world.bob, "bob-1")])
+    shifts.consoles_heartbeat(consoles=[(world.alice, "alice-1"), (world.bob, "bob-1")])
     assert dict(
         ConsolePresence.objects.filter(closed=False).values_list("channel_name", "librarian")
     ) == {"alice-1": world.alice.pk, "bob-1": world.bob.pk}
@@ -165,7 +174,7 @@ async def test_each_socket_beats_once_a_period_spread_evenly_at_constant_cost(
     sessions = [await call(ask, name=f"Patron {i}") for i in range(6)]
     # Two tabs each for two of the patrons: eight sockets.
     sockets = await open_patrons(sessions + sessions[:2])
-    slots = registry().patrons.slots
+    slots = patron_slots()
     assert sorted(len(slot) for slot in slots) == [2, 2, 2, 2]
 
     started = len(batches)
@@ -175,7 +184,7 @@ async def test_each_socket_beats_once_a_period_spread_evenly_at_constant_cost(
     assert [len(tick["sockets"]) for tick in ticks] == [2] * 12
     assert {tuple(tick["queries"]) for tick in ticks} == {("UPDATE", "SELECT")}
     # Every socket is in every fourth tick: once a period.
-    names = channel_names(registry().patrons)
+    names = patron_channel_names()
     for name in names:
         assert [i % 4 for i, tick in enumerate(ticks) if name in tick["sockets"]] in (
             [k, k, k] for k in range(4)
@@ -228,10 +237,10 @@ async def test_a_socket_that_closes_leaves_the_batches_and_the_last_one_stops_th
     sessions = [await call(ask, name=f"Patron {i}") for i in range(3)]
     sockets = await open_patrons(sessions)
     gone = (await call(PatronPresence.objects.get, session=sessions[0])).channel_name
-    assert gone in channel_names(registry().patrons)
+    assert gone in patron_channel_names()
 
     await sockets[0].close()
-    assert gone not in channel_names(registry().patrons)
+    assert gone not in patron_channel_names()
     started = len(batches)
     await wait_for(lambda: len(batches) >= started + 4)  # a whole period
     assert not any(gone in tick["sockets"] for tick in batches[started:])
@@ -254,7 +263,7 @@ async def test_a_failing_batch_is_logged_and_tried_again_at_the_next_tick(
         await call(ask, name=f"Patron {i}", question="My card number is 2931") for i in range(8)
     ]
     sockets = await open_patrons(sessions)
-    refresh = services.patron_sockets_heartbeat
+    refresh = patrons.patron_sockets_heartbeat
     failed: list[set[str]] = []
 
     def down_once(*, sockets: Any) -> None:
@@ -264,11 +273,11 @@ async def test_a_failing_batch_is_logged_and_tried_again_at_the_next_tick(
             raise ConnectionError("the database went away")
         refresh(sockets=sockets)
 
-    monkeypatch.setattr(services, "patron_sockets_heartbeat", down_once)
-    with caplog.at_level(logging.ERROR, logger="queues.consumers"):
+    monkeypatch.setattr(patrons, "patron_sockets_heartbeat", down_once)
+    with caplog.at_level(logging.ERROR, logger="reference_chat.heartbeats"):
         started = len(batches)
         await wait_for(lambda: len(batches) >= started + 3)
-    [record] = [r for r in caplog.records if r.name == "queues.consumers"]
+    [record] = [r for r in caplog.records if r.name == "reference_chat.heartbeats"]
     assert record.getMessage() == "heartbeat of 2 patron sockets failed; trying again next tick"
     tokens_and_lines = [s.token for s in sessions] + ["2931"]
     assert not any(secret in caplog.text for secret in tokens_and_lines)
@@ -293,7 +302,7 @@ async def test_a_patron_the_sweep_gave_up_on_is_back_at_the_next_beat(chat, alic
     # A stall of more than 30 s, as the sweep of another process sees it.
     row = await call(PatronPresence.objects.get, session=session)
     later = row.last_seen + timedelta(seconds=60)
-    await call(services.patron_sweep, now=later)
+    await call(sweep_patrons, now=later)
     await console.expect("patron.left", session=session.pk)
     await console.expect("patron.returned", session=session.pk)
     assert (await reload(session)).patron_present
@@ -307,7 +316,7 @@ async def test_consoles_beat_in_one_update_per_tick_each_with_its_digest(
     chat, alice, bob, riverside, short_period, monkeypatch
 ):
     refreshed: list[tuple[int, int]] = []
-    refresh = services.consoles_heartbeat
+    refresh = shifts.consoles_heartbeat
 
     def counted(*, consoles: Any) -> None:
         consoles = list(consoles)
@@ -315,7 +324,7 @@ async def test_consoles_beat_in_one_update_per_tick_each_with_its_digest(
             refresh(consoles=consoles)
         refreshed.append((len(consoles), len(queries.captured_queries)))
 
-    monkeypatch.setattr(services, "consoles_heartbeat", counted)
+    monkeypatch.setattr(shifts, "consoles_heartbeat", counted)
     session = await call(chat, alice)
     consoles = [await console_of(alice), await console_of(alice), await console_of(bob)]
     for console in consoles[:2]:

@@ -17,12 +17,13 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from accounts.models import Librarian
-from queues import services
-from queues.models import ChatSession, Membership, PatronPresence
+from chat.lines import line_store, note_line
+from chat.models import ChatSession, Message, PatronPresence
+from queues.models import Membership
 from reference_chat.asgi import application
+from shifts import services as shifts
 from tests.conftest import QUIET_SECONDS
-from transcripts.models import Message
-from transcripts.services import line_store, message_post_by_librarian, message_post_by_patron
+from tests.talk import librarian_says, patron_says, transcripts_delivered
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -144,7 +145,7 @@ async def call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 @database_sync_to_async
 def monitor(librarian: Librarian, *queues: Any) -> None:
-    services.monitoring_set(librarian=librarian, queue_ids=[q.pk for q in queues])
+    shifts.monitoring_set(librarian=librarian, queue_ids=[q.pk for q in queues])
 
 
 @database_sync_to_async
@@ -387,14 +388,7 @@ async def test_a_librarian_note_reaches_the_console_but_never_the_patron(chat, a
     await patron.expect("session.snapshot")
     console = await console_of(alice)
 
-    await call(
-        line_store,
-        session=session,
-        kind=Message.Kind.NOTE,
-        text="Regular; prefers large print",
-        author=alice,
-        author_name="Alice",
-    )
+    await call(line_store, note_line(session, "Regular; prefers large print", alice))
     note = await console.expect("message.created", session=session.pk)
     assert note["message"]["note"] is True
     assert note["message"]["kind"] == "note"
@@ -425,9 +419,9 @@ async def test_a_patron_resuming_after_n_gets_only_later_lines_they_may_see(chat
 
     @database_sync_to_async
     def talk() -> None:
-        line_store(session=session, kind=Message.Kind.NOTE, text="note", author=alice)  # staff 3
-        message_post_by_librarian(session=session, librarian=alice, text="Hello", client_id=None)
-        message_post_by_patron(session=session, text="Hi", client_id=None)  # staff 5, patron 4
+        line_store(note_line(session, "note", alice))  # staff 3
+        librarian_says(session=session, librarian=alice, text="Hello", client_id=None)
+        patron_says(session=session, text="Hi", client_id=None)  # staff 5, patron 4
 
     await talk()
     # Patron numbering: 1 question, 2 "Alice has joined", 3 Hello, 4 Hi (no gap at the note).
@@ -646,10 +640,10 @@ async def test_after_the_end_the_patron_asks_for_the_transcript(chat, alice, mai
         "type": "transcript.sent",
         "email": "dana@example.org",
     }
-    assert [m.to for m in mailoutbox] == [["dana@example.org"]]
     await patron.send(type="transcript.request", email="dana@example.org")
     assert (await patron.expect("error"))["code"] == "transcript_sent"
-    assert len(mailoutbox) == 1
+    await call(transcripts_delivered)
+    assert [m.to for m in mailoutbox] == [["dana@example.org"]]
     await patron.close()
 
 

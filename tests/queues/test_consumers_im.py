@@ -15,8 +15,9 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from accounts.models import Librarian
-from queues import services
-from queues.models import ConsolePresence
+from im.models import ImMessage, ImSession
+from shifts import services as shifts
+from shifts.models import ConsolePresence
 from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
     Socket,
     call,
@@ -25,7 +26,6 @@ from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes lef
     monitor,
     patron_of,
 )
-from transcripts.models import ImMessage, ImSession
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -392,7 +392,7 @@ def sweep_later(seconds: int, *, still_beating: Librarian) -> list[int]:
     """The presence sweep ``seconds`` from now; ``still_beating``'s open consoles kept beating."""
     later = timezone.now() + timedelta(seconds=seconds)
     ConsolePresence.objects.filter(librarian=still_beating, closed=False).update(last_seen=later)
-    return services.presence_sweep(now=later)
+    return shifts.presence_sweep(now=later)
 
 
 async def test_bob_leaves_alices_list_only_after_the_grace_period(tabs, alice, bob):

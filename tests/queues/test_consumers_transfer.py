@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from accounts.models import Librarian
-from queues import services
-from queues.models import ChatSession, TransferOffer
+from chat import transfers
+from chat.models import ChatSession, Message, TransferOffer
 from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
     Socket,
     call,
@@ -25,7 +25,6 @@ from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes lef
     patron_of,
     reload,
 )
-from transcripts.models import Message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -255,7 +254,7 @@ async def test_an_offer_nobody_answers_expires_and_both_are_told(desk, chat, ali
 
     def sweep_after_the_deadline() -> list[int]:
         expires_at = TransferOffer.objects.get(pk=offer_id).expires_at
-        return services.transfer_expire_due(now=expires_at + timedelta(seconds=1))
+        return transfers.transfer_expire_due(now=expires_at + timedelta(seconds=1))
 
     assert await call(sweep_after_the_deadline) == [offer_id]
     for console in (alices, bobs):

@@ -12,11 +12,15 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Librarian
-from queues import selectors, services
-from queues.models import ConsolePresence, Membership, Queue
-from queues.payloads import librarian_row
+from chat import sessions
+from chat.roster import librarian_row
+from queues.models import Membership, Queue
 from reference_chat import events
+from shifts import selectors
+from shifts import services as shifts
+from shifts.models import ConsolePresence
 from tests.queues.test_race import at_once
+from tests.talk import console_heartbeat
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +28,7 @@ GRACE = timedelta(seconds=30)
 
 
 def monitor(librarian: Librarian, *queues: Queue) -> None:
-    services.monitoring_set(librarian=librarian, queue_ids=[q.pk for q in queues])
+    shifts.monitoring_set(librarian=librarian, queue_ids=[q.pk for q in queues])
 
 
 def librarians_list(librarian: Librarian) -> dict[str, dict[str, Any]]:
@@ -89,7 +93,7 @@ def test_alice_sees_bob_with_his_queues_active_chats_and_home_queue(
 
     session = chat(bob)
     assert librarians_list(alice)["Bob"]["active"] == 1
-    services.session_end_by_librarian(session_id=session.pk, librarian=bob)
+    sessions.session_end_by_librarian(session_id=session.pk, librarian=bob)
     assert librarians_list(alice)["Bob"]["active"] == 0
 
 
@@ -195,7 +199,7 @@ def test_picking_up_and_ending_a_chat_changes_the_active_count_live(
     session = ask(cooperative)  # a queue he belongs to but doesn't monitor
     groups = [f"queue.{riverside.pk}", f"queue.{cooperative.pk}"]
 
-    heard = heard_by(groups, lambda: services.session_accept(session_id=session.pk, librarian=bob))
+    heard = heard_by(groups, lambda: sessions.session_accept(session_id=session.pk, librarian=bob))
     # Those who list him are the monitors of the queues he monitors.
     assert [(r["id"], r["active"]) for r in updates(heard[f"queue.{riverside.pk}"])] == [
         (bob.pk, 1)
@@ -203,7 +207,7 @@ def test_picking_up_and_ending_a_chat_changes_the_active_count_live(
     assert updates(heard[f"queue.{cooperative.pk}"]) == []
 
     heard = heard_by(
-        groups, lambda: services.session_end_by_librarian(session_id=session.pk, librarian=bob)
+        groups, lambda: sessions.session_end_by_librarian(session_id=session.pk, librarian=bob)
     )
     assert [r["active"] for r in updates(heard[f"queue.{riverside.pk}"])] == [0]
 
@@ -212,7 +216,7 @@ def test_the_patron_ending_the_chat_also_updates_the_active_count(chat, bob, riv
     monitor(bob, riverside)
     session = chat(bob)
     heard = heard_by(
-        [f"queue.{riverside.pk}"], lambda: services.session_end_by_patron(session=session)
+        [f"queue.{riverside.pk}"], lambda: sessions.session_end_by_patron(session=session)
     )
     assert [r["active"] for r in updates(heard[f"queue.{riverside.pk}"])] == [0]
 
@@ -221,7 +225,7 @@ def test_logging_off_takes_him_out_of_every_list(chat, alice, bob, riverside, he
     monitor(alice, riverside)
     monitor(bob, riverside)
     chat(bob)
-    heard = heard_by([f"queue.{riverside.pk}"], lambda: services.librarian_log_off(librarian=bob))
+    heard = heard_by([f"queue.{riverside.pk}"], lambda: shifts.librarian_log_off(librarian=bob))
     rows = updates(heard[f"queue.{riverside.pk}"])
     assert rows
     assert rows[-1]["id"] == bob.pk
@@ -237,119 +241,141 @@ def test_a_reload_is_not_a_departure_but_a_closed_console_is_after_the_grace_per
 ):
     monitor(alice, riverside)
     monitor(bob, riverside)
-    services.console_opened(librarian=alice, channel_name="alice-1")
-    services.console_opened(librarian=bob, channel_name="bob-1")
+    shifts.console_opened(librarian=alice, channel_name="alice-1")
+    shifts.console_opened(librarian=bob, channel_name="bob-1")
 
     clock.advance(5)
-    services.console_closed(channel_name="bob-1")
+    shifts.console_closed(channel_name="bob-1")
     row = ConsolePresence.objects.get(channel_name="bob-1")
     assert (row.closed, row.last_seen) == (True, clock.now)
 
     clock.advance(10)
-    services.console_heartbeat(librarian=alice, channel_name="alice-1")
-    assert services.presence_sweep() == []
+    console_heartbeat(librarian=alice, channel_name="alice-1")
+    assert shifts.presence_sweep() == []
     assert monitored_by(bob) == {riverside.pk}
     assert list(librarians_list(alice)) == ["Bob"]
 
     clock.advance(21)  # 31 s after Bob's console closed; Alice's beat 21 s ago
     groups = [f"librarian.{bob.pk}", f"queue.{riverside.pk}"]
-    heard = heard_by(groups, lambda: services.presence_sweep())
+    heard = heard_by(groups, lambda: shifts.presence_sweep())
     assert monitored_by(bob) == set()
     assert heard[f"librarian.{bob.pk}"] == [{"type": "monitoring.changed", "queues": []}]
     (gone,) = updates(heard[f"queue.{riverside.pk}"])
     assert (gone["id"], gone["monitoring"]) == (bob.pk, [])
     assert librarians_list(alice) == {}
     assert monitored_by(alice) == {riverside.pk}
+    shifts.console_presence_prune()
     assert not ConsolePresence.objects.filter(channel_name="bob-1").exists()
+
+
+def test_a_heartbeat_that_lands_while_the_sweep_runs_keeps_the_shift(
+    alice, bob, riverside, clock, monkeypatch
+):
+    # Bob's process was stalled: his console's beat is written late, just
+    # after the worker's sweep found him gone and before it ends his shift.
+    # The end is decided by the UPDATE itself, which no longer matches.
+    monitor(bob, riverside)
+    shifts.console_opened(librarian=bob, channel_name="bob-1")
+    clock.advance(31)
+    read = shifts.monitored_queue_ids
+
+    def beat_lands_first(librarian_id: int) -> list[int]:
+        console_heartbeat(librarian=bob, channel_name="bob-1")
+        return read(librarian_id)
+
+    monkeypatch.setattr(shifts, "monitored_queue_ids", beat_lands_first)
+    assert shifts.presence_sweep() == []
+    assert monitored_by(bob) == {riverside.pk}
 
 
 def test_the_sweep_returns_who_left_once(alice, bob, riverside, clock):
     monitor(alice, riverside)
     monitor(bob, riverside)
-    services.console_opened(librarian=alice, channel_name="alice-1")
-    services.console_opened(librarian=bob, channel_name="bob-1")
-    services.console_closed(channel_name="bob-1")
+    shifts.console_opened(librarian=alice, channel_name="alice-1")
+    shifts.console_opened(librarian=bob, channel_name="bob-1")
+    shifts.console_closed(channel_name="bob-1")
     clock.advance(31)
-    services.console_heartbeat(librarian=alice, channel_name="alice-1")
-    assert services.presence_sweep() == [bob.pk]
-    assert services.presence_sweep() == []
+    console_heartbeat(librarian=alice, channel_name="alice-1")
+    assert shifts.presence_sweep() == [bob.pk]
+    assert shifts.presence_sweep() == []
 
 
 def test_an_open_console_that_stops_beating_is_swept_as_a_dead_process(
     alice, bob, riverside, heard_by
 ):
     monitor(bob, riverside)
-    services.console_opened(librarian=bob, channel_name="bob-1")
-    assert services.presence_sweep() == []
+    shifts.console_opened(librarian=bob, channel_name="bob-1")
+    assert shifts.presence_sweep() == []
 
     # Its server process died: no close, just no heartbeat for 31 s.
     ConsolePresence.objects.filter(channel_name="bob-1").update(
         last_seen=timezone.now() - timedelta(seconds=31)
     )
-    heard = heard_by([f"queue.{riverside.pk}"], lambda: services.presence_sweep())
+    heard = heard_by([f"queue.{riverside.pk}"], lambda: shifts.presence_sweep())
     assert monitored_by(bob) == set()
     assert updates(heard[f"queue.{riverside.pk}"])[0]["monitoring"] == []
 
 
 def test_an_open_console_that_keeps_beating_keeps_the_shift(bob, riverside, clock):
     monitor(bob, riverside)
-    services.console_opened(librarian=bob, channel_name="bob-1")
+    shifts.console_opened(librarian=bob, channel_name="bob-1")
     for _ in range(6):  # a minute of heartbeats, every 10 s
         clock.advance(10)
-        services.console_heartbeat(librarian=bob, channel_name="bob-1")
-        assert services.presence_sweep() == []
+        console_heartbeat(librarian=bob, channel_name="bob-1")
+        assert shifts.presence_sweep() == []
     assert monitored_by(bob) == {riverside.pk}
 
 
 def test_a_console_reopened_within_the_grace_period_keeps_the_shift(bob, riverside, clock):
     monitor(bob, riverside)
-    services.console_opened(librarian=bob, channel_name="bob-1")
+    shifts.console_opened(librarian=bob, channel_name="bob-1")
     clock.advance(3)
-    services.console_closed(channel_name="bob-1")  # the page reloads …
+    shifts.console_closed(channel_name="bob-1")  # the page reloads …
     clock.advance(2)
-    services.console_opened(librarian=bob, channel_name="bob-2")  # … on a new socket
+    shifts.console_opened(librarian=bob, channel_name="bob-2")  # … on a new socket
     for _ in range(4):
         clock.advance(10)
-        services.console_heartbeat(librarian=bob, channel_name="bob-2")
-    assert services.presence_sweep() == []
+        console_heartbeat(librarian=bob, channel_name="bob-2")
+    assert shifts.presence_sweep() == []
     assert monitored_by(bob) == {riverside.pk}
+    shifts.console_presence_prune()
     assert list(ConsolePresence.objects.values_list("channel_name", flat=True)) == ["bob-2"]
 
 
 def test_with_two_consoles_closing_one_is_no_departure(bob, riverside, clock):
     monitor(bob, riverside)
-    services.console_opened(librarian=bob, channel_name="bob-1")
-    services.console_opened(librarian=bob, channel_name="bob-2")
-    services.console_closed(channel_name="bob-1")
+    shifts.console_opened(librarian=bob, channel_name="bob-1")
+    shifts.console_opened(librarian=bob, channel_name="bob-2")
+    shifts.console_closed(channel_name="bob-1")
     clock.advance(10)
-    services.console_heartbeat(librarian=bob, channel_name="bob-2")
+    console_heartbeat(librarian=bob, channel_name="bob-2")
     clock.advance(25)
-    assert services.presence_sweep() == []
+    assert shifts.presence_sweep() == []
     assert monitored_by(bob) == {riverside.pk}
 
-    services.console_closed(channel_name="bob-2")
+    shifts.console_closed(channel_name="bob-2")
     clock.advance(31)
-    assert services.presence_sweep() == [bob.pk]
+    assert shifts.presence_sweep() == [bob.pk]
     assert monitored_by(bob) == set()
 
 
 def test_a_heartbeat_after_a_sweep_removed_the_row_puts_it_back(bob, riverside, clock):
     monitor(bob, riverside)
-    services.console_opened(librarian=bob, channel_name="bob-1")
+    shifts.console_opened(librarian=bob, channel_name="bob-1")
     clock.advance(31)  # the server was too busy to beat in time
-    assert services.presence_sweep() == [bob.pk]
-    services.console_heartbeat(librarian=bob, channel_name="bob-1")
+    assert shifts.presence_sweep() == [bob.pk]
+    console_heartbeat(librarian=bob, channel_name="bob-1")
     row = ConsolePresence.objects.get(channel_name="bob-1")
     assert (row.librarian, row.closed, row.last_seen) == (bob, False, clock.now)
 
 
 def test_a_librarian_not_monitoring_is_left_alone_by_the_sweep(alice, bob, riverside, clock):
     monitor(bob, riverside)
-    services.console_opened(librarian=bob, channel_name="bob-1")
+    shifts.console_opened(librarian=bob, channel_name="bob-1")
     clock.advance(31)
-    services.console_heartbeat(librarian=bob, channel_name="bob-1")
+    console_heartbeat(librarian=bob, channel_name="bob-1")
     # Alice never opened a console and monitors nothing: there is no shift to end.
-    assert services.presence_sweep() == []
+    assert shifts.presence_sweep() == []
     assert monitored_by(alice) == set()
 
 
@@ -360,13 +386,13 @@ def test_two_processes_sweeping_at_once_end_the_shift_once(bob, riverside, monke
     monkeypatch.setattr(events, "_send", lambda event, groups: sent.append((event["type"], groups)))
     for round_ in range(10):
         monitor(bob, riverside)
-        services.console_opened(librarian=bob, channel_name=f"bob-{round_}")
-        services.console_closed(channel_name=f"bob-{round_}")
+        shifts.console_opened(librarian=bob, channel_name=f"bob-{round_}")
+        shifts.console_closed(channel_name=f"bob-{round_}")
         sent.clear()
         later = timezone.now() + timedelta(seconds=31)
         outcomes = at_once(
-            first=lambda at=later: services.presence_sweep(now=at),
-            second=lambda at=later: services.presence_sweep(now=at),
+            first=lambda at=later: shifts.presence_sweep(now=at),
+            second=lambda at=later: shifts.presence_sweep(now=at),
         )
         assert not [o for o in outcomes.values() if isinstance(o, Exception)], outcomes
         assert outcomes["first"] + outcomes["second"] == [bob.pk], f"round {round_}"

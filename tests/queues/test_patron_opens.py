@@ -19,10 +19,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from queues import consumers
-from queues.models import ChatSession, PatronPresence
+from chat import consumers
+from chat.models import ChatSession, PatronPresence
 from reference_chat.batches import Batcher
 from reference_chat.db import database_call
+from reference_chat.sockets import CLOSE_NOT_FOUND
 from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
     HOST,
     ORIGIN,
@@ -31,7 +32,7 @@ from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes lef
     close_sockets_left_open,
     console_of,
 )
-from transcripts.services import message_post_by_librarian, message_post_by_patron
+from tests.talk import librarian_says, patron_says
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,7 +41,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def open_batches(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """Each batch of opens: its size and the statements it took."""
     seen: list[dict[str, Any]] = []
-    store = consumers._patron_opens.store
+    store = consumers._opens.store
 
     def counted(opens: list[Any]) -> Any:
         with CaptureQueriesContext(connection) as queries:
@@ -50,17 +51,15 @@ def open_batches(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
                 statements = [q["sql"].split()[0] for q in queries.captured_queries]
                 seen.append({"size": len(opens), "statements": statements})
 
-    monkeypatch.setattr(consumers._patron_opens, "store", counted)
+    monkeypatch.setattr(consumers._opens, "store", counted)
     return seen
 
 
 def talk(session: ChatSession, librarian: Any, lines: int) -> None:
     """``lines`` lines each way after the question and the join (patron lines 1 and 2)."""
     for i in range(lines):
-        message_post_by_patron(
-            session=session, text=f"{session.patron_name} asks {i}", client_id=None
-        )
-        message_post_by_librarian(
+        patron_says(session=session, text=f"{session.patron_name} asks {i}", client_id=None)
+        librarian_says(
             session=session,
             librarian=librarian,
             text=f"to {session.patron_name} {i}",
@@ -125,7 +124,7 @@ async def test_two_tabs_of_one_session_opening_together_each_get_their_snapshot(
     await first.close()
     assert (await call(ChatSession.objects.get, pk=session.pk)).patron_present
     await call(
-        message_post_by_librarian,
+        librarian_says,
         session=session,
         librarian=alice,
         text="Still here?",
@@ -145,7 +144,7 @@ async def test_an_unknown_token_among_good_ones_is_refused_alone(ask, world):
     for socket in bad:
         assert await socket.communicator.receive_output(timeout=3) == {
             "type": "websocket.close",
-            "code": consumers.CLOSE_NOT_FOUND,
+            "code": CLOSE_NOT_FOUND,
         }
         Socket.still_open.remove(socket)
         socket.connected = False
@@ -158,20 +157,20 @@ async def test_an_unknown_token_among_good_ones_is_refused_alone(ask, world):
 async def test_a_session_deleted_between_lookup_and_open_is_not_found(ask, monkeypatch):
     session = await call(ask)
     pk = session.pk
-    lookup = consumers._patron_lookups.store
+    lookup = consumers._lookups.store
 
     def then_deleted(tokens: list[str]) -> list[int | None]:
         found = lookup(tokens)
         ChatSession.objects.filter(pk=pk).delete()
         return found
 
-    monkeypatch.setattr(consumers._patron_lookups, "store", then_deleted)
+    monkeypatch.setattr(consumers._lookups, "store", then_deleted)
     socket = Socket(f"/ws/chat/{session.token}/", [ORIGIN, HOST])
     connected, _ = await socket.open()
     assert connected
     assert await socket.communicator.receive_output(timeout=3) == {
         "type": "websocket.close",
-        "code": consumers.CLOSE_NOT_FOUND,
+        "code": CLOSE_NOT_FOUND,
     }
     Socket.still_open.remove(socket)
     assert not await call(PatronPresence.objects.exists)

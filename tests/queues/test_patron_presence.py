@@ -20,9 +20,10 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
-from queues import services
-from queues.models import ChatSession, PatronPresence, TransferOffer
+from chat import patrons, sessions, steps, transfers
+from chat.models import ChatSession, PatronPresence, TransferOffer
 from reference_chat import events
+from shifts import services as shifts
 from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
     call,
     close_sockets_left_open,
@@ -33,11 +34,17 @@ from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes lef
 from tests.queues.test_librarians import Clock
 from tests.queues.test_race import at_once
 from tests.queues.test_sessions import fresh, lines_of
-from transcripts.services import message_post_by_patron
+from tests.talk import (
+    patron_connected,
+    patron_heartbeat,
+    patron_says,
+    sweep_patrons,
+    transcripts_delivered,
+)
 
 pytestmark = pytest.mark.django_db
 
-LOST = services.CONNECTION_LOST
+LOST = sessions.CONNECTION_LOST
 TEN_MINUTES = timedelta(minutes=10)
 
 
@@ -47,11 +54,11 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 def opened(session: ChatSession, tab: str) -> None:
-    services.session_patron_connected(session=session, channel_name=tab)
+    patron_connected(session, tab)
 
 
 def closed(session: ChatSession, tab: str) -> None:
-    services.session_patron_disconnected(session=session, channel_name=tab)
+    patrons.session_patron_disconnected(session=session, channel_name=tab)
 
 
 def left(session: ChatSession, grace_until: Any) -> dict[str, Any]:
@@ -77,7 +84,7 @@ def test_the_patron_is_there_while_either_tab_is_open_and_gone_when_the_last_clo
     riverside.save()
     session = ask()
     if state == "active":
-        services.session_accept(session_id=session.pk, librarian=alice)
+        sessions.session_accept(session_id=session.pk, librarian=alice)
     queue, alices, bobs = f"queue.{riverside.pk}", f"librarian.{alice.pk}", f"librarian.{bob.pk}"
     # A waiting patron's monitors are told; once picked up, only her librarian is.
     told = queue if state == "waiting" else alices
@@ -107,7 +114,7 @@ def test_the_patron_is_there_while_either_tab_is_open_and_gone_when_the_last_clo
 def test_closing_the_window_after_the_chat_ended_tells_nobody(chat, alice, riverside, events_of):
     session = chat(alice)
     opened(session, "tab-1")
-    services.session_end_by_patron(session=session)
+    sessions.session_end_by_patron(session=session)
     groups = [f"queue.{riverside.pk}", f"librarian.{alice.pk}"]
     assert events_of(groups, lambda: closed(session, "tab-1")) == []
     assert events_of(groups, lambda: opened(session, "tab-2")) == []
@@ -122,19 +129,20 @@ def test_a_patron_who_never_opened_the_chat_counts_as_gone_since_asking(
     assert gone is not None
     assert abs(gone - session.created_at) < timedelta(seconds=1)
 
-    assert services.patron_sweep(now=gone + TEN_MINUTES - timedelta(seconds=1)) == []
+    assert sweep_patrons(now=gone + TEN_MINUTES - timedelta(seconds=1)) == []
     assert fresh(session).state == ChatSession.State.WAITING
 
     lost: list[int] = []
     heard = heard_by(
         [f"queue.{riverside.pk}"],
-        lambda: lost.extend(services.patron_sweep(now=gone + TEN_MINUTES + timedelta(seconds=1))),
+        lambda: lost.extend(sweep_patrons(now=gone + TEN_MINUTES + timedelta(seconds=1))),
     )
     assert lost == [session.pk]
     assert (fresh(session).state, fresh(session).closed_by) == ("closed", "system")
     assert lines_of(session)[1:] == [(2, "system", LOST)]
     closed_event = [e for e in heard[f"queue.{riverside.pk}"] if e["type"] == "session.closed"]
     assert [(e["session"], e["closed_by"]) for e in closed_event] == [(session.pk, "system")]
+    transcripts_delivered()
     assert [m.to for m in mailoutbox] == [["dana@example.org"]]
 
 
@@ -148,35 +156,41 @@ def test_a_socket_not_refreshed_for_30_seconds_is_dead_and_the_patron_gone_once(
     alices = [f"librarian.{alice.pk}"]
     opened(session, "tab-1")
     clock.advance(20)
-    services.session_patron_heartbeat(session=session, channel_name="tab-1")
+    patron_heartbeat(session, "tab-1")
     clock.advance(29)
-    assert events_of(alices, lambda: services.patron_sweep(now=clock.now)) == []
+    assert events_of(alices, lambda: sweep_patrons(now=clock.now)) == []
     assert fresh(session).patron_present
 
     clock.advance(2)  # 31 s since the last heartbeat: its process is gone
     swept_at = clock.now
-    heard = events_of(alices, lambda: services.patron_sweep(now=swept_at))
+    heard = events_of(alices, lambda: sweep_patrons(now=swept_at))
     assert heard == [left(session, swept_at + TEN_MINUTES)]
     assert PatronPresence.objects.get(channel_name="tab-1").closed
     assert fresh(session).patron_gone_since == swept_at
 
     clock.advance(10)
-    assert events_of(alices, lambda: services.patron_sweep(now=clock.now)) == []
+    assert events_of(alices, lambda: sweep_patrons(now=clock.now)) == []
     assert fresh(session).patron_gone_since == swept_at
     assert fresh(session).state == ChatSession.State.ACTIVE
 
 
-def test_a_socket_open_in_the_sweeping_process_is_never_dead_however_late_its_beat(
-    chat, alice, events_of, clock
+def test_a_heartbeat_that_lands_while_the_sweep_runs_keeps_the_socket_and_the_patron(
+    chat, alice, events_of, clock, monkeypatch
 ):
-    # Its heartbeat was queued behind a busy database thread (make bench saw
-    # this): the process that holds the socket knows it is open.
+    # Its process was stalled: the beat comes late, just after the worker's
+    # sweep read the stale rows and before it closes them. The close is
+    # decided by the UPDATE itself, which no longer matches the row.
     session = chat(alice)
     opened(session, "tab-1")
     clock.advance(60)
-    heard = events_of(
-        [f"librarian.{alice.pk}"], lambda: services.patron_sweep(now=clock.now, alive={"tab-1"})
-    )
+    lock = steps.session_lock
+
+    def beat_lands_first(session_id: int, **kwargs: Any) -> bool:
+        patron_heartbeat(session, "tab-1")
+        return lock(session_id, **kwargs)
+
+    monkeypatch.setattr(steps, "session_lock", beat_lands_first)
+    heard = events_of([f"librarian.{alice.pk}"], lambda: sweep_patrons(now=clock.now))
     assert heard == []
     assert not PatronPresence.objects.get(channel_name="tab-1").closed
     assert fresh(session).patron_present
@@ -189,9 +203,9 @@ def test_a_dead_tab_leaves_the_patron_there_while_another_tab_is_alive(
     opened(session, "tab-dead")
     opened(session, "tab-alive")
     clock.advance(20)
-    services.session_patron_heartbeat(session=session, channel_name="tab-alive")
+    patron_heartbeat(session, "tab-alive")
     clock.advance(15)
-    assert events_of([f"librarian.{alice.pk}"], lambda: services.patron_sweep()) == []
+    assert events_of([f"librarian.{alice.pk}"], lambda: sweep_patrons()) == []
     assert PatronPresence.objects.get(channel_name="tab-dead").closed
     assert not PatronPresence.objects.get(channel_name="tab-alive").closed
     assert fresh(session).patron_present
@@ -203,13 +217,13 @@ def test_a_heartbeat_from_a_socket_the_sweep_gave_up_on_brings_the_patron_back(
     session = chat(alice)
     opened(session, "tab-1")
     clock.advance(31)  # a long stall, not a death
-    services.patron_sweep()
+    sweep_patrons()
     assert not fresh(session).patron_present
 
     clock.advance(1)
     heard = events_of(
         [f"librarian.{alice.pk}"],
-        lambda: services.session_patron_heartbeat(session=session, channel_name="tab-1"),
+        lambda: patron_heartbeat(session, "tab-1"),
     )
     assert heard == [returned(session)]
     assert fresh(session).patron_present
@@ -223,19 +237,19 @@ def test_a_heartbeat_from_a_socket_the_sweep_gave_up_on_brings_the_patron_back(
 def test_a_patron_gone_past_the_grace_period_loses_the_chat(
     chat, alice, bob, riverside, heard_by, clock, mailoutbox, email
 ):
-    services.monitoring_set(librarian=bob, queue_ids=[riverside.pk])
+    shifts.monitoring_set(librarian=bob, queue_ids=[riverside.pk])
     session = chat(alice, email=email)
     opened(session, "tab-1")
-    message_post_by_patron(session=session, text="My battery is dying", client_id=None)
-    offer = services.transfer_offer(session_id=session.pk, sender=alice, receiver_id=bob.pk)
+    patron_says(session=session, text="My battery is dying", client_id=None)
+    offer = transfers.transfer_offer(session_id=session.pk, sender=alice, receiver_id=bob.pk)
     closed(session, "tab-1")
 
     clock.advance(599)
-    assert services.patron_sweep() == []
+    assert sweep_patrons() == []
     clock.advance(2)
     alices, bobs = f"librarian.{alice.pk}", f"librarian.{bob.pk}"
     lost: list[int] = []
-    heard = heard_by([alices, bobs], lambda: lost.extend(services.patron_sweep()))
+    heard = heard_by([alices, bobs], lambda: lost.extend(sweep_patrons()))
     assert lost == [session.pk]
 
     session = fresh(session)
@@ -263,12 +277,13 @@ def test_a_patron_gone_past_the_grace_period_loses_the_chat(
         (offer.pk, "The session ended.")
     ]
 
+    transcripts_delivered()
     if email:
         [mail] = mailoutbox
         assert mail.to == [email]
         assert "My battery is dying" in mail.body
         assert LOST in mail.body
-        assert session.transcript_sent_at is not None
+        assert fresh(session).transcript_sent_at is not None
     else:
         assert mailoutbox == []
 
@@ -284,8 +299,8 @@ def test_a_patron_back_within_the_grace_period_keeps_the_chat(chat, alice, event
     # Past the end of the grace period that was running, the tab keeps beating.
     for _ in range(6):
         clock.advance(10)
-        services.session_patron_heartbeat(session=session, channel_name="tab-2")
-        assert services.patron_sweep() == []
+        patron_heartbeat(session, "tab-2")
+        assert sweep_patrons() == []
     session = fresh(session)
     assert (session.state, session.patron_present) == ("active", True)
     assert closing_lines(session) == []
@@ -298,7 +313,7 @@ def test_a_patron_who_came_back_and_dropped_again_as_the_sweep_ran_gets_a_new_gr
     opened(session, "tab-1")
     closed(session, "tab-1")
     clock.advance(601)
-    close = services._session_close
+    close = sessions.session_close
 
     def patron_back_and_gone_again_first(**kwargs: Any) -> ChatSession:
         # The sweep has read "gone for ten minutes"; before it ends the chat,
@@ -307,8 +322,8 @@ def test_a_patron_who_came_back_and_dropped_again_as_the_sweep_ran_gets_a_new_gr
         closed(session, "tab-2")
         return close(**kwargs)
 
-    monkeypatch.setattr(services, "_session_close", patron_back_and_gone_again_first)
-    heard = events_of([f"librarian.{alice.pk}"], lambda: services.patron_sweep())
+    monkeypatch.setattr(patrons, "session_close", patron_back_and_gone_again_first)
+    heard = events_of([f"librarian.{alice.pk}"], lambda: sweep_patrons())
     # Alice was just told Dana may come back for ten more minutes: the chat stays open.
     assert [e["type"] for e in heard] == ["patron.returned", "patron.left"]
     assert heard[-1]["grace_until"] == (clock.now + TEN_MINUTES).isoformat()
@@ -327,13 +342,13 @@ def test_the_grace_period_is_a_setting_of_the_queue(ask, riverside, cooperative,
         closed(session, f"tab-{session.pk}")
 
     clock.advance(59)
-    assert services.patron_sweep() == []
+    assert sweep_patrons() == []
     clock.advance(2)
-    assert services.patron_sweep() == [dana.pk]
+    assert sweep_patrons() == [dana.pk]
     clock.advance(538)
-    assert services.patron_sweep() == []
+    assert sweep_patrons() == []
     clock.advance(2)
-    assert services.patron_sweep() == [eli.pk]
+    assert sweep_patrons() == [eli.pk]
     assert (fresh(dana).closed_by, fresh(eli).closed_by) == ("system", "system")
 
 
@@ -346,13 +361,15 @@ def test_two_processes_sweeping_at_once_end_a_lost_chat_once(chat, alice, mailou
         session = chat(alice, name=f"Patron {round_}", email=f"patron{round_}@example.org")
         later = fresh(session).patron_gone_since + TEN_MINUTES + timedelta(seconds=1)
         outcomes = at_once(
-            first=lambda at=later: services.patron_sweep(now=at),
-            second=lambda at=later: services.patron_sweep(now=at),
+            first=lambda at=later: sweep_patrons(now=at),
+            second=lambda at=later: sweep_patrons(now=at),
         )
         assert not [o for o in outcomes.values() if isinstance(o, Exception)], outcomes
         assert outcomes["first"] + outcomes["second"] == [session.pk], f"round {round_}"
         assert closing_lines(session) == [LOST]
         assert fresh(session).last_seq == 3
+        # Two workers' transcript jobs at once still send one email.
+        at_once(first=transcripts_delivered, second=transcripts_delivered)
         assert [m.to for m in mailoutbox] == [[f"patron{i}@example.org"] for i in range(round_ + 1)]
 
 
@@ -367,7 +384,7 @@ def test_a_patron_back_as_the_grace_runs_out_keeps_the_chat_or_finds_it_ended(
         clock.now = fresh(session).patron_gone_since + TEN_MINUTES + timedelta(seconds=1)
         sent.clear()
         outcomes = at_once(
-            sweep=lambda: services.patron_sweep(),
+            sweep=lambda: sweep_patrons(),
             patron=lambda s=session: opened(s, f"tab-{s.pk}"),
         )
         assert not [o for o in outcomes.values() if isinstance(o, Exception)], outcomes
@@ -504,11 +521,12 @@ async def test_a_patron_back_after_the_grace_period_finds_the_chat_ended_as_lost
     gone_since = (await reload(session)).patron_gone_since
 
     later = gone_since + TEN_MINUTES + timedelta(seconds=1)
-    assert await call(services.patron_sweep, now=later) == [session.pk]
+    assert await call(sweep_patrons, now=later) == [session.pk]
     told = await console.expect("session.closed", session=session.pk)
     assert (told["closed_by"], told["has_email"]) == ("system", True)
     await console.expect("message.created", where=lambda e: e["message"]["text"] == LOST)
 
+    await call(transcripts_delivered)
     again = await patron_of(session)
     snapshot = await again.expect("session.snapshot")
     assert {k: snapshot["session"][k] for k in ("state", "closed_by", "transcript_sent")} == {

@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 from django.db import connections
 
-from queues import services
-from queues.models import ChatSession
+from chat import sessions
+from chat.models import ChatSession, Message
 from reference_chat.errors import ChatError
-from transcripts.models import Message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,8 +52,8 @@ def test_two_librarians_picking_up_at_once_one_wins_and_the_other_is_told_who(as
     for round_ in range(ROUNDS):
         session = ask(name=f"Patron {round_}")
         outcomes = at_once(
-            alice=lambda s=session: services.session_accept(session_id=s.pk, librarian=alice),
-            bob=lambda s=session: services.session_accept(session_id=s.pk, librarian=bob),
+            alice=lambda s=session: sessions.session_accept(session_id=s.pk, librarian=alice),
+            bob=lambda s=session: sessions.session_accept(session_id=s.pk, librarian=bob),
         )
         won = [name for name, outcome in outcomes.items() if isinstance(outcome, ChatSession)]
         assert len(won) == 1, f"round {round_}: {outcomes}"
@@ -82,10 +81,10 @@ def test_patron_and_librarian_ending_at_once_write_one_closing_line(chat, alice)
     for round_ in range(ROUNDS // 2):
         session = chat(alice, name=f"Patron {round_}")
         outcomes = at_once(
-            patron=lambda s=session: services.session_end_by_patron(
+            patron=lambda s=session: sessions.session_end_by_patron(
                 session=ChatSession.objects.get(pk=s.pk)
             ),
-            librarian=lambda s=session: services.session_end_by_librarian(
+            librarian=lambda s=session: sessions.session_end_by_librarian(
                 session_id=s.pk, librarian=alice
             ),
         )
@@ -99,8 +98,8 @@ def test_patron_and_librarian_ending_at_once_write_one_closing_line(chat, alice)
         assert session.state == ChatSession.State.CLOSED
         assert session.closed_by == ended[0]
         closing = session.messages.filter(
-            text__in=[services.PATRON_ENDED, services.LIBRARIAN_ENDED]
+            text__in=[sessions.PATRON_ENDED, sessions.LIBRARIAN_ENDED]
         ).values_list("text", flat=True)
-        expected = services.PATRON_ENDED if ended == ["patron"] else services.LIBRARIAN_ENDED
+        expected = sessions.PATRON_ENDED if ended == ["patron"] else sessions.LIBRARIAN_ENDED
         assert list(closing) == [expected]
         assert list(session.messages.values_list("seq", flat=True).order_by("seq")) == [1, 2, 3]

@@ -22,9 +22,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Librarian
-from queues import selectors, services
-from queues.models import ChatSession, Queue
+from chat import sessions, transfers
+from chat.lines import line_store, note_line
+from chat.models import ChatSession, Message
+from console import selectors
+from im import services as ims
+from im.models import ImMessage
+from queues.models import Queue
 from reference_chat import events
+from shifts import services as shifts
+from tests import talk
 from tests.conftest import Ask
 from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
     HOST,
@@ -38,9 +45,6 @@ from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes lef
     reload,
 )
 from tests.queues.test_race import at_once
-from transcripts import im as ims
-from transcripts.models import ImMessage, Message
-from transcripts.services import line_store, message_post_by_librarian, message_post_by_patron
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,25 +64,17 @@ def rings_dropped() -> Iterator[None]:
 
 @database_sync_to_async
 def librarian_says(session: ChatSession, librarian: Librarian, text: str) -> Message:
-    return message_post_by_librarian(
-        session=session, librarian=librarian, text=text, client_id=None
-    )[0]
+    return talk.librarian_says(session, librarian, text)[0]
 
 
 @database_sync_to_async
 def patron_says(session: ChatSession, text: str) -> Message:
-    return message_post_by_patron(session=session, text=text, client_id=None)[0]
+    return talk.patron_says(session, text)[0]
 
 
 @database_sync_to_async
 def note(session: ChatSession, librarian: Librarian, text: str) -> Message:
-    return line_store(
-        session=session,
-        kind=Message.Kind.NOTE,
-        text=text,
-        author=librarian,
-        author_name=librarian.display_name,
-    )[0]
+    return line_store(note_line(session, text, librarian))[0]
 
 
 def numbered(messages: list[dict[str, Any]]) -> list[tuple[int, str]]:
@@ -94,11 +90,11 @@ def created_texts(received: list[dict[str, Any]], type_: str = "message.created"
 
 def test_the_patron_numbers_only_the_lines_they_see_and_staff_numbers_every_line(chat, alice):
     session = chat(alice)
-    line_store(session=session, kind=Message.Kind.NOTE, text="Regular; large print", author=alice)
-    message_post_by_librarian(session=session, librarian=alice, text="Hello!", client_id=None)
-    message_post_by_patron(session=session, text="Hi", client_id=None)
-    line_store(session=session, kind=Message.Kind.NOTE, text="Found it in LP", author=alice)
-    services.session_end_by_patron(session=session)
+    line_store(note_line(session, "Regular; large print", alice))
+    talk.librarian_says(session, alice, "Hello!")
+    talk.patron_says(session, "Hi")
+    line_store(note_line(session, "Found it in LP", alice))
+    sessions.session_end_by_patron(session=session)
 
     assert list(session.messages.order_by("seq").values_list("seq", "patron_seq", "kind")) == [
         (1, 1, "patron"),  # the question
@@ -213,7 +209,7 @@ async def test_the_patron_heartbeat_carries_the_state_and_the_last_line_they_may
         "last_seq": 1,
     }
 
-    await call(services.session_accept, session_id=session.pk, librarian=alice)
+    await call(sessions.session_accept, session_id=session.pk, librarian=alice)
     await patron.expect("session.heartbeat", state="active", last_seq=2)
 
     # A Librarian Note is no line of the patron's: their number stays.
@@ -225,7 +221,7 @@ async def test_the_patron_heartbeat_carries_the_state_and_the_last_line_they_may
     await librarian_says(session, alice, "Hello")
     await patron.expect("session.heartbeat", state="active", last_seq=3)
 
-    await call(services.session_end_by_librarian, session_id=session.pk, librarian=alice)
+    await call(sessions.session_end_by_librarian, session_id=session.pk, librarian=alice)
     await patron.expect("session.heartbeat", state="closed", last_seq=4)
     await patron.close()
 
@@ -321,7 +317,7 @@ async def test_a_retry_of_a_line_stored_before_the_chat_ended_is_acknowledged(ch
     await patron.expect("session.snapshot")
     await patron.send(type="message.send", text="Thank you!", client_id="p-1")
     assert (await patron.expect("message.stored"))["seq"] == 3
-    await call(services.session_end_by_librarian, session_id=session.pk, librarian=alice)
+    await call(sessions.session_end_by_librarian, session_id=session.pk, librarian=alice)
     await patron.expect("session.closed")
     await patron.close()
 
@@ -410,8 +406,8 @@ async def test_an_im_line_resent_from_a_new_console_is_stored_once(alice, bob, r
 def test_the_same_line_sent_twice_at_the_same_moment_is_stored_once(
     chat, alice, bob, riverside, monkeypatch, line
 ):
-    services.monitoring_set(librarian=alice, queue_ids=[riverside.pk])
-    services.monitoring_set(librarian=bob, queue_ids=[riverside.pk])
+    shifts.monitoring_set(librarian=alice, queue_ids=[riverside.pk])
+    shifts.monitoring_set(librarian=bob, queue_ids=[riverside.pk])
     sent: list[tuple[str, tuple[str, ...]]] = []
     # What leaves after commit, whichever thread commits it.
     monkeypatch.setattr(events, "_send", lambda event, groups: sent.append((event["type"], groups)))
@@ -420,7 +416,7 @@ def test_the_same_line_sent_twice_at_the_same_moment_is_stored_once(
             session = chat(alice, name=f"Patron {round_}")
 
             def send(s: ChatSession = session) -> Any:
-                return message_post_by_patron(session=s, text="Hello?", client_id="c-1")
+                return talk.patron_says(s, "Hello?", client_id="c-1")
 
             heard = [
                 ("message.created", (f"librarian.{alice.pk}",)),
@@ -474,9 +470,9 @@ def a_busy_shift(ask, chat, alice, bob, carol, cooperative, hillcrest) -> dict[s
     fay = ask(cooperative, name="Fay")
     ask(hillcrest, name="Gus", email="gus@example.org")  # not Alice's queue
     dana = chat(alice, name="Dana")
-    message_post_by_patron(session=dana, text="Still there?", client_id=None)
+    talk.patron_says(dana, "Still there?")
     hal = chat(alice, name="Hal")
-    offer = services.transfer_offer(session_id=hal.pk, sender=alice, receiver_id=bob.pk)
+    offer = transfers.transfer_offer(session_id=hal.pk, sender=alice, receiver_id=bob.pk)
     chat(bob, name="Ivy")  # Bob's, not Alice's
     im, _ = ims.im_open(initiator=carol, recipient_id=alice.pk)
     ims.im_post(im_id=im.pk, librarian=carol, text="Busy?", client_id=None)
@@ -549,7 +545,7 @@ def a_request_arrives(desk: Desk) -> dict[str, Any]:
 
 
 def the_patron_says_a_line(desk: Desk) -> dict[str, Any]:
-    message_post_by_patron(session=desk.dana, text="Still there?", client_id=None)
+    talk.patron_says(desk.dana, "Still there?")
     return {"active": {str(desk.dana.pk): 3}}
 
 
@@ -559,7 +555,7 @@ def a_colleague_opens_an_im(desk: Desk) -> dict[str, Any]:
 
 
 def alice_offers_the_chat_to_bob(desk: Desk) -> dict[str, Any]:
-    offer = services.transfer_offer(
+    offer = transfers.transfer_offer(
         session_id=desk.dana.pk, sender=desk.alice, receiver_id=desk.bob.pk
     )
     # The offer, and its Librarian Note in Dana's chat.
@@ -567,7 +563,7 @@ def alice_offers_the_chat_to_bob(desk: Desk) -> dict[str, Any]:
 
 
 def a_colleague_starts_monitoring(desk: Desk) -> dict[str, Any]:
-    services.monitoring_set(librarian=desk.carol, queue_ids=[desk.cooperative.pk])
+    shifts.monitoring_set(librarian=desk.carol, queue_ids=[desk.cooperative.pk])
     return {"librarians": sorted([desk.bob.pk, desk.carol.pk])}
 
 

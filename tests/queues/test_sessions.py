@@ -4,11 +4,13 @@ from datetime import timedelta
 
 import pytest
 
-from queues import services
-from queues.models import ChatSession, Membership
+from chat import patrons, sessions
+from chat.lines import line_store, note_line
+from chat.models import ChatSession, Message
+from queues.models import Membership
 from reference_chat.errors import ChatError
-from transcripts.models import Message
-from transcripts.services import line_store, message_post_by_librarian, message_post_by_patron
+from shifts import services as shifts
+from tests.talk import librarian_says, patron_connected, patron_says, transcripts_delivered
 
 pytestmark = pytest.mark.django_db
 
@@ -128,7 +130,7 @@ def test_a_member_picks_up_a_waiting_request(ask, alice, riverside, events_of):
     session = ask()
     heard = events_of(
         [f"queue.{riverside.pk}", f"patron.{session.pk}", f"librarian.{alice.pk}"],
-        lambda: services.session_accept(session_id=session.pk, librarian=alice),
+        lambda: sessions.session_accept(session_id=session.pk, librarian=alice),
     )
     session = fresh(session)
     assert session.state == ChatSession.State.ACTIVE
@@ -149,14 +151,14 @@ def test_a_colleague_in_a_cooperative_queue_picks_up_from_another_library(
     ask, cooperative, hillcrest_library, alice
 ):
     session = ask(cooperative, library=hillcrest_library)
-    assert services.session_accept(session_id=session.pk, librarian=alice).primary == alice
+    assert sessions.session_accept(session_id=session.pk, librarian=alice).primary == alice
 
 
 @pytest.mark.parametrize("outsider", ["carol", "dave"])
 def test_a_librarian_outside_the_queue_is_told_there_is_no_such_session(ask, outsider, request):
     session = ask()
     with refused("not_found") as refusal:
-        services.session_accept(session_id=session.pk, librarian=request.getfixturevalue(outsider))
+        sessions.session_accept(session_id=session.pk, librarian=request.getfixturevalue(outsider))
     assert refusal.message == "There is no such chat session in your queues."
     assert fresh(session).state == ChatSession.State.WAITING
 
@@ -164,14 +166,14 @@ def test_a_librarian_outside_the_queue_is_told_there_is_no_such_session(ask, out
 @pytest.mark.parametrize("session_id", [987654, "42abc", None])
 def test_accepting_a_session_that_does_not_exist_is_not_found(alice, session_id):
     with refused("not_found"):
-        services.session_accept(session_id=session_id, librarian=alice)
+        sessions.session_accept(session_id=session_id, librarian=alice)
 
 
 def test_the_second_librarian_is_told_who_picked_it_up(ask, alice, bob):
     session = ask()
-    services.session_accept(session_id=session.pk, librarian=alice)
+    sessions.session_accept(session_id=session.pk, librarian=alice)
     with refused("already_taken") as refusal:
-        services.session_accept(session_id=session.pk, librarian=bob)
+        sessions.session_accept(session_id=session.pk, librarian=bob)
     assert refusal.message == "Alice already picked up this request."
     assert fresh(session).primary == alice
     assert session.messages.filter(kind="system").count() == 1
@@ -179,17 +181,17 @@ def test_the_second_librarian_is_told_who_picked_it_up(ask, alice, bob):
 
 def test_a_double_click_on_pick_up_says_it_is_already_yours(ask, alice):
     session = ask()
-    services.session_accept(session_id=session.pk, librarian=alice)
+    sessions.session_accept(session_id=session.pk, librarian=alice)
     with refused("already_yours"):
-        services.session_accept(session_id=session.pk, librarian=alice)
+        sessions.session_accept(session_id=session.pk, librarian=alice)
     assert session.messages.filter(kind="system").count() == 1
 
 
 def test_a_request_the_patron_ended_cannot_be_picked_up(ask, alice):
     session = ask()
-    services.session_end_by_patron(session=session)
+    sessions.session_end_by_patron(session=session)
     with refused("session_closed") as refusal:
-        services.session_accept(session_id=session.pk, librarian=alice)
+        sessions.session_accept(session_id=session.pk, librarian=alice)
     assert refusal.message == "The patron ended this request before it was picked up."
     assert fresh(session).primary is None
 
@@ -199,7 +201,7 @@ def test_a_request_the_patron_ended_cannot_be_picked_up(ask, alice):
 
 def test_a_waiting_patron_can_add_lines(ask):
     session = ask()
-    message, created = message_post_by_patron(session=session, text="Hello?", client_id=None)
+    message, created = patron_says(session=session, text="Hello?", client_id=None)
     assert created
     assert (message.seq, message.kind, message.author_name) == (2, "patron", "Dana")
     assert fresh(session).last_seq == 2
@@ -207,10 +209,8 @@ def test_a_waiting_patron_can_add_lines(ask):
 
 def test_lines_go_both_ways_once_picked_up_and_are_numbered_in_order(chat, alice):
     session = chat(alice)
-    message_post_by_patron(session=session, text="Hi Alice", client_id=None)
-    message_post_by_librarian(
-        session=session, librarian=alice, text="Hi Dana, one moment.", client_id=None
-    )
+    patron_says(session=session, text="Hi Alice", client_id=None)
+    librarian_says(session=session, librarian=alice, text="Hi Dana, one moment.", client_id=None)
     assert lines_of(session) == [
         (1, "patron", "Do you have large-print copies of Middlemarch?"),
         (2, "system", "Alice has joined the chat."),
@@ -223,25 +223,25 @@ def test_lines_go_both_ways_once_picked_up_and_are_numbered_in_order(chat, alice
 def test_a_librarian_cannot_write_before_anyone_picked_the_request_up(ask, alice):
     session = ask()
     with refused("session_waiting"):
-        message_post_by_librarian(session=session, librarian=alice, text="Hi", client_id=None)
+        librarian_says(session=session, librarian=alice, text="Hi", client_id=None)
     assert session.messages.count() == 1
 
 
 def test_only_the_primary_librarian_writes_in_a_session(chat, alice, bob):
     session = chat(alice)
     with refused("not_primary") as refusal:
-        message_post_by_librarian(session=session, librarian=bob, text="Hi!", client_id=None)
+        librarian_says(session=session, librarian=bob, text="Hi!", client_id=None)
     assert refusal.message == "Only the librarian chatting with this patron can write here."
     assert session.messages.count() == 2
 
 
 def test_nobody_writes_after_the_session_ended(chat, alice):
     session = chat(alice)
-    services.session_end_by_patron(session=session)
+    sessions.session_end_by_patron(session=session)
     with refused("session_closed"):
-        message_post_by_patron(session=session, text="One more thing", client_id=None)
+        patron_says(session=session, text="One more thing", client_id=None)
     with refused("session_closed"):
-        message_post_by_librarian(session=session, librarian=alice, text="Bye", client_id=None)
+        librarian_says(session=session, librarian=alice, text="Bye", client_id=None)
     assert lines_of(session)[-1] == (3, "system", "Patron ended chat session")
 
 
@@ -257,32 +257,30 @@ def test_nobody_writes_after_the_session_ended(chat, alice):
 def test_an_empty_or_oversized_line_is_refused_with_a_clear_message(chat, alice, text, message):
     session = chat(alice)
     with refused("invalid_line") as refusal:
-        message_post_by_patron(session=session, text=text, client_id=None)
+        patron_says(session=session, text=text, client_id=None)
     assert refusal.message == message
     with refused("invalid_line"):
-        message_post_by_librarian(session=session, librarian=alice, text=text, client_id=None)
+        librarian_says(session=session, librarian=alice, text=text, client_id=None)
     assert session.messages.count() == 2
 
 
 def test_a_line_of_exactly_4000_characters_is_stored_whole(chat, alice):
     session = chat(alice)
-    message, _ = message_post_by_librarian(
-        session=session, librarian=alice, text="z" * 4000, client_id=None
-    )
+    message, _ = librarian_says(session=session, librarian=alice, text="z" * 4000, client_id=None)
     assert len(Message.objects.get(pk=message.pk).text) == 4000
 
 
 def test_sending_a_line_again_with_the_same_client_id_stores_it_once(chat, alice):
     session = chat(alice)
-    first, created = message_post_by_patron(session=session, text="Thanks!", client_id="c-1")
-    again, created_again = message_post_by_patron(session=session, text="Thanks!", client_id="c-1")
+    first, created = patron_says(session=session, text="Thanks!", client_id="c-1")
+    again, created_again = patron_says(session=session, text="Thanks!", client_id="c-1")
     assert created and not created_again
     assert again.pk == first.pk and again.seq == first.seq == 3
     assert session.messages.filter(client_id="c-1").count() == 1
     assert fresh(session).last_seq == 3
     # The same client id in another session is another line.
     other = chat(alice, name="Eli")
-    assert message_post_by_patron(session=other, text="Thanks!", client_id="c-1")[1]
+    assert patron_says(session=other, text="Thanks!", client_id="c-1")[1]
 
 
 # --- Ending a session -----------------------------------------------------
@@ -292,7 +290,7 @@ def test_a_waiting_patron_can_give_up(ask, riverside, events_of):
     session = ask()
     heard = events_of(
         [f"queue.{riverside.pk}", f"patron.{session.pk}"],
-        lambda: services.session_end_by_patron(session=session),
+        lambda: sessions.session_end_by_patron(session=session),
     )
     session = fresh(session)
     assert session.state == ChatSession.State.CLOSED
@@ -306,7 +304,7 @@ def test_a_waiting_patron_can_give_up(ask, riverside, events_of):
 
 def test_a_patron_ends_an_active_chat(chat, alice):
     session = chat(alice)
-    services.session_end_by_patron(session=session)
+    sessions.session_end_by_patron(session=session)
     session = fresh(session)
     assert (session.state, session.closed_by) == ("closed", "patron")
     assert lines_of(session)[-1] == (3, "system", "Patron ended chat session")
@@ -316,7 +314,7 @@ def test_the_primary_librarian_ends_a_chat(chat, alice, riverside, events_of):
     session = chat(alice)
     heard = events_of(
         [f"patron.{session.pk}", f"librarian.{alice.pk}", f"queue.{riverside.pk}"],
-        lambda: services.session_end_by_librarian(session_id=session.pk, librarian=alice),
+        lambda: sessions.session_end_by_librarian(session_id=session.pk, librarian=alice),
     )
     session = fresh(session)
     assert (session.state, session.closed_by) == ("closed", "librarian")
@@ -327,7 +325,7 @@ def test_the_primary_librarian_ends_a_chat(chat, alice, riverside, events_of):
 def test_a_colleague_cannot_end_someone_elses_chat(chat, alice, bob):
     session = chat(alice)
     with refused("not_primary") as refusal:
-        services.session_end_by_librarian(session_id=session.pk, librarian=bob)
+        sessions.session_end_by_librarian(session_id=session.pk, librarian=bob)
     assert refusal.message == "Only the librarian chatting with this patron can end it."
     assert fresh(session).state == ChatSession.State.ACTIVE
 
@@ -335,25 +333,25 @@ def test_a_colleague_cannot_end_someone_elses_chat(chat, alice, bob):
 def test_a_librarian_outside_the_queue_cannot_end_it(chat, alice, dave):
     session = chat(alice)
     with refused("not_found"):
-        services.session_end_by_librarian(session_id=session.pk, librarian=dave)
+        sessions.session_end_by_librarian(session_id=session.pk, librarian=dave)
     assert fresh(session).state == ChatSession.State.ACTIVE
 
 
 def test_a_librarian_cannot_end_a_request_nobody_picked_up(ask, alice):
     session = ask()
     with refused("session_waiting"):
-        services.session_end_by_librarian(session_id=session.pk, librarian=alice)
+        sessions.session_end_by_librarian(session_id=session.pk, librarian=alice)
     assert fresh(session).state == ChatSession.State.WAITING
 
 
 def test_ending_twice_is_refused_and_writes_one_closing_line(chat, alice):
     session = chat(alice)
-    services.session_end_by_librarian(session_id=session.pk, librarian=alice)
+    sessions.session_end_by_librarian(session_id=session.pk, librarian=alice)
     with refused("session_closed") as refusal:
-        services.session_end_by_librarian(session_id=session.pk, librarian=alice)
+        sessions.session_end_by_librarian(session_id=session.pk, librarian=alice)
     assert refusal.message == "This chat session has already ended."
     with refused("session_closed"):
-        services.session_end_by_patron(session=fresh(session))
+        sessions.session_end_by_patron(session=fresh(session))
     assert session.messages.filter(text="Librarian ended chat session").count() == 1
     assert session.messages.filter(kind="system").count() == 2  # joined, ended
 
@@ -365,19 +363,14 @@ def test_the_transcript_is_emailed_on_close_without_librarian_notes(
     chat, alice, mailoutbox, django_capture_on_commit_callbacks
 ):
     session = chat(alice, email="dana@example.org")
-    message_post_by_patron(session=session, text="Is it at the main branch?", client_id=None)
-    message_post_by_librarian(
-        session=session, librarian=alice, text="Yes, shelf LP 823 ELI.", client_id=None
-    )
-    line_store(
-        session=session,
-        kind=Message.Kind.NOTE,
-        text="Patron sounded confused about the branches",
-        author=alice,
-        author_name="Alice",
-    )
+    patron_says(session=session, text="Is it at the main branch?", client_id=None)
+    librarian_says(session=session, librarian=alice, text="Yes, shelf LP 823 ELI.", client_id=None)
+    line_store(note_line(session, "Patron sounded confused about the branches", alice))
     with django_capture_on_commit_callbacks(execute=True):
-        services.session_end_by_librarian(session_id=session.pk, librarian=alice)
+        sessions.session_end_by_librarian(session_id=session.pk, librarian=alice)
+    # End Session sends nothing itself: the worker does, from the record.
+    assert mailoutbox == []
+    assert transcripts_delivered() == [session.pk]
 
     assert len(mailoutbox) == 1
     email = mailoutbox[0]
@@ -400,7 +393,7 @@ def test_no_email_is_sent_when_the_patron_gave_no_address(
 ):
     session = chat(alice)
     with django_capture_on_commit_callbacks(execute=True):
-        services.session_end_by_patron(session=session)
+        sessions.session_end_by_patron(session=session)
     assert mailoutbox == []
     assert fresh(session).transcript_sent_at is None
 
@@ -410,20 +403,23 @@ def test_a_patron_asks_for_the_transcript_after_the_chat_once(
 ):
     session = chat(alice)
     with refused("session_open") as refusal:
-        services.session_transcript_request(session=session, email="dana@example.org")
+        sessions.session_transcript_request(session=session, email="dana@example.org")
     assert refusal.message == "The transcript is sent when the chat ends."
     with django_capture_on_commit_callbacks(execute=True):
-        services.session_end_by_librarian(session_id=session.pk, librarian=alice)
+        sessions.session_end_by_librarian(session_id=session.pk, librarian=alice)
     assert mailoutbox == []
 
     with refused("invalid_email"):
-        services.session_transcript_request(session=session, email="not-an-address")
-    services.session_transcript_request(session=session, email=" dana@example.org ")
+        sessions.session_transcript_request(session=session, email="not-an-address")
+    sessions.session_transcript_request(session=session, email=" dana@example.org ")
+    with refused("transcript_sent"):  # on its way: a second address is refused too
+        sessions.session_transcript_request(session=session, email="other@example.org")
+    transcripts_delivered()
     assert [m.to for m in mailoutbox] == [["dana@example.org"]]
     assert "Alice has joined the chat." in mailoutbox[0].body
 
     with refused("transcript_sent") as refusal:
-        services.session_transcript_request(session=session, email="other@example.org")
+        sessions.session_transcript_request(session=session, email="other@example.org")
     assert refusal.message == "The transcript of this chat was already sent."
     assert len(mailoutbox) == 1
     assert fresh(session).patron_email == "dana@example.org"
@@ -434,12 +430,13 @@ def test_asking_again_for_an_emailed_transcript_from_a_page_opened_before_the_en
 ):
     # The patron's socket holds the session as it was when the page opened.
     opened = ask(email="dana@example.org")
-    services.session_accept(session_id=opened.pk, librarian=alice)
+    sessions.session_accept(session_id=opened.pk, librarian=alice)
     with django_capture_on_commit_callbacks(execute=True):
-        services.session_end_by_librarian(session_id=opened.pk, librarian=alice)
+        sessions.session_end_by_librarian(session_id=opened.pk, librarian=alice)
+    transcripts_delivered()
     assert len(mailoutbox) == 1
     with refused("transcript_sent"):
-        services.session_transcript_request(session=opened, email="dana@example.org")
+        sessions.session_transcript_request(session=opened, email="dana@example.org")
     assert len(mailoutbox) == 1
 
 
@@ -448,7 +445,7 @@ def test_asking_again_for_an_emailed_transcript_from_a_page_opened_before_the_en
 
 def test_a_librarian_monitors_only_queues_she_belongs_to(alice, hillcrest, riverside):
     with refused("not_member") as refusal:
-        services.monitoring_set(librarian=alice, queue_ids=[riverside.pk, hillcrest.pk])
+        shifts.monitoring_set(librarian=alice, queue_ids=[riverside.pk, hillcrest.pk])
     assert refusal.message == "You can only monitor queues you are a member of."
     assert not Membership.objects.filter(is_monitoring=True).exists()
 
@@ -458,7 +455,7 @@ def test_monitoring_follows_the_saved_choice_and_tells_every_console(
 ):
     heard = events_of(
         [f"librarian.{alice.pk}", f"librarian.{bob.pk}"],
-        lambda: services.monitoring_set(librarian=alice, queue_ids=[riverside.pk]),
+        lambda: shifts.monitoring_set(librarian=alice, queue_ids=[riverside.pk]),
     )
     assert heard == [{"type": "monitoring.changed", "queues": [riverside.pk]}]
     mine = {m.queue: m for m in Membership.objects.filter(librarian=alice)}
@@ -467,7 +464,7 @@ def test_monitoring_follows_the_saved_choice_and_tells_every_console(
     assert not mine[cooperative].is_monitoring
     assert not Membership.objects.filter(librarian=bob, is_monitoring=True).exists()
 
-    services.monitoring_set(librarian=alice, queue_ids=[str(cooperative.pk)])
+    shifts.monitoring_set(librarian=alice, queue_ids=[str(cooperative.pk)])
     mine = {m.queue: m for m in Membership.objects.filter(librarian=alice)}
     assert not mine[riverside].is_monitoring
     assert mine[riverside].monitoring_since is None
@@ -475,15 +472,15 @@ def test_monitoring_follows_the_saved_choice_and_tells_every_console(
 
 
 def test_monitoring_keeps_the_time_it_started(alice, riverside, cooperative):
-    services.monitoring_set(librarian=alice, queue_ids=[riverside.pk])
+    shifts.monitoring_set(librarian=alice, queue_ids=[riverside.pk])
     since = Membership.objects.get(librarian=alice, queue=riverside).monitoring_since
-    services.monitoring_set(librarian=alice, queue_ids=[riverside.pk, cooperative.pk])
+    shifts.monitoring_set(librarian=alice, queue_ids=[riverside.pk, cooperative.pk])
     assert Membership.objects.get(librarian=alice, queue=riverside).monitoring_since == since
 
 
 def test_monitoring_a_list_of_things_that_are_not_queue_ids_is_refused(alice):
     with refused("bad_frame"):
-        services.monitoring_set(librarian=alice, queue_ids=["riverside"])
+        shifts.monitoring_set(librarian=alice, queue_ids=["riverside"])
 
 
 # --- Patron presence --------------------------------------------------------
@@ -494,14 +491,12 @@ def test_the_patron_is_present_while_any_of_their_windows_is_open(chat, alice, e
     groups = [f"librarian.{alice.pk}"]
 
     def opened(tab: str) -> list:
-        return events_of(
-            groups, lambda: services.session_patron_connected(session=session, channel_name=tab)
-        )
+        return events_of(groups, lambda: patron_connected(session, tab))
 
     def closed(tab: str) -> list:
         return events_of(
             groups,
-            lambda: services.session_patron_disconnected(session=session, channel_name=tab),
+            lambda: patrons.session_patron_disconnected(session=session, channel_name=tab),
         )
 
     assert [e["type"] for e in opened("tab-1")] == ["patron.returned"]
@@ -526,9 +521,9 @@ def test_the_patron_is_present_while_any_of_their_windows_is_open(chat, alice, e
 
 def test_while_waiting_the_queue_monitors_hear_the_patron_leave(ask, riverside, events_of):
     session = ask()
-    services.session_patron_connected(session=session, channel_name="tab")
+    patron_connected(session, "tab")
     heard = events_of(
         [f"queue.{riverside.pk}"],
-        lambda: services.session_patron_disconnected(session=session, channel_name="tab"),
+        lambda: patrons.session_patron_disconnected(session=session, channel_name="tab"),
     )
     assert [(e["type"], e["session"]) for e in heard] == [("patron.left", session.pk)]

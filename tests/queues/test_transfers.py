@@ -18,18 +18,19 @@ import pytest
 from django.db.models import Count
 
 from accounts.models import Librarian
-from queues import selectors, services
-from queues.models import ChatSession, TransferOffer
-from queues.payloads import session_row
+from chat import selectors, sessions, transfers
+from chat.models import ChatSession, Message, TransferOffer
+from chat.payloads import session_row
+from im import services as ims
+from im.models import ImSession
 from reference_chat import events
 from reference_chat.errors import ChatError
+from shifts import services as shifts
 from tests.queues.test_librarians import Clock
 from tests.queues.test_race import at_once
 from tests.queues.test_sessions import fresh, lines_of, refused
+from tests.talk import librarian_notes, librarian_says, patron_says
 from tests.test_pages import logged_in
-from transcripts import im as ims
-from transcripts.models import ImSession, Message
-from transcripts.services import message_post_by_librarian, message_post_by_patron
 
 pytestmark = pytest.mark.django_db
 
@@ -42,10 +43,10 @@ ROUNDS = 10
 
 @pytest.fixture
 def on_shift(alice, bob, carol, dave, riverside, cooperative, archive) -> None:
-    services.monitoring_set(librarian=alice, queue_ids=[riverside.pk, cooperative.pk])
-    services.monitoring_set(librarian=bob, queue_ids=[riverside.pk, cooperative.pk])
-    services.monitoring_set(librarian=carol, queue_ids=[cooperative.pk])
-    services.monitoring_set(librarian=dave, queue_ids=[archive.pk])
+    shifts.monitoring_set(librarian=alice, queue_ids=[riverside.pk, cooperative.pk])
+    shifts.monitoring_set(librarian=bob, queue_ids=[riverside.pk, cooperative.pk])
+    shifts.monitoring_set(librarian=carol, queue_ids=[cooperative.pk])
+    shifts.monitoring_set(librarian=dave, queue_ids=[archive.pk])
 
 
 @pytest.fixture
@@ -86,13 +87,13 @@ def assert_invariants() -> None:
 def offer(
     session: ChatSession, sender: Librarian, receiver: Librarian, note: str = NOTE
 ) -> TransferOffer:
-    return services.transfer_offer(
+    return transfers.transfer_offer(
         session_id=session.pk, sender=sender, receiver_id=receiver.pk, note=note
     )
 
 
 def accept(made: TransferOffer, librarian: Librarian) -> ChatSession:
-    return services.transfer_accept(offer_id=made.pk, librarian=librarian)
+    return transfers.transfer_accept(offer_id=made.pk, librarian=librarian)
 
 
 def group(librarian: Librarian) -> str:
@@ -170,7 +171,7 @@ def test_an_offer_without_a_note_says_so_plainly_and_a_note_is_tidied(held, alic
     made = offer(held, alice, bob, note="")
     assert made.note == ""
     assert lines_of(held)[-1] == (3, "note", "Transfer request to Bob.")
-    services.transfer_cancel(offer_id=made.pk, librarian=alice)
+    transfers.transfer_cancel(offer_id=made.pk, librarian=alice)
 
     spaced = offer(held, alice, bob, note="  needs \n\n a  Spanish\tspeaker ")
     assert spaced.note == "needs a Spanish speaker"
@@ -209,7 +210,7 @@ def test_a_waiting_request_cannot_be_offered(on_shift, ask, alice, bob):
 
 
 def test_an_ended_session_cannot_be_offered(held, alice, bob):
-    services.session_end_by_patron(session=held)
+    sessions.session_end_by_patron(session=held)
     before = state_of(held)
     with refused("session_closed") as refusal:
         offer(held, alice, bob)
@@ -218,7 +219,7 @@ def test_an_ended_session_cannot_be_offered(held, alice, bob):
 
 
 def test_only_a_librarian_monitoring_the_queue_can_receive_it(held, alice, bob, carol, riverside):
-    services.monitoring_set(librarian=bob, queue_ids=[])
+    shifts.monitoring_set(librarian=bob, queue_ids=[])
     before = state_of(held)
     with refused("not_available") as refusal:
         offer(held, alice, bob)
@@ -238,7 +239,7 @@ def test_an_offer_to_yourself_or_to_nobody_is_refused(held, alice):
         offer(held, alice, alice)
     assert refusal.message == "You already have this session."
     with refused("not_found") as refusal:
-        services.transfer_offer(session_id=held.pk, sender=alice, receiver_id=987654, note="")
+        transfers.transfer_offer(session_id=held.pk, sender=alice, receiver_id=987654, note="")
     assert refusal.message == "There is no such librarian."
     assert state_of(held) == before
 
@@ -264,22 +265,22 @@ def test_one_open_offer_per_session_until_it_is_answered(
         offer(session, alice, bob, note="Again")
     assert state_of(session) == before
 
-    services.transfer_decline(offer_id=first.pk, librarian=bob)
+    transfers.transfer_decline(offer_id=first.pk, librarian=bob)
     second = offer(session, alice, bob, note="Please, it is a quick one")
     assert second.state == TransferOffer.State.OPEN
 
 
 def test_while_the_offer_is_open_alice_still_chats_and_bob_cannot(held, alice, bob):
     made = offer(held, alice, bob)
-    line, _ = message_post_by_librarian(
+    line, _ = librarian_says(
         session=held, librarian=alice, text="A colleague will help you shortly.", client_id=None
     )
     assert line.seq == 4
-    message_post_by_patron(session=held, text="Thank you", client_id=None)
+    patron_says(session=held, text="Thank you", client_id=None)
     with refused("not_primary"):
-        message_post_by_librarian(session=held, librarian=bob, text="Hi", client_id=None)
+        librarian_says(session=held, librarian=bob, text="Hi", client_id=None)
     with refused("not_primary"):
-        services.session_end_by_librarian(session_id=held.pk, librarian=bob)
+        sessions.session_end_by_librarian(session_id=held.pk, librarian=bob)
     assert fresh(held).primary == alice
     made.refresh_from_db()
     assert made.state == TransferOffer.State.OPEN
@@ -291,9 +292,7 @@ def test_while_the_offer_is_open_alice_still_chats_and_bob_cannot(held, alice, b
 def test_bob_clicks_ok_and_takes_the_session_with_the_whole_conversation(
     held, alice, bob, riverside, heard_by
 ):
-    message_post_by_patron(
-        session=held, text="I'm looking for my great-grandfather", client_id=None
-    )
+    patron_says(session=held, text="I'm looking for my great-grandfather", client_id=None)
     made = offer(held, alice, bob)
     patron = f"patron.{held.pk}"
     groups = [group(alice), group(bob), patron, f"queue.{riverside.pk}"]
@@ -345,20 +344,18 @@ def test_bob_clicks_ok_and_takes_the_session_with_the_whole_conversation(
 def test_after_ok_only_bob_chats_ends_or_transfers(held, alice, bob):
     accept(offer(held, alice, bob), bob)
     with refused("not_primary"):
-        message_post_by_librarian(session=held, librarian=alice, text="Still me", client_id=None)
+        librarian_says(session=held, librarian=alice, text="Still me", client_id=None)
     with refused("not_primary"):
-        services.session_end_by_librarian(session_id=held.pk, librarian=alice)
+        sessions.session_end_by_librarian(session_id=held.pk, librarian=alice)
     with refused("not_primary"):
         offer(held, alice, bob)
     with refused("not_primary"):
-        services.transfer_to_queue(session_id=held.pk, sender=alice)
+        transfers.transfer_to_queue(session_id=held.pk, sender=alice)
 
-    message_post_by_librarian(
-        session=held, librarian=bob, text="Hi Dana, Bob here.", client_id=None
-    )
+    librarian_says(session=held, librarian=bob, text="Hi Dana, Bob here.", client_id=None)
     back = offer(held, bob, alice, note="Back to you")
     assert accept(back, alice).primary == alice
-    services.session_end_by_librarian(session_id=held.pk, librarian=alice)
+    sessions.session_end_by_librarian(session_id=held.pk, librarian=alice)
     assert fresh(held).closed_by == ChatSession.ClosedBy.LIBRARIAN
 
 
@@ -390,19 +387,19 @@ def _expired_not_yet_swept(ctx: dict[str, Any]) -> None:
 
 def _expired_and_swept(ctx: dict[str, Any]) -> None:
     ctx["clock"].advance(61)
-    assert services.transfer_expire_due() == [ctx["offer"].pk]
+    assert transfers.transfer_expire_due() == [ctx["offer"].pk]
 
 
 def _cancelled(ctx: dict[str, Any]) -> None:
-    services.transfer_cancel(offer_id=ctx["offer"].pk, librarian=ctx["alice"])
+    transfers.transfer_cancel(offer_id=ctx["offer"].pk, librarian=ctx["alice"])
 
 
 def _declined(ctx: dict[str, Any]) -> None:
-    services.transfer_decline(offer_id=ctx["offer"].pk, librarian=ctx["bob"])
+    transfers.transfer_decline(offer_id=ctx["offer"].pk, librarian=ctx["bob"])
 
 
 def _patron_ended(ctx: dict[str, Any]) -> None:
-    services.session_end_by_patron(session=ctx["session"])
+    sessions.session_end_by_patron(session=ctx["session"])
 
 
 def _accepted(ctx: dict[str, Any]) -> None:
@@ -472,12 +469,12 @@ def test_a_late_or_wrong_ok_is_refused_and_changes_nothing(
 def test_ok_at_the_very_moment_of_expiry_is_too_late(held, alice, bob, clock):
     made = offer(held, alice, bob)
     clock.advance(59.999)
-    assert services.transfer_expire_due() == []
+    assert transfers.transfer_expire_due() == []
     clock.advance(0.001)
     with refused("offer_expired"):
         accept(made, bob)
     assert fresh(held).primary == alice
-    assert services.transfer_expire_due() == [made.pk]
+    assert transfers.transfer_expire_due() == [made.pk]
 
 
 def test_when_the_patron_leaves_the_open_offer_is_withdrawn_and_both_are_told(
@@ -485,7 +482,7 @@ def test_when_the_patron_leaves_the_open_offer_is_withdrawn_and_both_are_told(
 ):
     made = offer(held, alice, bob)
     heard = heard_by(
-        [group(alice), group(bob)], lambda: services.session_end_by_patron(session=held)
+        [group(alice), group(bob)], lambda: sessions.session_end_by_patron(session=held)
     )
     made.refresh_from_db()
     assert made.state == TransferOffer.State.CANCELLED
@@ -502,7 +499,7 @@ def test_when_the_patron_leaves_the_open_offer_is_withdrawn_and_both_are_told(
 
 def test_when_alice_ends_the_session_herself_the_offer_is_withdrawn_too(held, alice, bob):
     made = offer(held, alice, bob)
-    services.session_end_by_librarian(session_id=held.pk, librarian=alice)
+    sessions.session_end_by_librarian(session_id=held.pk, librarian=alice)
     made.refresh_from_db()
     assert made.state == TransferOffer.State.CANCELLED
     with refused("session_closed"):
@@ -517,7 +514,7 @@ def test_bob_declines_and_alice_keeps_the_session_and_is_told(held, alice, bob, 
     patron = f"patron.{held.pk}"
     heard = heard_by(
         [group(alice), group(bob), patron],
-        lambda: services.transfer_decline(offer_id=made.pk, librarian=bob),
+        lambda: transfers.transfer_decline(offer_id=made.pk, librarian=bob),
     )
     made.refresh_from_db()
     assert made.state == TransferOffer.State.DECLINED
@@ -527,7 +524,7 @@ def test_bob_declines_and_alice_keeps_the_session_and_is_told(held, alice, bob, 
         (declined,) = of_type(heard[group(librarian)], "transfer.declined")
         assert (declined["offer"]["id"], declined["offer"]["state"]) == (made.pk, "declined")
     assert heard[patron] == []
-    message_post_by_librarian(session=held, librarian=alice, text="Still with you.", client_id=None)
+    librarian_says(session=held, librarian=alice, text="Still with you.", client_id=None)
 
 
 @pytest.mark.parametrize(
@@ -551,7 +548,7 @@ def test_a_decline_that_is_not_allowed_changes_nothing(
     before({"clock": clock, "offer": made, "alice": alice, "bob": bob, "session": session})
     unchanged = state_of(session)
     with refused(code):
-        services.transfer_decline(offer_id=made.pk, librarian=request.getfixturevalue(clicker))
+        transfers.transfer_decline(offer_id=made.pk, librarian=request.getfixturevalue(clicker))
     assert state_of(session) == unchanged
 
 
@@ -559,7 +556,7 @@ def test_alice_cancels_her_offer_and_both_are_told(held, alice, bob, heard_by):
     made = offer(held, alice, bob)
     heard = heard_by(
         [group(alice), group(bob), f"patron.{held.pk}"],
-        lambda: services.transfer_cancel(offer_id=made.pk, librarian=alice),
+        lambda: transfers.transfer_cancel(offer_id=made.pk, librarian=alice),
     )
     made.refresh_from_db()
     assert made.state == TransferOffer.State.CANCELLED
@@ -596,7 +593,7 @@ def test_a_cancel_that_is_not_allowed_changes_nothing(
     before({"clock": clock, "offer": made, "alice": alice, "bob": bob, "session": session})
     unchanged = state_of(session)
     with refused(code) as refusal:
-        services.transfer_cancel(offer_id=made.pk, librarian=request.getfixturevalue(clicker))
+        transfers.transfer_cancel(offer_id=made.pk, librarian=request.getfixturevalue(clicker))
     assert refusal.message == message
     assert state_of(session) == unchanged
 
@@ -613,7 +610,7 @@ def test_the_sweep_expires_only_offers_past_their_time_and_only_once(
 
     swept: list[list[int]] = []
     groups = [group(alice), group(bob), group(carol)]
-    heard = heard_by(groups, lambda: swept.append(services.transfer_expire_due()))
+    heard = heard_by(groups, lambda: swept.append(transfers.transfer_expire_due()))
     assert swept == [[to_bob.pk]]
     to_bob.refresh_from_db()
     to_carol.refresh_from_db()
@@ -627,17 +624,17 @@ def test_the_sweep_expires_only_offers_past_their_time_and_only_once(
     assert heard[group(carol)] == []
 
     # Every process sweeps: the next sweep finds nothing more to do.
-    assert services.transfer_expire_due() == []
+    assert transfers.transfer_expire_due() == []
     assert notes_of(dana).count(expiry) == 1
 
     clock.advance(30)
-    assert services.transfer_expire_due() == [to_carol.pk]
+    assert transfers.transfer_expire_due() == [to_carol.pk]
 
 
 def test_after_an_expiry_alice_may_offer_again(held, alice, bob, clock):
     offer(held, alice, bob)
     clock.advance(61)
-    services.transfer_expire_due()
+    transfers.transfer_expire_due()
     assert offer(held, alice, bob, note="Trying again").state == TransferOffer.State.OPEN
 
 
@@ -652,7 +649,7 @@ def test_alice_returns_the_session_to_the_queue_marked_as_a_transfer(
     queue = f"queue.{riverside.pk}"
     heard = heard_by(
         [group(alice), group(bob), patron, queue],
-        lambda: services.transfer_to_queue(
+        lambda: transfers.transfer_to_queue(
             session_id=held.pk, sender=alice, note="Needs someone who reads Spanish"
         ),
     )
@@ -685,14 +682,14 @@ def test_alice_returns_the_session_to_the_queue_marked_as_a_transfer(
     # Bob's New list has it, marked, and the patron may still write meanwhile.
     (waiting,) = [session_row(s) for s in selectors.waiting_sessions_for(bob)]
     assert waiting["transfer"]["from"] == "Alice"
-    message_post_by_patron(session=held, text="Hello?", client_id=None)
+    patron_says(session=held, text="Hello?", client_id=None)
 
 
 def test_bob_picks_the_returned_session_up_and_the_patron_sees_him_join(held, alice, bob, heard_by):
-    services.transfer_to_queue(session_id=held.pk, sender=alice, note="")
+    transfers.transfer_to_queue(session_id=held.pk, sender=alice, note="")
     assert lines_of(held)[-1] == (3, "note", "Alice returned the session to Ask Riverside.")
     patron = f"patron.{held.pk}"
-    heard = heard_by([patron], lambda: services.session_accept(session_id=held.pk, librarian=bob))
+    heard = heard_by([patron], lambda: sessions.session_accept(session_id=held.pk, librarian=bob))
     session = fresh(held)
     assert (session.state, session.primary) == (ChatSession.State.ACTIVE, bob)
     assert lines_of(session)[-2:] == [
@@ -708,10 +705,10 @@ def test_a_session_cannot_go_back_to_the_queue_while_an_offer_is_open(held, alic
     made = offer(held, alice, bob)
     before = state_of(held)
     with refused("offer_open"):
-        services.transfer_to_queue(session_id=held.pk, sender=alice, note="")
+        transfers.transfer_to_queue(session_id=held.pk, sender=alice, note="")
     assert state_of(held) == before
-    services.transfer_cancel(offer_id=made.pk, librarian=alice)
-    assert services.transfer_to_queue(session_id=held.pk, sender=alice).state == "waiting"
+    transfers.transfer_cancel(offer_id=made.pk, librarian=alice)
+    assert transfers.transfer_to_queue(session_id=held.pk, sender=alice).state == "waiting"
 
 
 def test_only_the_librarian_holding_an_active_session_returns_it_to_the_queue(
@@ -719,17 +716,17 @@ def test_only_the_librarian_holding_an_active_session_returns_it_to_the_queue(
 ):
     before = state_of(held)
     with refused("not_primary"):
-        services.transfer_to_queue(session_id=held.pk, sender=bob)
+        transfers.transfer_to_queue(session_id=held.pk, sender=bob)
     with refused("not_found"):
-        services.transfer_to_queue(session_id=held.pk, sender=dave)
+        transfers.transfer_to_queue(session_id=held.pk, sender=dave)
     with refused("invalid_line"):
-        services.transfer_to_queue(session_id=held.pk, sender=alice, note="n" * 501)
+        transfers.transfer_to_queue(session_id=held.pk, sender=alice, note="n" * 501)
     assert state_of(held) == before
     with refused("not_primary"):
-        services.transfer_to_queue(session_id=ask(name="Eli").pk, sender=alice)
-    services.transfer_to_queue(session_id=held.pk, sender=alice)
+        transfers.transfer_to_queue(session_id=ask(name="Eli").pk, sender=alice)
+    transfers.transfer_to_queue(session_id=held.pk, sender=alice)
     with refused("not_primary"):
-        services.transfer_to_queue(session_id=held.pk, sender=alice)  # twice
+        transfers.transfer_to_queue(session_id=held.pk, sender=alice)  # twice
 
 
 # --- Librarian Notes written by hand ----------------------------------------------------
@@ -741,7 +738,7 @@ def test_the_primary_writes_a_note_the_patron_never_sees(held, alice, heard_by):
     heard = heard_by(
         [group(alice), patron],
         lambda: made.append(
-            services.session_note_add(
+            librarian_notes(
                 session_id=held.pk,
                 librarian=alice,
                 text="Regular; prefers large print",
@@ -761,7 +758,7 @@ def test_the_primary_writes_a_note_the_patron_never_sees(held, alice, heard_by):
     assert heard[patron] == []
     assert not held.messages.patron_visible().filter(pk=note.pk).exists()
 
-    again, created_again = services.session_note_add(
+    again, created_again = librarian_notes(
         session_id=held.pk, librarian=alice, text="Regular; prefers large print", client_id="n-1"
     )
     assert (again.pk, created_again) == (note.pk, False)
@@ -771,21 +768,21 @@ def test_the_primary_writes_a_note_the_patron_never_sees(held, alice, heard_by):
 def test_a_note_follows_the_same_rules_as_a_line(held, ask, alice, bob, dave):
     before = state_of(held)
     with refused("not_primary"):
-        services.session_note_add(session_id=held.pk, librarian=bob, text="Hi")
+        librarian_notes(session_id=held.pk, librarian=bob, text="Hi")
     with refused("not_found"):
-        services.session_note_add(session_id=held.pk, librarian=dave, text="Hi")
+        librarian_notes(session_id=held.pk, librarian=dave, text="Hi")
     for text in ["", "   ", "x" * 4001]:
         with refused("invalid_line"):
-            services.session_note_add(session_id=held.pk, librarian=alice, text=text)
+            librarian_notes(session_id=held.pk, librarian=alice, text=text)
     assert state_of(held) == before
-    note, _ = services.session_note_add(session_id=held.pk, librarian=alice, text="x" * 4000)
+    note, _ = librarian_notes(session_id=held.pk, librarian=alice, text="x" * 4000)
     assert len(note.text) == 4000
 
     with refused("session_waiting"):
-        services.session_note_add(session_id=ask(name="Eli").pk, librarian=alice, text="Hi")
-    services.session_end_by_patron(session=held)
+        librarian_notes(session_id=ask(name="Eli").pk, librarian=alice, text="Hi")
+    sessions.session_end_by_patron(session=held)
     with refused("session_closed"):
-        services.session_note_add(session_id=held.pk, librarian=alice, text="Afterwards")
+        librarian_notes(session_id=held.pk, librarian=alice, text="Afterwards")
 
 
 # --- IM from the Transfer dialog ---------------------------------------------------------
@@ -796,10 +793,10 @@ def test_the_im_arranging_a_transfer_is_kept_as_notes_in_time_order(held, alice,
     assert created
     assert fresh_im(im).about_session_id == held.pk
 
-    message_post_by_patron(session=held, text="Are you still there?", client_id=None)
+    patron_says(session=held, text="Are you still there?", client_id=None)
     say_im(im, alice, "Can you take a genealogy question?")
     say_im(im, bob, "Sure, send it over")
-    message_post_by_librarian(
+    librarian_says(
         session=held, librarian=alice, text="Getting a colleague for you.", client_id=None
     )
     accept(offer(held, alice, bob), bob)
@@ -827,18 +824,18 @@ def fresh_im(im: ImSession) -> ImSession:
 
 def _settle(how: str, session: ChatSession, alice: Librarian, bob: Librarian, clock: Any) -> None:
     if how == "requeued":
-        services.transfer_to_queue(session_id=session.pk, sender=alice)
+        transfers.transfer_to_queue(session_id=session.pk, sender=alice)
         return
     made = offer(session, alice, bob)
     if how == "accepted":
         accept(made, bob)
     elif how == "declined":
-        services.transfer_decline(offer_id=made.pk, librarian=bob)
+        transfers.transfer_decline(offer_id=made.pk, librarian=bob)
     elif how == "cancelled":
-        services.transfer_cancel(offer_id=made.pk, librarian=alice)
+        transfers.transfer_cancel(offer_id=made.pk, librarian=alice)
     elif how == "expired":
         clock.advance(61)
-        assert services.transfer_expire_due() == [made.pk]
+        assert transfers.transfer_expire_due() == [made.pk]
 
 
 @pytest.mark.parametrize("how", ["accepted", "declined", "expired", "cancelled", "requeued"])
@@ -872,7 +869,7 @@ def test_the_dialog_ims_anyone_monitoring_the_sessions_queue(
     # Alice monitors only Ask Riverside now but holds a cooperative session;
     # Carol monitors only the cooperative: they share no monitored queue.
     session = chat(alice, queue=cooperative)
-    services.monitoring_set(librarian=alice, queue_ids=[riverside.pk])
+    shifts.monitoring_set(librarian=alice, queue_ids=[riverside.pk])
     with refused("not_available"):
         ims.im_open(initiator=alice, recipient_id=carol.pk)
 
@@ -901,10 +898,10 @@ def test_chat_history_shows_the_transfer_as_librarian_notes_in_order(held, alice
     say_im(im, alice, "Can you take a genealogy question?")
     say_im(im, bob, "Sure, send it over")
     made = offer(held, alice, bob, note="Census records 1900 to 1920")
-    services.transfer_decline(offer_id=made.pk, librarian=bob)
+    transfers.transfer_decline(offer_id=made.pk, librarian=bob)
     accept(offer(held, alice, bob, note="Second try"), bob)
-    services.session_note_add(session_id=held.pk, librarian=bob, text="Sent the census links")
-    services.session_end_by_librarian(session_id=held.pk, librarian=bob)
+    librarian_notes(session_id=held.pk, librarian=bob, text="Sent the census links")
+    sessions.session_end_by_librarian(session_id=held.pk, librarian=bob)
 
     page = logged_in(alice).get(f"/console/history/{held.pk}/").content.decode()
     items = page.split('<li class="line line-')[1:]
@@ -979,7 +976,7 @@ def test_ok_and_cancel_at_once_one_wins_never_both(on_shift, chat, alice, bob, s
         outcomes = at_once(
             ok=lambda o=made: accept(o, bob),
             cancel=handicap(
-                round_, lambda o=made: services.transfer_cancel(offer_id=o.pk, librarian=alice)
+                round_, lambda o=made: transfers.transfer_cancel(offer_id=o.pk, librarian=alice)
             ),
         )
         session = fresh(session)
@@ -1009,7 +1006,7 @@ def test_ok_and_the_expiry_sweep_at_the_deadline_one_wins(on_shift, chat, alice,
         # OK is clicked in time; the sweep runs at the deadline, in another process.
         outcomes = at_once(
             ok=lambda o=made: accept(o, bob),
-            sweep=handicap(round_, lambda o=made: services.transfer_expire_due(now=o.expires_at)),
+            sweep=handicap(round_, lambda o=made: transfers.transfer_expire_due(now=o.expires_at)),
         )
         session = fresh(session)
         made.refresh_from_db()
@@ -1038,7 +1035,7 @@ def test_ok_and_the_patron_ending_at_once_end_the_session_and_tell_both_libraria
             ok=lambda o=made: accept(o, bob),
             end=handicap(
                 round_,
-                lambda s=session: services.session_end_by_patron(
+                lambda s=session: sessions.session_end_by_patron(
                     session=ChatSession.objects.get(pk=s.pk)
                 ),
             ),
@@ -1126,7 +1123,7 @@ def test_an_offer_and_the_patron_ending_at_once_leave_no_offer_open(
         session = chat(alice, name=f"Patron {round_}")
         outcomes = at_once(
             offer=lambda s=session: offer(s, alice, bob),
-            end=lambda s=session: services.session_end_by_patron(
+            end=lambda s=session: sessions.session_end_by_patron(
                 session=ChatSession.objects.get(pk=s.pk)
             ),
         )
@@ -1151,7 +1148,7 @@ def test_an_offer_and_a_return_to_the_queue_at_once_do_not_both_happen(
         session = chat(alice, name=f"Patron {round_}")
         outcomes = at_once(
             offer=lambda s=session: offer(s, alice, bob),
-            requeue=lambda s=session: services.transfer_to_queue(session_id=s.pk, sender=alice),
+            requeue=lambda s=session: transfers.transfer_to_queue(session_id=s.pk, sender=alice),
         )
         done = [name for name, o in outcomes.items() if not isinstance(o, Exception)]
         assert len(done) == 1, f"round {round_}: {outcomes}"

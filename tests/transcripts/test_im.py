@@ -15,22 +15,24 @@ from django.utils.html import escape
 
 from accounts.models import Librarian
 from accounts.services import SUPERVISORS
-from queues import services
+from im import services as ims
+from im.models import ImMessage, ImSession
+from im.payloads import im_payload
+from im.selectors import open_ims_snapshot
 from reference_chat import events
+from shifts import services as shifts
 from tests.queues.test_race import at_once
 from tests.queues.test_sessions import refused
-from transcripts import im as ims
-from transcripts.models import ImMessage, ImSession
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def on_shift(alice, bob, carol, dave, riverside, hillcrest, archive) -> None:
-    services.monitoring_set(librarian=alice, queue_ids=[riverside.pk])
-    services.monitoring_set(librarian=bob, queue_ids=[riverside.pk])
-    services.monitoring_set(librarian=carol, queue_ids=[hillcrest.pk])
-    services.monitoring_set(librarian=dave, queue_ids=[archive.pk])
+    shifts.monitoring_set(librarian=alice, queue_ids=[riverside.pk])
+    shifts.monitoring_set(librarian=bob, queue_ids=[riverside.pk])
+    shifts.monitoring_set(librarian=carol, queue_ids=[hillcrest.pk])
+    shifts.monitoring_set(librarian=dave, queue_ids=[archive.pk])
 
 
 @pytest.fixture
@@ -124,16 +126,16 @@ def test_a_librarian_who_shares_no_monitored_queue_cannot_be_reached(
 
 
 def test_carol_is_reachable_once_both_monitor_the_cooperative(on_shift, alice, carol, cooperative):
-    services.monitoring_set(librarian=carol, queue_ids=[cooperative.pk])
+    shifts.monitoring_set(librarian=carol, queue_ids=[cooperative.pk])
     with refused("not_available"):  # Alice still monitors only Riverside
         ims.im_open(initiator=alice, recipient_id=carol.pk)
-    services.monitoring_set(librarian=alice, queue_ids=[cooperative.pk])
+    shifts.monitoring_set(librarian=alice, queue_ids=[cooperative.pk])
     _, created = ims.im_open(initiator=alice, recipient_id=carol.pk)
     assert created
 
 
 def test_a_colleague_who_is_a_member_but_not_monitoring_cannot_be_reached(alice, bob, riverside):
-    services.monitoring_set(librarian=alice, queue_ids=[riverside.pk])
+    shifts.monitoring_set(librarian=alice, queue_ids=[riverside.pk])
     with refused("not_available"):
         ims.im_open(initiator=alice, recipient_id=bob.pk)
 
@@ -146,7 +148,7 @@ def test_an_im_to_someone_who_does_not_exist_is_not_found(on_shift, alice, recip
 
 
 def test_an_open_im_stays_reachable_after_the_colleague_stops_monitoring(im, alice, bob):
-    services.monitoring_set(librarian=bob, queue_ids=[])
+    shifts.monitoring_set(librarian=bob, queue_ids=[])
     assert ims.im_open(initiator=alice, recipient_id=bob.pk) == (im, False)
     assert say(im, alice, "Are you still there?").seq == 1
     assert say(im, bob, "Yes, just off the desk.").seq == 2
@@ -157,14 +159,14 @@ def test_an_open_im_stays_reachable_after_the_colleague_stops_monitoring(im, ali
 
 
 def test_several_im_sessions_may_be_open_at_once(on_shift, alice, bob, carol, cooperative):
-    services.monitoring_set(librarian=carol, queue_ids=[cooperative.pk])
-    services.monitoring_set(librarian=alice, queue_ids=[cooperative.pk])
-    services.monitoring_set(librarian=bob, queue_ids=[cooperative.pk])
+    shifts.monitoring_set(librarian=carol, queue_ids=[cooperative.pk])
+    shifts.monitoring_set(librarian=alice, queue_ids=[cooperative.pk])
+    shifts.monitoring_set(librarian=bob, queue_ids=[cooperative.pk])
     with_bob, _ = ims.im_open(initiator=alice, recipient_id=bob.pk)
     with_carol, _ = ims.im_open(initiator=carol, recipient_id=alice.pk)
     bob_carol, _ = ims.im_open(initiator=bob, recipient_id=carol.pk)
     assert len({with_bob.pk, with_carol.pk, bob_carol.pk}) == 3
-    mine = ims.open_ims_snapshot(alice)
+    mine = open_ims_snapshot(alice)
     assert [(i["id"], i["with"]["display_name"]) for i in mine] == [
         (with_bob.pk, "Bob"),
         (with_carol.pk, "Carol"),
@@ -312,24 +314,24 @@ def test_reading_moves_only_forward_and_tells_only_the_readers_consoles(im, alic
     heard = heard_by(consoles(alice, bob), lambda: ims.im_read(im_id=im.pk, librarian=alice, seq=2))
     assert heard[f"librarian.{alice.pk}"] == [{"type": "im.read", "im": im.pk, "read_seq": 2}]
     assert heard[f"librarian.{bob.pk}"] == []
-    assert ims.im_payload(fresh(im), viewer_id=alice.pk)["read_seq"] == 2
+    assert im_payload(fresh(im), viewer_id=alice.pk)["read_seq"] == 2
 
     # A late "read up to 1" from another tab doesn't bring back an unread line.
     heard = heard_by(consoles(alice), lambda: ims.im_read(im_id=im.pk, librarian=alice, seq=1))
     assert heard[f"librarian.{alice.pk}"] == []
-    assert ims.im_payload(fresh(im), viewer_id=alice.pk)["read_seq"] == 2
+    assert im_payload(fresh(im), viewer_id=alice.pk)["read_seq"] == 2
 
     # Nobody reads past the last line.
     ims.im_read(im_id=im.pk, librarian=alice, seq=99)
-    assert ims.im_payload(fresh(im), viewer_id=alice.pk)["read_seq"] == 3
+    assert im_payload(fresh(im), viewer_id=alice.pk)["read_seq"] == 3
 
 
 def test_the_writer_has_read_up_to_their_own_line(im, alice, bob):
     say(im, bob, "Hi")
     say(im, bob, "Got a minute?")
     im = fresh(im)
-    assert ims.im_payload(im, viewer_id=bob.pk)["read_seq"] == 2
-    assert ims.im_payload(im, viewer_id=alice.pk)["read_seq"] == 0  # two unread for Alice
+    assert im_payload(im, viewer_id=bob.pk)["read_seq"] == 2
+    assert im_payload(im, viewer_id=alice.pk)["read_seq"] == 0  # two unread for Alice
 
 
 # --- Ending ---------------------------------------------------------------------
@@ -347,8 +349,8 @@ def test_either_side_ends_and_both_see_who_did(im, alice, bob, ender, request, h
     assert ended.ended_by == who
     assert ended.ended_at is not None
     # It leaves My Active IM Sessions on both sides …
-    assert ims.open_ims_snapshot(alice) == []
-    assert ims.open_ims_snapshot(bob) == []
+    assert open_ims_snapshot(alice) == []
+    assert open_ims_snapshot(bob) == []
     # … and is kept, with its lines, for the record.
     assert list(ended.messages.values_list("text", flat=True)) == ["Thanks for covering"]
 
@@ -437,11 +439,11 @@ def sam(supervisor) -> Client:
 
 
 def test_the_supervisor_reads_im_sessions_with_every_line_in_the_admin(sam, ended_im):
-    changelist = sam.get("/admin/transcripts/imsession/")
+    changelist = sam.get("/admin/im/imsession/")
     assert changelist.status_code == 200
-    assert f"/admin/transcripts/imsession/{ended_im.pk}/change/" in changelist.content.decode()
+    assert f"/admin/im/imsession/{ended_im.pk}/change/" in changelist.content.decode()
 
-    change = sam.get(f"/admin/transcripts/imsession/{ended_im.pk}/change/")
+    change = sam.get(f"/admin/im/imsession/{ended_im.pk}/change/")
     assert change.status_code == 200
     page = change.content.decode()
     assert "Can you take the 3 pm shift?" in page
@@ -451,11 +453,11 @@ def test_the_supervisor_reads_im_sessions_with_every_line_in_the_admin(sam, ende
 
 
 def test_the_supervisor_cannot_add_change_or_delete_an_im_session(sam, ended_im):
-    assert sam.get("/admin/transcripts/imsession/add/").status_code == 403
-    assert sam.get(f"/admin/transcripts/imsession/{ended_im.pk}/delete/").status_code == 403
-    deleted = sam.post(f"/admin/transcripts/imsession/{ended_im.pk}/delete/", {"post": "yes"})
+    assert sam.get("/admin/im/imsession/add/").status_code == 403
+    assert sam.get(f"/admin/im/imsession/{ended_im.pk}/delete/").status_code == 403
+    deleted = sam.post(f"/admin/im/imsession/{ended_im.pk}/delete/", {"post": "yes"})
     assert deleted.status_code == 403
-    edited = sam.post(f"/admin/transcripts/imsession/{ended_im.pk}/change/", {"ended_at": ""})
+    edited = sam.post(f"/admin/im/imsession/{ended_im.pk}/change/", {"ended_at": ""})
     assert edited.status_code == 403
     ended_im.refresh_from_db()
     assert ended_im.ended_at is not None
@@ -463,7 +465,7 @@ def test_the_supervisor_cannot_add_change_or_delete_an_im_session(sam, ended_im)
 
 
 def test_a_librarian_has_no_admin_view_of_im_sessions(ended_im, alice):
-    response = logged_in(alice).get("/admin/transcripts/imsession/")
+    response = logged_in(alice).get("/admin/im/imsession/")
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
 

@@ -1,6 +1,6 @@
 """Lines that arrive at the same moment are stored together, and each still gets its own answer.
 
-A process's sockets hand their lines to one writer (``transcripts/writer.py``):
+A process's sockets hand their lines to one writer (``chat/writer.py``):
 the lines that queue up while a batch is stored go together in the next one
 (one database call; on PostgreSQL one transaction). What a patron or a
 librarian notices must not change: every line is stored once, numbered in
@@ -22,8 +22,8 @@ from channels.layers import get_channel_layer
 from django.db import IntegrityError, connection
 
 from accounts.models import Librarian
-from queues import services
-from queues.models import ChatSession
+from chat import lines, sessions, writer
+from chat.models import ChatSession, Message
 from reference_chat import db
 from reference_chat.errors import ChatError
 from tests.conftest import QUIET_SECONDS
@@ -33,9 +33,6 @@ from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes lef
     console_of,
     patron_of,
 )
-from transcripts import services as lines
-from transcripts import writer
-from transcripts.models import Message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -64,7 +61,7 @@ def librarian_line(
     session: ChatSession, librarian: Librarian, client_id: str, note: bool = False
 ) -> Callable[[], Any]:
     return partial(
-        lines.librarian_line_in,
+        lines.librarian_line,
         session_id=session.pk,
         librarian=librarian,
         text=f"{client_id} there",
@@ -106,7 +103,7 @@ def stored(session: ChatSession) -> list[tuple[int, int | None, str | None]]:
 async def test_lines_sent_at_once_are_stored_in_order_and_each_heard_once(
     chat, alice, batches, caplog
 ):
-    caplog.set_level(logging.INFO, logger="transcripts.services")
+    caplog.set_level(logging.INFO, logger="chat.writer")
     session = await call(chat, alice)
     heard_by_patron = await listen(session.patron_group())
     heard_by_alice = await listen(f"librarian.{alice.pk}")
@@ -140,13 +137,13 @@ async def test_lines_sent_at_once_are_stored_in_order_and_each_heard_once(
     alice_heard = [event["message"]["seq"] for event in await heard_by_alice()]
     assert alice_heard == [3, 4, 5, 6, 7]
     # Stored as one batch, not line by line after a failed one.
-    assert "line by line" not in caplog.text
+    assert "the long way" not in caplog.text
 
 
 async def test_a_refused_line_in_a_batch_fails_alone(chat, alice, bob, batches):
     held = await call(chat, alice)
     other = await call(chat, alice, name="Eve")
-    await call(services.session_end_by_librarian, session_id=other.pk, librarian=alice)
+    await call(sessions.session_end_by_librarian, session_id=other.pk, librarian=alice)
     answers = await all_at_once(
         patron_line(held, "p-1"),
         patron_line(other, "late"),  # that chat has ended
@@ -160,9 +157,9 @@ async def test_a_refused_line_in_a_batch_fails_alone(chat, alice, bob, batches):
 
 
 async def test_a_retry_in_a_batch_is_acknowledged_and_costs_no_number(chat, alice, batches, caplog):
-    caplog.set_level(logging.INFO, logger="transcripts.services")
+    caplog.set_level(logging.INFO, logger="chat.writer")
     session = await call(chat, alice)
-    first = await call(lines.line_write, patron_line(session, "p-1")())
+    first = await call(lines.line_store, patron_line(session, "p-1")())
     heard = await listen(session.patron_group())
     answers = await all_at_once(
         patron_line(session, "p-2"),
@@ -177,11 +174,11 @@ async def test_a_retry_in_a_batch_is_acknowledged_and_costs_no_number(chat, alic
     # Each new line heard once; the retry not at all.
     assert [event["message"]["client_id"] for event in await heard()] == ["p-2", "a-1"]
     # The retry didn't fail the batch.
-    assert "line by line" not in caplog.text
+    assert "the long way" not in caplog.text
 
 
 async def test_a_database_error_in_a_batch_fails_only_its_line(chat, alice, batches, caplog):
-    caplog.set_level(logging.INFO, logger="transcripts.services")
+    caplog.set_level(logging.INFO, logger="chat.writer")
     session = await call(chat, alice)
     heard = await listen(session.patron_group())
 
@@ -201,7 +198,7 @@ async def test_a_database_error_in_a_batch_fails_only_its_line(chat, alice, batc
     assert [row[2] for row in await call(stored, session)] == [None, None, "p-1", "a-1"]
     assert [event["message"]["client_id"] for event in await heard()] == ["p-1", "a-1"]
     if connection.vendor == "postgresql":
-        assert "a batch of 3 lines is stored line by line" in caplog.text
+        assert "a batch of 3 lines is stored the long way" in caplog.text
 
 
 async def test_an_invalid_line_is_refused_alone(chat, alice, batches):
@@ -262,16 +259,16 @@ async def test_on_postgresql_lines_are_stored_from_the_event_loop_and_refusals_g
 ):
     # The long way: the lines' database thread, as on SQLite.
     long_way: list[list[str | None]] = []
-    together = lines.lines_write_together
+    one_by_one = writer.lines_store_one_by_one
 
-    def counted(builds: list[Any]) -> list[Any]:
-        long_way.append([build().client_id for build in builds if _builds(build)])
-        return together(builds)
+    def counted(writes: list[Any]) -> list[Any]:
+        long_way.append([write.client_id for write in writes])
+        return one_by_one(writes)
 
-    monkeypatch.setattr(writer, "lines_write_together", counted)
+    monkeypatch.setattr(writer, "lines_store_one_by_one", counted)
     held = await call(chat, alice)
     ended = await call(chat, alice, name="Eve")
-    await call(services.session_end_by_librarian, session_id=ended.pk, librarian=alice)
+    await call(sessions.session_end_by_librarian, session_id=ended.pk, librarian=alice)
     answers = await all_at_once(
         patron_line(held, "p-1"),
         patron_line(ended, "late"),
@@ -285,14 +282,6 @@ async def test_on_postgresql_lines_are_stored_from_the_event_loop_and_refusals_g
     [(again, created)] = await all_at_once(patron_line(held, "p-1"))
     assert (again.seq, created) == (3, False)
     assert long_way[-1] == ["p-1"]
-
-
-def _builds(build: Callable[[], Any]) -> bool:
-    try:
-        build()
-    except Exception:
-        return False
-    return True
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")

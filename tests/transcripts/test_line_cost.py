@@ -16,20 +16,15 @@ import pytest
 from django.db import connection
 
 from accounts.models import Librarian
-from queues import services
-from queues.models import ChatSession, Membership
-from queues.selectors import session_for_librarian
+from chat import sessions
+from chat.lines import line_store, system_line
+from chat.models import ChatSession, Message
+from chat.payloads import message_payload, patron_message_payload
+from queues.models import Membership
 from reference_chat import events
 from reference_chat.errors import ChatError
 from tests.queues.test_race import at_once
-from transcripts.models import Message
-from transcripts.payloads import message_payload, patron_message_payload
-from transcripts.services import (
-    line_store,
-    message_post_by_librarian,
-    message_post_by_librarian_in,
-    message_post_by_patron,
-)
+from tests.talk import librarian_says, patron_says
 
 pytestmark = pytest.mark.django_db
 
@@ -58,17 +53,15 @@ def statements(captured: Any) -> list[str]:
     return [query["sql"].split()[0] for query in captured.captured_queries]
 
 
-def patron_says(session: ChatSession, client_id: str = "p-1") -> tuple[Message, bool]:
-    return message_post_by_patron(
-        session=session, text="Is it in large print?", client_id=client_id
-    )
+def dana_says(session: ChatSession, client_id: str = "p-1") -> tuple[Message, bool]:
+    return patron_says(session, "Is it in large print?", client_id=client_id)
 
 
 def alice_says(
     session: ChatSession, alice: Librarian, client_id: str = "a-1", note: bool = False
 ) -> tuple[Message, bool]:
-    return message_post_by_librarian_in(
-        session_id=session.pk,
+    return librarian_says(
+        session=session.pk,
         librarian=alice,
         text="Yes, two copies.",
         client_id=client_id,
@@ -83,7 +76,7 @@ def alice_notes(
 
 
 SENDERS: dict[str, Callable[..., tuple[Message, bool]]] = {
-    "patron line": lambda session, alice, client_id: patron_says(session, client_id),
+    "patron line": lambda session, alice, client_id: dana_says(session, client_id),
     "librarian line": lambda session, alice, client_id: alice_says(session, alice, client_id),
     "librarian note": lambda session, alice, client_id: alice_notes(session, alice, client_id),
 }
@@ -132,16 +125,6 @@ def test_outside_a_transaction_a_line_is_one_statement_and_its_own_commit(
     assert (again.pk, created) == (message.pk, False)
 
 
-def test_a_librarian_line_after_the_session_was_read_costs_the_same(
-    held, alice, django_assert_num_queries
-):
-    # What session_note_add and the pages do: read the session, then write.
-    session = session_for_librarian(session_id=held.pk, librarian=alice)
-    with django_assert_num_queries(len(ONE_LINE)):
-        message_post_by_librarian(session=session, librarian=alice, text="Hi", client_id="a-1")
-    assert session.last_seq == 3
-
-
 @pytest.mark.parametrize("sender", SENDERS)
 def test_a_retry_stores_nothing_publishes_nothing_and_returns_the_stored_line(
     held, alice, django_assert_num_queries, django_capture_on_commit_callbacks, sender
@@ -169,7 +152,7 @@ def test_a_retry_stores_nothing_publishes_nothing_and_returns_the_stored_line(
 @pytest.mark.parametrize("sender", SENDERS)
 def test_a_retry_of_a_line_stored_before_the_session_ended_is_acknowledged(held, alice, sender):
     first, _ = SENDERS[sender](held, alice, "c-1")
-    services.session_end_by_librarian(session_id=held.pk, librarian=alice)
+    sessions.session_end_by_librarian(session_id=held.pk, librarian=alice)
     again, created = SENDERS[sender](held, alice, "c-1")
     assert (again.pk, created) == (first.pk, False)
     # And a new line is still refused.
@@ -205,18 +188,16 @@ def test_an_outsider_retrying_a_stored_client_id_learns_nothing(held, alice, dav
 @pytest.mark.parametrize("session_id", [999_999, -1, 0, 2**70, "12x", None])
 def test_a_session_that_does_not_exist_is_not_found(alice, session_id):
     with pytest.raises(ChatError) as refused:
-        message_post_by_librarian_in(
-            session_id=session_id, librarian=alice, text="Hello", client_id=None
-        )
+        librarian_says(session=session_id, librarian=alice, text="Hello", client_id=None)
     assert refused.value.code == "not_found"
 
 
 def test_an_outsiders_empty_line_is_not_found_before_it_is_invalid(held, alice, dave):
     with pytest.raises(ChatError) as refused:
-        message_post_by_librarian_in(session_id=held.pk, librarian=dave, text=" ", client_id=None)
+        librarian_says(session=held.pk, librarian=dave, text=" ", client_id=None)
     assert refused.value.code == "not_found"
     with pytest.raises(ChatError) as refused:
-        message_post_by_librarian_in(session_id=held.pk, librarian=alice, text=" ", client_id=None)
+        librarian_says(session=held.pk, librarian=alice, text=" ", client_id=None)
     assert refused.value.code == "invalid_line"
 
 
@@ -243,7 +224,7 @@ def test_nobody_writes_in_a_session_nobody_picked_up(ask, alice):
 
 @pytest.mark.parametrize("sender", SENDERS)
 def test_a_refused_line_takes_no_number(held, alice, sender):
-    services.session_end_by_patron(session=held)
+    sessions.session_end_by_patron(session=held)
     last = ChatSession.objects.get(pk=held.pk)
     with pytest.raises(ChatError) as refused:
         SENDERS[sender](held, alice, "c-1")
@@ -301,7 +282,7 @@ def test_a_waiting_patrons_line_is_published_to_the_patron_only(
 ):
     waiting = ask()
     with django_capture_on_commit_callbacks(execute=True):
-        message, _ = patron_says(waiting)
+        message, _ = dana_says(waiting)
     assert sent == [
         (
             {"type": "message.created", "message": patron_message_payload(message)},
@@ -311,7 +292,7 @@ def test_a_waiting_patrons_line_is_published_to_the_patron_only(
 
 
 def test_a_system_line_numbers_the_session_object_it_was_given(held):
-    message, created = line_store(session=held, kind=Message.Kind.SYSTEM, text="Hello")
+    message, created = line_store(system_line(held, "Hello"))
     assert created
     assert held.last_seq == message.seq == 3
     assert message.patron_seq == 3
@@ -326,7 +307,7 @@ def test_lines_sent_at_once_are_numbered_without_gaps(held, alice):
 
     def patron() -> None:
         for n in range(per_sender):
-            patron_says(held, f"p-{n}")
+            dana_says(held, f"p-{n}")
 
     def librarian() -> None:
         for n in range(per_sender):

@@ -1,0 +1,185 @@
+"""The patron's socket: ``/ws/chat/<token>/``, one per patron tab.
+
+Thin by design: parse a frame, call one service or selector, send what it
+returns. Everything else arrives as a published event and is forwarded as
+it is. The protocol is docs/protocol.md.
+"""
+
+import re
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+
+from chat import patrons, sessions
+from chat.lines import patron_line
+from chat.models import ChatSession
+from chat.selectors import patron_snapshot, session_ids_for_patrons
+from chat.writer import post_line
+from reference_chat.batches import Batcher
+from reference_chat.db import database_call
+from reference_chat.errors import ChatError
+from reference_chat.events import call_service
+from reference_chat.groups import patron_group
+from reference_chat.heartbeats import Kind, heartbeats
+from reference_chat.sockets import (
+    CLOSE_NOT_FOUND,
+    ChatSocket,
+    Frame,
+    frame_client_id,
+    frame_str,
+    frame_text,
+)
+
+# What a token from chat.models.new_patron_token can look like; anything
+# else is no session's, and is not worth a query.
+PATRON_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Beyond any line number (and beyond what the databases take as a parameter).
+MAX_AFTER = 2**31 - 1
+
+
+def _after(query_string: bytes) -> int:
+    """The ``after=N`` query parameter: the last sequence number the client saw."""
+    for part in query_string.decode(errors="ignore").split("&"):
+        key, _, value = part.partition("=")
+        if key == "after" and value.isdigit():
+            return min(int(value), MAX_AFTER)
+    return 0
+
+
+def _batch_size() -> int:
+    return settings.PATRON_OPEN_BATCH
+
+
+# The sockets that open at the same moment share one token lookup and one
+# transaction (reference_chat/batches.py): a thousand reconnecting after a
+# restart.
+_lookups: Batcher[str, int | None] = Batcher(
+    session_ids_for_patrons, runner=database_call, size=_batch_size
+)
+_opens: Batcher[tuple[int, str, int], tuple[ChatSession, dict[str, Any]] | None] = Batcher(
+    patrons.patron_sockets_open, runner=database_call, size=_batch_size
+)
+
+
+async def _beat(sockets: list["PatronConsumer"]) -> None:
+    """One heartbeat of these sockets: presence refreshed, ``session.heartbeat`` sent."""
+    beats = await call_service(
+        patrons.patron_sockets_beat, [(s.session, s.channel_name) for s in sockets]
+    )
+    for socket in sockets:
+        beat = beats.get(socket.session.pk)
+        if beat is None or not heartbeats().beats(PATRON_SOCKETS, socket):
+            continue  # the session is gone, or the socket closed meanwhile
+        state, last = beat
+        await socket.send_beat({"type": "session.heartbeat", "state": state, "last_seq": last})
+
+
+PATRON_SOCKETS = Kind("patron", _beat)
+
+
+class PatronConsumer(ChatSocket):
+    """``/ws/chat/<token>/``: the patron's own session, patron-visible lines only.
+
+    Lines are numbered by ``patron_seq``. ``?after=N`` (or a ``session.resume``
+    frame) resumes after the last line the patron saw; a heartbeat every few
+    seconds carries the latest number, so a line whose event was lost is
+    noticed and fetched.
+    """
+
+    actions = {
+        "message.send": "send_line",
+        "session.end": "end_session",
+        "session.resume": "resume",
+        "transcript.request": "request_transcript",
+    }
+
+    session: ChatSession
+
+    async def connect(self) -> None:
+        # Accepted first, looked up after: when a thousand patrons reconnect
+        # at once (a server restart) no handshake times out waiting for the
+        # database, and an unknown token hears 4404 (a handshake refused
+        # before accept reaches the browser only as 1006, and it would retry).
+        await self.accept()
+        token = self.scope["url_route"]["kwargs"]["token"]
+        found = await _lookups.submit(token) if PATRON_TOKEN.fullmatch(token) else None
+        if found is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        group = patron_group(found)
+        # Present again and the snapshot in one database call, after joining
+        # the group: an event published meanwhile is in one or the other.
+        await self.channel_layer.group_add(group, self.channel_name)
+        opened = await _opens.submit((found, self.channel_name, _after(self.scope["query_string"])))
+        if opened is None:  # the session was deleted meanwhile
+            await self.channel_layer.group_discard(group, self.channel_name)
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.session, snapshot = opened
+        await self.send_json(snapshot)
+        # After the snapshot: no heartbeat may overtake it.
+        heartbeats().add(PATRON_SOCKETS, self)
+
+    async def disconnect(self, code: int) -> None:
+        if not hasattr(self, "session"):
+            return
+        # Before anything else: no later beat may refresh the row closed below.
+        heartbeats().discard(PATRON_SOCKETS, self)
+        await self.channel_layer.group_discard(patron_group(self.session.pk), self.channel_name)
+        await call_service(
+            patrons.session_patron_disconnected,
+            session=self.session,
+            channel_name=self.channel_name,
+        )
+
+    async def resume(self, frame: Frame) -> None:
+        after = frame.get("after", 0)
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            raise ChatError("bad_frame", '"after" must be a line number.')
+        snapshot = await database_call(patron_snapshot)(
+            session_id=self.session.pk, after=min(after, MAX_AFTER)
+        )
+        await self.send_json(snapshot)
+
+    async def send_line(self, frame: Frame) -> None:
+        client_id = frame_client_id(frame)
+        message, _ = await post_line(
+            partial(patron_line, session=self.session, text=frame_text(frame), client_id=client_id)
+        )
+        await self.send_json(
+            {"type": "message.stored", "client_id": client_id, "seq": message.patron_seq}
+        )
+
+    async def end_session(self, frame: Frame) -> None:
+        await call_service(sessions.session_end_by_patron, session=self.session)
+
+    async def request_transcript(self, frame: Frame) -> None:
+        email = frame_str(frame, "email", max_len=254) or ""
+        await call_service(sessions.session_transcript_request, session=self.session, email=email)
+        await self.send_json({"type": "transcript.sent", "email": email})
+
+    # Published events. The patron group only ever receives patron-visible
+    # events built from patron payloads; the check on message.created is a
+    # second lock on the same door.
+    async def message_created(self, event: dict[str, Any]) -> None:
+        if event["message"].get("note") or event["message"].get("seq") is None:
+            return
+        await self.forward(event)
+
+    async def session_accepted(self, event: dict[str, Any]) -> None:
+        await self.forward(
+            {
+                "type": "session.accepted",
+                "librarian": {"display_name": event["librarian"]["display_name"]},
+            }
+        )
+
+    async def session_closed(self, event: dict[str, Any]) -> None:
+        await self.forward(
+            {
+                "type": "session.closed",
+                "closed_by": event["closed_by"],
+                "has_email": event["has_email"],
+            }
+        )

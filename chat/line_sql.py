@@ -1,0 +1,170 @@
+"""The SQL that stores a line: the one conditional UPDATE that takes a
+session's next numbers, and on PostgreSQL the one statement that feeds it
+into the INSERT.
+
+Raw SQL because the ORM's ``update()`` returns only a row count, and reading
+the numbers back is one more round trip per line; ``UPDATE … RETURNING``
+(PostgreSQL, SQLite 3.35+) does both at once. Every name comes from the
+models' ``_meta``, so a renamed field or table can't leave this behind.
+"""
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection
+
+from chat.models import ChatSession, Message
+from queues.models import Membership
+
+if TYPE_CHECKING:
+    from chat.lines import LineWrite
+
+
+def line_statement(write: "LineWrite", created_at: Any) -> tuple[str, list[object]]:
+    """The one statement (PostgreSQL) that stores ``write``, and its parameters."""
+    sql = _line_insert_sql(*_take_shape(write), bool(write.client_id))
+    params = _take_params(write)
+    if write.client_id:
+        params += [write.session_id, write.client_id]
+    params += [
+        write.kind,
+        write.visibility,
+        write.author.pk if write.author else None,
+        write.author_name,
+        write.text,
+        created_at,
+        write.client_id or None,
+    ]
+    return sql, params
+
+
+@cache
+def _line_insert_sql(
+    patron_visible: bool, states: int, primary: bool, reader: bool, retry_check: bool
+) -> str:
+    """The one statement that stores a line of this shape on PostgreSQL: the
+    conditional UPDATE of :func:`_seq_take_sql` as a CTE feeding the INSERT.
+    Parameters: session id, the states, primary, reader; with ``retry_check``
+    the session id and client id again; then the line's kind, visibility,
+    author, author name, text, created_at, client id.
+
+    With ``retry_check`` a line stored before with the same client id takes
+    no number and matches no row, like a session that may not take the line:
+    a retry is no error, so PostgreSQL logs no failed statement, whose text
+    would carry the line (only two sends of one id at the same moment still
+    meet the unique constraint).
+    """
+    qn = connection.ops.quote_name
+    take = _seq_take_sql(patron_visible, states, primary, reader)
+    meta = Message._meta
+    if retry_check:
+        table = qn(meta.db_table)
+        take += (
+            f" AND NOT EXISTS (SELECT 1 FROM {table}"  # noqa: S608 - names from _meta
+            f" WHERE {table}.{qn(meta.get_field('session').column)} = %s"
+            f" AND {table}.{qn(meta.get_field('client_id').column)} = %s)"
+        )
+    columns = [
+        qn(meta.get_field(name).column)
+        for name in ("session", "seq", "patron_seq", "kind", "visibility", "author",
+                     "author_name", "text", "created_at", "client_id")
+    ]  # fmt: skip
+    session_meta = ChatSession._meta
+    pk, last_seq, last_patron_seq, primary_id = (
+        qn(session_meta.pk.column),
+        qn(session_meta.get_field("last_seq").column),
+        qn(session_meta.get_field("last_patron_seq").column),
+        qn(session_meta.get_field("primary").column),
+    )
+    patron_seq = last_patron_seq if patron_visible else "NULL"
+    # Typed: in a pipeline the parameters are bound by the server, which
+    # can't tell an untyped NULL author from text.
+    values = ", ".join(
+        f"CAST(%s AS {meta.get_field(name).db_type(connection)})"
+        for name in ("kind", "visibility", "author", "author_name", "text", "created_at",
+                     "client_id")
+    )  # fmt: skip
+    return (
+        f"WITH taken AS ({take} RETURNING {pk}, {last_seq}, {last_patron_seq}, {primary_id}),"  # noqa: S608
+        f" stored AS (INSERT INTO {qn(meta.db_table)} ({', '.join(columns)})"
+        f" SELECT {pk}, {last_seq}, {patron_seq}, {values} FROM taken"
+        f" RETURNING {qn(meta.pk.column)}, {columns[1]}, {columns[2]})"
+        f" SELECT stored.*, taken.{primary_id} FROM stored, taken"
+    )
+
+
+def seq_take(write: "LineWrite") -> tuple[int, int, int | None] | None:
+    """Take the session's next numbers if it may take the line: ``(last_seq,
+    last_patron_seq, primary_id)`` after the increment, or None if no row matched.
+
+    Raw SQL because the ORM's ``update()`` returns only a row count, and
+    reading the numbers back is one more round trip per line; ``UPDATE …
+    RETURNING`` (PostgreSQL, SQLite 3.35+) does both at once.
+    """
+    qn = connection.ops.quote_name
+    meta = ChatSession._meta
+    returning = ", ".join(
+        qn(meta.get_field(name).column) for name in ("last_seq", "last_patron_seq", "primary")
+    )
+    sql = _seq_take_sql(*_take_shape(write))
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {returning}", _take_params(write))
+        # fetchall: SQLite finishes a RETURNING statement only once every row is read.
+        rows = cursor.fetchall()
+    return rows[0] if rows else None
+
+
+def _take_shape(write: "LineWrite") -> tuple[bool, int, bool, bool]:
+    """The shape of :func:`_seq_take_sql` that ``write`` needs."""
+    return (
+        write.visibility == Message.Visibility.PATRON,
+        len(write.states) if write.states is not None else -1,
+        write.primary is not None,
+        write.reader is not None,
+    )
+
+
+def _take_params(write: "LineWrite") -> list[object]:
+    """The parameters of :func:`_seq_take_sql` for ``write``."""
+    params: list[object] = [write.session_id, *(write.states or ())]
+    if write.primary is not None:
+        params.append(write.primary.pk)
+    if write.reader is not None:
+        params.append(write.reader.pk)
+    return params
+
+
+@cache
+def _seq_take_sql(patron_visible: bool, states: int, primary: bool, reader: bool) -> str:
+    """The conditional UPDATE that takes a session's next numbers, for a shape
+    of line (``states``: how many states it may be said in, -1 for any).
+    Parameters: the session id, the states, the primary's id, the reader's id.
+    The names come from the models, so a renamed field or table can't leave
+    this behind.
+    """
+    qn = connection.ops.quote_name
+    meta = ChatSession._meta
+    table = qn(meta.db_table)
+
+    def column(name: str) -> str:
+        return qn(meta.get_field(name).column)
+
+    last_seq, last_patron_seq = column("last_seq"), column("last_patron_seq")
+    assignments = [f"{last_seq} = {last_seq} + 1"]
+    if patron_visible:
+        assignments.append(f"{last_patron_seq} = {last_patron_seq} + 1")
+    conditions = [f"{qn(meta.pk.column)} = %s"]
+    if states >= 0:
+        conditions.append(f"{column('state')} IN ({', '.join(['%s'] * states)})")
+    if primary:
+        conditions.append(f"{column('primary')} = %s")
+    if reader:
+        # What session_for_librarian checks: the reader belongs to the session's queue.
+        member = Membership._meta
+        members = qn(member.db_table)
+        conditions.append(
+            f"EXISTS (SELECT 1 FROM {members}"  # noqa: S608 - names from _meta
+            f" WHERE {members}.{qn(member.get_field('librarian').column)} = %s"
+            f" AND {members}.{qn(member.get_field('queue').column)} = {table}.{column('queue')})"
+        )
+    return f"UPDATE {table} SET {', '.join(assignments)} WHERE {' AND '.join(conditions)}"  # noqa: S608

@@ -1,0 +1,343 @@
+"""The line store: every line of a chat session is stored by :func:`line_store`.
+
+A line is described by a :class:`LineWrite`, made by one of the builders
+here (:func:`patron_line`, :func:`librarian_line`, :func:`system_line`,
+:func:`note_line`), which check what can be checked without the database
+and touch none. Storing it is one path per database:
+
+- PostgreSQL: one statement (``chat.line_sql.line_statement``), the
+  conditional UPDATE that takes the session's next numbers feeding the
+  INSERT. :func:`line_store` runs it on the caller's connection, inside the
+  caller's transaction if there is one; the socket writer
+  (:mod:`chat.writer`) pipelines the same statements on the event loop.
+- SQLite: the conditional UPDATE … RETURNING, then the INSERT, in one
+  transaction.
+
+Who may say a line in which state of the session is part of the UPDATE's
+condition, so a line can't slip in after the session closed or changed
+hands; the sequence number is assigned there only.
+"""
+
+import logging
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
+from django.utils import timezone
+
+from accounts.models import Librarian
+from chat.line_sql import line_statement, seq_take
+from chat.models import ChatSession, Message
+from chat.payloads import message_payload, patron_message_payload
+from chat.selectors import session_for_librarian
+from reference_chat.errors import ChatError
+from reference_chat.events import Outbox, publish
+from reference_chat.groups import librarian_group, patron_group
+
+logger = logging.getLogger(__name__)
+
+PATRON_VISIBLE_KINDS = {Message.Kind.PATRON, Message.Kind.LIBRARIAN, Message.Kind.SYSTEM}
+
+
+@dataclass(slots=True)
+class LineWrite:
+    """A line to store, checked as far as it can be without the database.
+
+    ``states``: the session states the line may be said in; ``primary``: the
+    librarian who must hold the session; ``reader``: a librarian who must
+    belong to the session's queue (a session they can't see is not found).
+    ``refused``: the line can't be stored, but what its sender hears depends
+    on the database: a session the reader can't see is ``not_found`` first.
+    """
+
+    session_id: int
+    session: ChatSession | None
+    kind: str
+    text: str
+    author: Librarian | None = None
+    author_name: str = ""
+    client_id: str | None = None
+    states: tuple[str, ...] | None = None
+    primary: Librarian | None = None
+    reader: Librarian | None = None
+    refused: ChatError | None = None
+
+    @property
+    def visibility(self) -> str:
+        if self.kind in PATRON_VISIBLE_KINDS:
+            return Message.Visibility.PATRON
+        return Message.Visibility.STAFF
+
+
+def line_validate(text: object) -> str:
+    """Return the line as it will be stored, or raise ``invalid_line``.
+
+    Trailing white space is dropped; a line with nothing but white space is empty.
+    """
+    if not isinstance(text, str):
+        raise ChatError("invalid_line", "A message must be text.")
+    text = text.rstrip()
+    if not text.strip():
+        raise ChatError("invalid_line", "A message can't be empty.")
+    limit = settings.CHAT_MAX_LINE_CHARS
+    if len(text) > limit:
+        raise ChatError(
+            "invalid_line",
+            f"A message can be at most {limit:,} characters; this one has {len(text):,}.",
+        )
+    return text
+
+
+# --- The lines people and the system say ------------------------------------
+
+
+def patron_line(*, session: ChatSession, text: object, client_id: str | None) -> LineWrite:
+    """A patron's line, while waiting or chatting (``invalid_line`` if it can't be one)."""
+    return LineWrite(
+        session_id=session.pk,
+        session=session,
+        kind=Message.Kind.PATRON,
+        text=line_validate(text),
+        author_name=session.patron_name,
+        client_id=client_id,
+        states=(ChatSession.State.WAITING, ChatSession.State.ACTIVE),
+    )
+
+
+def librarian_line(
+    *,
+    session_id: object,
+    librarian: Librarian,
+    text: object,
+    client_id: str | None,
+    note: bool = False,
+) -> LineWrite:
+    """The primary librarian's line to the patron, or with ``note`` a Librarian
+    Note only librarians see, in an active session known by its id.
+
+    The librarian must belong to the session's queue (``not_found``
+    otherwise, as from ``session_for_librarian``), hold it, and it must be
+    active: all of it is the line's conditional UPDATE, so the common path
+    reads nothing first.
+    """
+    try:
+        pk = int(session_id)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        pk = 0
+    refused = None
+    if not 0 < pk < 2**63:
+        # No row has such an id (and SQLite can't take it as a parameter).
+        pk, refused = 0, ChatError("not_found", "There is no such chat session in your queues.")
+    try:
+        line = line_validate(text)
+    except ChatError as invalid:
+        # A session the librarian can't see is not found, whatever the line.
+        line, refused = "", refused or invalid
+    return LineWrite(
+        session_id=pk,
+        session=None,
+        kind=Message.Kind.NOTE if note else Message.Kind.LIBRARIAN,
+        text=line,
+        author=librarian,
+        author_name=librarian.display_name,
+        client_id=client_id,
+        states=(ChatSession.State.ACTIVE,),
+        primary=librarian,
+        reader=librarian,
+        refused=refused,
+    )
+
+
+def system_line(session: ChatSession, text: str) -> LineWrite:
+    """A line of the system's that both sides see ("Patron ended chat session")."""
+    return LineWrite(session_id=session.pk, session=session, kind=Message.Kind.SYSTEM, text=text)
+
+
+def note_line(
+    session: ChatSession,
+    text: str,
+    author: Librarian | None = None,
+    *,
+    states: tuple[str, ...] | None = None,
+) -> LineWrite:
+    """A Librarian Note in the session's Chat History: staff only, by the one visibility rule."""
+    return LineWrite(
+        session_id=session.pk,
+        session=session,
+        kind=Message.Kind.NOTE,
+        text=text[: settings.CHAT_MAX_LINE_CHARS],
+        author=author,
+        author_name=author.display_name if author else "",
+        states=states,
+    )
+
+
+# --- Storing ----------------------------------------------------------------
+
+
+def line_store(write: LineWrite) -> tuple[Message, bool]:
+    """Store one line with the session's next sequence number.
+
+    Requires: the line's conditions (its states, primary and reader).
+    Changes: the session's counters and a new Message. A retry with a
+    ``client_id`` already stored returns the stored line and ``False``; a
+    line the session may not take raises its refusal (``session_closed``,
+    ``not_primary`` …). Inside a caller's transaction the line is part of it.
+    Publishes ``message.created`` (:func:`line_events`).
+    """
+    if write.refused is not None:
+        if write.reader is not None and write.session_id:
+            session_for_librarian(session_id=write.session_id, librarian=write.reader)
+        raise write.refused
+    if connection.vendor == "postgresql":
+        return _store_in_one_statement(write)
+    return _store_in_two_statements(write)
+
+
+def _store_in_one_statement(write: LineWrite) -> tuple[Message, bool]:
+    """PostgreSQL: one round trip and, outside a transaction, its own commit.
+
+    A statement is atomic: a session that may not take the line, or a retry
+    (found by the statement's ``NOT EXISTS``, so nothing fails and
+    PostgreSQL logs no statement with the line's text), matches no row and
+    changes nothing.
+    """
+    created_at = timezone.now()
+    sql, params = line_statement(write, created_at)
+    client_id = write.client_id
+    # Two sends of one client id at the very same moment still meet the
+    # unique constraint; inside a caller's transaction that must not abort
+    # it: a savepoint there (a line without a client id can't be a retry).
+    guard = transaction.atomic() if client_id and connection.in_atomic_block else nullcontext()
+    try:
+        with guard, connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    except IntegrityError:
+        if client_id and (stored := _stored_line(write.session_id, client_id)):
+            return stored, False
+        raise
+    if row is None:
+        return _not_taken(write), False
+    message = line_message(write, row, created_at)
+    for event, groups in line_events(message, write, primary_id=row[3]):
+        publish(event, *groups)
+    return message, True
+
+
+def _store_in_two_statements(write: LineWrite) -> tuple[Message, bool]:
+    """SQLite: the conditional UPDATE … RETURNING that takes the numbers, then
+    the INSERT, in one transaction. A retry is not looked for first: the
+    unique (session, client_id) constraint finds it, and its IntegrityError
+    undoes the whole write, numbers included."""
+    session_id, session, client_id = write.session_id, write.session, write.client_id
+    try:
+        with transaction.atomic():
+            # The UPDATE takes the session's row lock: concurrent lines of one
+            # session are numbered in the order they commit.
+            counters = seq_take(write)
+            if counters is not None:
+                last_seq, last_patron_seq, primary_id = counters
+                if session is not None:
+                    session.last_seq = last_seq
+                message = Message.objects.create(
+                    **({"session": session} if session else {"session_id": session_id}),
+                    seq=last_seq,
+                    patron_seq=(
+                        last_patron_seq if write.visibility == Message.Visibility.PATRON else None
+                    ),
+                    kind=write.kind,
+                    visibility=write.visibility,
+                    author=write.author,
+                    author_name=write.author_name,
+                    text=write.text,
+                    client_id=client_id or None,
+                )
+                for event, groups in line_events(message, write, primary_id=primary_id):
+                    publish(event, *groups)
+    except IntegrityError:
+        # A retry, or two sends of the same client id at once: the line is stored.
+        if client_id and (stored := _stored_line(session_id, client_id)):
+            return stored, False
+        raise
+    if counters is None:
+        return _not_taken(write), False
+    return message, True
+
+
+def line_message(write: LineWrite, row: tuple[Any, ...], created_at: Any) -> Message:
+    """The Message a line statement (``chat.line_sql.line_statement``) stored,
+    from its returned row; touches no database."""
+    pk, seq, patron_seq, _ = row
+    session = write.session
+    message = Message(
+        pk=pk,
+        **({"session": session} if session else {"session_id": write.session_id}),
+        seq=seq,
+        patron_seq=patron_seq,
+        kind=write.kind,
+        visibility=write.visibility,
+        author=write.author,
+        author_name=write.author_name,
+        text=write.text,
+        created_at=created_at,
+        client_id=write.client_id or None,
+    )
+    message._state.adding = False
+    message._state.db = DEFAULT_DB_ALIAS
+    if write.session is not None:
+        write.session.last_seq = seq
+    return message
+
+
+def line_events(message: Message, write: LineWrite, *, primary_id: int | None) -> Outbox:
+    """What a stored line tells whom: ``message.created`` to the librarian
+    holding the session and, for a patron-visible line, the patron's own
+    event (built from the patron's payload only) to the patron."""
+    events: Outbox = []
+    if primary_id:
+        event = {
+            "type": "message.created",
+            "session": write.session_id,
+            "message": message_payload(message),
+        }
+        events.append((event, (librarian_group(primary_id),)))
+    if message.visibility == Message.Visibility.PATRON:
+        patron_event = {"type": "message.created", "message": patron_message_payload(message)}
+        events.append((patron_event, (patron_group(write.session_id),)))
+    return events
+
+
+def _not_taken(write: LineWrite) -> Message:
+    """A conditional line insert matched no row: the line stored before with
+    this client id, or the refusal raised. In the same order of answers as
+    checking first: a session the reader can't see is not found, a line
+    stored before is acknowledged (the session may have ended since), and
+    only then is the line refused."""
+    if write.reader is not None:
+        session_for_librarian(session_id=write.session_id, librarian=write.reader)
+    if write.client_id and (stored := _stored_line(write.session_id, write.client_id)):
+        return stored
+    raise _refusal(write.session_id, write.primary)
+
+
+def _stored_line(session_id: int, client_id: str) -> Message | None:
+    return Message.objects.filter(session_id=session_id, client_id=client_id).first()
+
+
+def _refusal(session_id: int, primary: Librarian | None) -> ChatError:
+    """Say why a conditional line insert matched no row."""
+    state, primary_id = ChatSession.objects.values_list("state", "primary_id").get(pk=session_id)
+    if state == ChatSession.State.CLOSED:
+        return ChatError("session_closed", "This chat session has ended.")
+    # Before the primary check: a waiting session has no primary at all, and
+    # "nobody picked it up yet" is what the librarian needs to hear.
+    if state == ChatSession.State.WAITING:
+        return ChatError("session_waiting", "No librarian has picked up this session yet.")
+    if primary is not None and primary_id != primary.pk:
+        return ChatError(
+            "not_primary", "Only the librarian chatting with this patron can write here."
+        )
+    return ChatError("session_waiting", "No librarian has picked up this session yet.")

@@ -1,0 +1,265 @@
+"""The chat session aggregate: a patron's conversation, its lines, its
+patron's sockets and its transfer offers.
+
+Every change of these rows goes through :mod:`chat.sessions` (the life of a
+session), :mod:`chat.lines` (its lines), :mod:`chat.patrons` (the patron's
+presence) and :mod:`chat.transfers` (offers).
+"""
+
+import secrets
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from reference_chat.groups import patron_group
+
+
+def new_patron_token() -> str:
+    # 192 bits from the OS's CSPRNG: the patron's only key to the session.
+    return secrets.token_urlsafe(24)
+
+
+class ChatSession(models.Model):
+    """One patron conversation: waiting → active → closed.
+
+    Every change of ``state``, ``primary`` and the closing fields goes through
+    :mod:`chat.sessions` and :mod:`chat.transfers`.
+    """
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+
+    class ClosedBy(models.TextChoices):
+        PATRON = "patron", "Patron"
+        LIBRARIAN = "librarian", "Librarian"
+        SYSTEM = "system", "System"
+
+    token = models.CharField(max_length=64, unique=True, default=new_patron_token, editable=False)
+    queue = models.ForeignKey("queues.Queue", on_delete=models.PROTECT, related_name="sessions")
+    library = models.ForeignKey(
+        "accounts.Library",
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        help_text="The patron's library (for a cooperative queue, the one they chose).",
+    )
+    patron_name = models.CharField("screen name", max_length=80)
+    patron_email = models.EmailField(blank=True)
+    question = models.TextField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.WAITING)
+    primary = models.ForeignKey(
+        "accounts.Librarian",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="primary_sessions",
+        help_text="The librarian responsible for the session.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When the session last started waiting: asked, or returned to the queue.
+    waiting_since = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.CharField(max_length=10, choices=ClosedBy.choices, blank=True)
+    # Since when no patron socket is open (null while the patron is there).
+    # Past the queue's grace period the session ends as lost.
+    patron_gone_since = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    # The sequence numbers of the last line and last patron-visible line stored.
+    last_seq = models.PositiveIntegerField(default=0)
+    last_patron_seq = models.PositiveIntegerField(default=0)
+    # The transcript email's delivery (transcripts/delivery.py): due from
+    # ``transcript_due_at`` (set when the session closes with an address, or
+    # the patron gives one after), claimed by moving it on, cleared once
+    # ``transcript_sent_at`` is set or the mail server refused it too often.
+    transcript_sent_at = models.DateTimeField(null=True, blank=True)
+    transcript_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    transcript_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    # Set when a librarian returned the session to the queue (a transfer to
+    # the queue): New shows it marked "(Transfer)" with their note.
+    requeued_by = models.ForeignKey(
+        "accounts.Librarian", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requeue_note = models.CharField(max_length=500, blank=True)
+    # How many transfers of this session were settled (taken, declined,
+    # cancelled, expired, or the session returned to its queue). An IM opened
+    # about the session from the Transfer dialog copies its lines here as
+    # Librarian Notes only while this has not moved since (im/services.py).
+    transfer_round = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["queue", "state"], name="session_queue_state"),
+            # The worker's sweep for patrons gone past the grace period.
+            models.Index(
+                fields=["patron_gone_since"],
+                name="session_patron_away",
+                condition=Q(state__in=["waiting", "active"], patron_gone_since__isnull=False),
+            ),
+            # The worker's look for transcripts to send.
+            models.Index(
+                fields=["transcript_due_at"],
+                name="session_transcript_due",
+                condition=Q(transcript_due_at__isnull=False),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="active_session_has_primary",
+                condition=~Q(state="active") | Q(primary__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.patron_name} ({self.get_state_display()})"
+
+    @property
+    def patron_present(self) -> bool:
+        return self.patron_gone_since is None
+
+    def patron_group(self) -> str:
+        """Channel-layer group of the patron's sockets: patron-visible events only."""
+        return patron_group(self.pk)
+
+
+class MessageQuerySet(models.QuerySet["Message"]):
+    def patron_visible(self) -> "MessageQuerySet":
+        """The only lines a patron may ever read, by any path.
+
+        Every patron-facing reader (socket snapshot, page, transcript email,
+        API) goes through this method; Librarian Notes are never in it.
+        """
+        return self.filter(visibility=Message.Visibility.PATRON)
+
+
+class Message(models.Model):
+    """One line said in a patron chat session, in order.
+
+    ``seq`` numbers the lines of one session 1, 2, 3 … with no gaps, assigned
+    by the server when the line is stored; ``patron_seq`` numbers the
+    patron-visible ones alone. Clients resume and detect gaps by them.
+    """
+
+    class Kind(models.TextChoices):
+        PATRON = "patron", "Patron"
+        LIBRARIAN = "librarian", "Librarian"
+        SYSTEM = "system", "System"
+        NOTE = "note", "Librarian Note"
+
+    class Visibility(models.TextChoices):
+        PATRON = "patron", "Patron and staff"
+        STAFF = "staff", "Staff only (Librarian Note)"
+
+    session = models.ForeignKey(
+        "chat.ChatSession", on_delete=models.CASCADE, related_name="messages"
+    )
+    seq = models.PositiveIntegerField()
+    # The patron's own numbering: 1, 2, 3 … over patron-visible lines only,
+    # so a patron sees no gaps where notes are (and can't count them).
+    patron_seq = models.PositiveIntegerField(null=True, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices)
+    author = models.ForeignKey(
+        "accounts.Librarian",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
+    )
+    # The name shown with the line, kept as it was when said.
+    author_name = models.CharField(max_length=100, blank=True)
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The sender's id for the line: a retry with the same id is the same line.
+    client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 - NULL = none
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["session", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "seq"], name="unique_message_seq"),
+            models.UniqueConstraint(
+                fields=["session", "patron_seq"],
+                condition=Q(patron_seq__isnull=False),
+                name="unique_message_patron_seq",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="unique_message_client_id",
+            ),
+            models.CheckConstraint(
+                name="note_is_staff_only",
+                condition=~Q(kind="note") | Q(visibility="staff"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.session_id}.{self.seq} {self.get_kind_display()}"
+
+
+class TransferOffer(models.Model):
+    """A primary librarian's offer to hand a session to a colleague.
+
+    The session stays with the sender until the receiver takes it (OK); a
+    decline, a cancel or no answer in time leaves it with the sender. At
+    most one offer per session is open at a time.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Expired"
+        CANCELLED = "cancelled", "Cancelled"
+
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="offers")
+    sender = models.ForeignKey("accounts.Librarian", on_delete=models.PROTECT, related_name="+")
+    receiver = models.ForeignKey("accounts.Librarian", on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(max_length=500, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # The worker's expiry of offers past their time.
+            models.Index(fields=["expires_at"], name="offer_open_expiry", condition=Q(state="open"))
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session"], condition=Q(state="open"), name="one_open_offer_per_session"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"transfer of #{self.session_id} ({self.state})"
+
+
+class PatronPresence(models.Model):
+    """One patron socket (a tab) of a session, refreshed by heartbeat.
+
+    The patron is there while any open row was seen recently; a socket whose
+    server process died stops being refreshed and counts as gone.
+    """
+
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="+")
+    channel_name = models.CharField(max_length=200, unique=True)
+    last_seen = models.DateTimeField(db_index=True)
+    closed = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            # The worker's sweep for sockets whose server process died.
+            models.Index(
+                fields=["last_seen"], name="patron_socket_open_seen", condition=Q(closed=False)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"patron socket of #{self.session_id}"

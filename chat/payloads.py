@@ -1,0 +1,128 @@
+"""What sessions, lines and transfer offers look like on the wire (docs/protocol.md).
+
+Staff see every line numbered by ``seq``; a patron sees only patron-visible
+lines, numbered by ``patron_seq``, and of the session only
+:func:`patron_session`.
+"""
+
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from accounts.payloads import librarian_ref
+from chat.models import ChatSession, Message, TransferOffer
+
+PREVIEW_CHARS = 160
+
+
+def message_payload(message: Message) -> dict[str, Any]:
+    return {
+        "seq": message.seq,
+        "kind": message.kind,
+        "note": message.visibility == Message.Visibility.STAFF,
+        "author": message.author_name,
+        "text": message.text,
+        "created_at": message.created_at.isoformat(),
+        "client_id": message.client_id,
+    }
+
+
+def patron_message_payload(message: Message) -> dict[str, Any]:
+    """A line as the patron receives it: numbered by ``patron_seq``, nothing staff-only."""
+    if message.visibility != Message.Visibility.PATRON:
+        raise ValueError("a Librarian Note has no patron payload")
+    return {
+        "seq": message.patron_seq,
+        "kind": message.kind,
+        "author": message.author_name,
+        "text": message.text,
+        "created_at": message.created_at.isoformat(),
+        "client_id": message.client_id,
+    }
+
+
+def session_row(session: ChatSession) -> dict[str, Any]:
+    """A row of the New and My Active lists. Needs ``queue`` and ``library`` loaded."""
+    question = " ".join(session.question.split())
+    return {
+        "id": session.pk,
+        "state": session.state,
+        "patron_name": session.patron_name,
+        "patron_email": session.patron_email or None,
+        "question_preview": question[:PREVIEW_CHARS]
+        + ("…" if len(question) > PREVIEW_CHARS else ""),
+        "queue": {"id": session.queue_id, "name": session.queue.name},
+        "library": {"id": session.library_id, "name": session.library.name},
+        "created_at": session.created_at.isoformat(),
+        "waiting_since": session.waiting_since.isoformat(),
+        "patron_present": session.patron_present,
+        # Until when a patron who is away may come back (null while present).
+        "grace_until": (
+            (
+                session.patron_gone_since + timedelta(seconds=session.queue.patron_grace_seconds)
+            ).isoformat()
+            if session.patron_gone_since
+            else None
+        ),
+        "primary": librarian_ref(session.primary) if session.primary_id else None,
+        "transfer": (
+            {
+                "from": session.requeued_by.display_name,
+                "from_id": session.requeued_by_id,
+                "note": session.requeue_note,
+            }
+            if session.requeued_by_id and session.state == ChatSession.State.WAITING
+            else None
+        ),
+    }
+
+
+def session_detail(session: ChatSession, messages: Iterable[Message]) -> dict[str, Any]:
+    """Everything the Patron Chat pane shows: the row, the question, the policy and every line."""
+    return {
+        **session_row(session),
+        "question": session.question,
+        "policy": session.library.policy,
+        "accepted_at": session.accepted_at.isoformat() if session.accepted_at else None,
+        "closed_at": session.closed_at.isoformat() if session.closed_at else None,
+        "closed_by": session.closed_by or None,
+        "last_seq": session.last_seq,
+        "messages": [message_payload(m) for m in messages],
+    }
+
+
+def patron_session(session: ChatSession) -> dict[str, Any]:
+    """The patron's own view of the session: nothing about staff beyond the librarian's name."""
+    return {
+        "state": session.state,
+        "patron_name": session.patron_name,
+        "queue": session.queue.name,
+        "library": session.library.name,
+        "librarian": session.primary.display_name if session.primary_id else None,
+        "created_at": session.created_at.isoformat(),
+        "closed_by": session.closed_by or None,
+        "has_email": bool(session.patron_email),
+        "transcript_sent": session.transcript_sent_at is not None,
+        "last_seq": session.last_patron_seq,
+    }
+
+
+def offer_payload(offer: TransferOffer) -> dict[str, Any]:
+    """A transfer offer as both librarians see it (the New Transferred Chat Session box)."""
+    session = offer.session
+    return {
+        "id": offer.pk,
+        "state": offer.state,
+        "session": {
+            "id": session.pk,
+            "patron_name": session.patron_name,
+            "question": session.question,
+            "queue": {"id": session.queue_id, "name": session.queue.name},
+            "library": {"id": session.library_id, "name": session.library.name},
+        },
+        "sender": librarian_ref(offer.sender),
+        "receiver": librarian_ref(offer.receiver),
+        "note": offer.note,
+        "created_at": offer.created_at.isoformat(),
+        "expires_at": offer.expires_at.isoformat(),
+    }

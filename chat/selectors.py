@@ -1,0 +1,126 @@
+"""Reads about chat sessions, scoped to who is asking."""
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Librarian
+from chat.models import ChatSession, Message, TransferOffer
+from chat.payloads import patron_message_payload, patron_session
+from chat.roster import with_shift_figures
+from queues.models import Membership
+from queues.selectors import monitors_of
+from reference_chat.errors import ChatError
+
+
+def sessions_visible_to(librarian: Librarian) -> QuerySet[ChatSession]:
+    """Sessions of the queues the librarian belongs to: all a librarian may read."""
+    member = Membership.objects.filter(librarian=librarian, queue=OuterRef("queue"))
+    return ChatSession.objects.filter(Exists(member)).select_related(
+        "queue", "library", "primary", "requeued_by"
+    )
+
+
+def session_for_librarian(*, session_id: object, librarian: Librarian) -> ChatSession:
+    """The session if the librarian may read it; ``not_found`` otherwise (no hint it exists)."""
+    try:
+        return sessions_visible_to(librarian).get(pk=int(session_id))  # type: ignore[call-overload]
+    except (ChatSession.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise ChatError("not_found", "There is no such chat session in your queues.") from None
+
+
+def session_for_patron(*, token: str) -> ChatSession | None:
+    """The session of this token, with what the patron's view shows (no ordering: one row)."""
+    try:
+        return ChatSession.objects.select_related("queue", "library", "primary").get(token=token)
+    except ChatSession.DoesNotExist:
+        return None
+
+
+def session_ids_for_patrons(tokens: list[str]) -> list[int | None]:
+    """The session id of each patron token (None: no such session), in one
+    query; a socket reads the rest under the row lock."""
+    found = dict(ChatSession.objects.filter(token__in=set(tokens)).values_list("token", "pk"))
+    return [found.get(token) for token in tokens]
+
+
+def patron_snapshots(sockets: list[tuple[ChatSession, int]]) -> list[dict[str, Any]]:
+    """The ``session.snapshot`` of each (session, after) pair: the session as
+    the patron sees it and its patron-visible lines after ``after``, all the
+    pairs' lines in one query. Needs each session's queue, library and primary."""
+    if not sockets:
+        return []
+    wanted = Q()
+    for session, after in sockets:
+        wanted |= Q(session_id=session.pk, patron_seq__gt=after)
+    lines: dict[int, list[dict[str, Any]]] = {}
+    for message in Message.objects.patron_visible().filter(wanted).order_by("patron_seq"):
+        lines.setdefault(message.session_id, []).append(patron_message_payload(message))
+    server_time = timezone.now().isoformat()
+    return [
+        {
+            "type": "session.snapshot",
+            "server_time": server_time,
+            "session": patron_session(session),
+            "messages": [line for line in lines.get(session.pk, ()) if line["seq"] > after],
+        }
+        for session, after in sockets
+    ]
+
+
+def patron_snapshot(*, session_id: int, after: int) -> dict[str, Any]:
+    """One patron socket's ``session.snapshot`` (a resume)."""
+    session = ChatSession.objects.select_related("queue", "library", "primary").get(pk=session_id)
+    [snapshot] = patron_snapshots([(session, after)])
+    return snapshot
+
+
+def patron_beats(session_ids: set[int]) -> dict[int, tuple[str, int]]:
+    """What a patron heartbeat tells: each session's state and last patron-visible number."""
+    rows = ChatSession.objects.filter(pk__in=session_ids)
+    return {
+        pk: (state, last) for pk, state, last in rows.values_list("pk", "state", "last_patron_seq")
+    }
+
+
+def waiting_sessions_for(librarian: Librarian) -> QuerySet[ChatSession]:
+    """The New list: waiting sessions of the queues the librarian monitors, oldest first."""
+    monitored = Membership.objects.monitoring().filter(librarian=librarian, queue=OuterRef("queue"))
+    return (
+        ChatSession.objects.filter(Exists(monitored), state=ChatSession.State.WAITING)
+        .select_related("queue", "library", "primary", "requeued_by")
+        .order_by("waiting_since")
+    )
+
+
+def active_sessions_for(librarian: Librarian) -> QuerySet[ChatSession]:
+    """My Active: the librarian's active sessions with all their lines, in two queries."""
+    return (
+        ChatSession.objects.filter(primary=librarian, state=ChatSession.State.ACTIVE)
+        .select_related("queue", "library", "primary", "requeued_by")
+        .prefetch_related(Prefetch("messages", queryset=Message.objects.order_by("seq")))
+        .order_by("accepted_at")
+    )
+
+
+def session_lines(session: ChatSession) -> QuerySet[Message]:
+    """Every line of a session, in order (the staff record: notes included)."""
+    return session.messages.order_by("seq")
+
+
+def open_offers_for(librarian: Librarian) -> QuerySet[TransferOffer]:
+    """Open transfer offers the librarian sent or received (restored on reload)."""
+    return (
+        TransferOffer.objects.filter(
+            Q(sender=librarian) | Q(receiver=librarian), state=TransferOffer.State.OPEN
+        )
+        .select_related("sender", "receiver", "session__queue", "session__library")
+        .order_by("created_at")
+    )
+
+
+def transfer_targets_for(session: ChatSession, librarian: Librarian) -> QuerySet[Librarian]:
+    """Whom the Transfer dialog lists: the others monitoring the session's queue."""
+    others = monitors_of(session.queue_id).exclude(pk=librarian.pk)
+    return with_shift_figures(others).order_by("display_name")

@@ -1,0 +1,273 @@
+"""The life of a chat session: waiting → active → closed.
+
+Every change of a session's state, primary librarian and closing fields goes
+through a function here or in :mod:`chat.transfers`. Each decides races in
+the database (a conditional UPDATE that matches one row or none), changes
+the rows inside one transaction and publishes its events after commit. A
+move that is not allowed raises :class:`~reference_chat.errors.ChatError`.
+"""
+
+import logging
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import Case, Q, Value, When
+from django.utils import timezone
+
+from accounts.models import Librarian, Library
+from chat import steps
+from chat.lines import line_store, line_validate, patron_line, system_line
+from chat.models import ChatSession
+from chat.payloads import session_detail, session_row
+from chat.roster import librarian_updated
+from chat.selectors import session_for_librarian, session_lines
+from chat.transfers import offers_withdraw
+from queues.models import Queue
+from reference_chat.errors import ChatError
+from reference_chat.events import publish
+from reference_chat.groups import librarian_group, patron_group, queue_group
+
+logger = logging.getLogger(__name__)
+
+PATRON_ENDED = "Patron ended chat session"
+LIBRARIAN_ENDED = "Librarian ended chat session"
+CONNECTION_LOST = "The patron's connection was lost: chat session ended"
+
+
+def session_enqueue(
+    *,
+    queue: Queue,
+    library: Library,
+    patron_name: str,
+    patron_email: str,
+    question: object,
+) -> ChatSession:
+    """A patron asks: a new waiting session whose first line is the question.
+
+    Requires: an open queue that serves ``library``; an email if the queue
+    requires one. Changes: a new session and its line 1.
+    Publishes ``session.created`` to the queue's monitors.
+    """
+    if not queue.is_open:
+        raise ChatError("queue_closed", "This chat service is closed right now.")
+    if not queue.libraries.filter(pk=library.pk).exists():
+        raise ChatError("invalid_library", "That library does not take questions here.")
+    patron_name = " ".join(patron_name.split())[:80]
+    if not patron_name:
+        raise ChatError("invalid_name", "Please give a screen name.")
+    patron_email = patron_email.strip()
+    if queue.email_required and not patron_email:
+        raise ChatError("email_required", "This service needs your email address.")
+    if patron_email:
+        _email_validate(patron_email)
+    question = line_validate(question)
+    with transaction.atomic():
+        session = ChatSession.objects.create(
+            queue=queue,
+            library=library,
+            patron_name=patron_name,
+            patron_email=patron_email,
+            question=question,
+        )
+        line_store(patron_line(session=session, text=question, client_id=None))
+        publish({"type": "session.created", "session": session_row(session)}, queue_group(queue.pk))
+    logger.info("session %s enqueued in queue %s", session.pk, queue.pk)
+    return session
+
+
+def session_accept(*, session_id: object, librarian: Librarian) -> ChatSession:
+    """A librarian picks up a waiting request and becomes its primary librarian.
+
+    Requires: the librarian belongs to the session's queue.
+    Changes: state waiting → active, ``primary``, ``accepted_at``; a system line.
+    Publishes ``session.accepted`` to the queue's monitors (it leaves every
+    New list), to the patron, and with the whole session to the librarian's
+    consoles. Two librarians at once: exactly one wins, the other gets
+    ``already_taken`` naming who did.
+    """
+    session = session_for_librarian(session_id=session_id, librarian=librarian)
+    with transaction.atomic():
+        # The pick-up race is decided here: only one UPDATE can still match
+        # state=waiting; the loser matches no row and changes nothing.
+        won = ChatSession.objects.filter(pk=session.pk, state=ChatSession.State.WAITING).update(
+            state=ChatSession.State.ACTIVE, primary=librarian, accepted_at=timezone.now()
+        )
+        if not won:
+            raise _accept_refusal(session.pk, librarian)
+        session.refresh_from_db()
+        if session.requeued_by_id:
+            steps.note(
+                session,
+                f"{librarian.display_name} picked the session up from the queue.",
+                librarian,
+            )
+        steps.join_announce(session, librarian)
+        accepted = {
+            "type": "session.accepted",
+            "session": session.pk,
+            "queue": session.queue_id,
+            "librarian": {"id": librarian.pk, "display_name": librarian.display_name},
+        }
+        publish(accepted, queue_group(session.queue_id), patron_group(session.pk))
+        detail = session_detail(session, session_lines(session))
+        publish({**accepted, "detail": detail}, librarian_group(librarian.pk))
+        librarian_updated(librarian.pk)
+    logger.info("session %s accepted by librarian %s", session.pk, librarian.pk)
+    return session
+
+
+def _accept_refusal(session_id: int, librarian: Librarian) -> ChatError:
+    session = ChatSession.objects.select_related("primary").get(pk=session_id)
+    if session.state == ChatSession.State.ACTIVE and session.primary is not None:
+        if session.primary.pk == librarian.pk:
+            return ChatError("already_yours", "You already have this session.")
+        return ChatError(
+            "already_taken", f"{session.primary.display_name} already picked up this request."
+        )
+    return ChatError("session_closed", "The patron ended this request before it was picked up.")
+
+
+def session_end_by_patron(*, session: ChatSession) -> ChatSession:
+    """The patron clicks End Session (while waiting or chatting).
+
+    Publishes ``session.closed``; emails the transcript if an address is known.
+    """
+    return session_close(session=session, closed_by=ChatSession.ClosedBy.PATRON)
+
+
+def session_end_by_librarian(*, session_id: object, librarian: Librarian) -> ChatSession:
+    """The primary librarian clicks End Session.
+
+    Requires: the librarian is the session's primary and it is active.
+    Publishes ``session.closed``; emails the transcript if an address is known.
+    """
+    session = session_for_librarian(session_id=session_id, librarian=librarian)
+    return session_close(
+        session=session, closed_by=ChatSession.ClosedBy.LIBRARIAN, librarian=librarian
+    )
+
+
+def session_close(
+    *,
+    session: ChatSession,
+    closed_by: str,
+    librarian: Librarian | None = None,
+    gone_before: datetime | None = None,
+) -> ChatSession:
+    """Close a waiting or active session: the one way any session ends.
+
+    ``closed_by`` says who (patron, librarian, or the system for a patron
+    lost past the grace period); with ``librarian``, only if they hold it;
+    for the system, only if the patron is still away and has been since
+    ``gone_before``. Changes: state, ``closed_at``, ``closed_by``; the
+    closing line; the session's open transfer offers are withdrawn.
+    Publishes ``session.closed`` to the patron, the queue's monitors and the
+    librarian; the transcript is due if an address is known (the worker
+    emails it).
+    """
+    rows = ChatSession.objects.filter(
+        pk=session.pk, state__in=[ChatSession.State.WAITING, ChatSession.State.ACTIVE]
+    )
+    if librarian is not None:
+        rows = rows.filter(primary=librarian, state=ChatSession.State.ACTIVE)
+    if closed_by == ChatSession.ClosedBy.SYSTEM:
+        # Lost only if the patron is still away, and has been since ``gone_before``:
+        # one who came back keeps it, and one who came back and dropped again
+        # after the sweep read the row gets a whole new grace period.
+        rows = rows.filter(patron_gone_since__isnull=False)
+        if gone_before is not None:
+            rows = rows.filter(patron_gone_since__lte=gone_before)
+    now = timezone.now()
+    with transaction.atomic():
+        # Closing twice (a double click, both sides at once) matches no row the
+        # second time: exactly one closing line is ever written. A known
+        # address makes the transcript due: the worker sends it
+        # (transcripts/delivery.py), never this call.
+        if not rows.update(
+            state=ChatSession.State.CLOSED,
+            closed_at=now,
+            closed_by=closed_by,
+            transcript_due_at=Case(When(~Q(patron_email=""), then=Value(now)), default=None),
+        ):
+            raise steps.close_refusal(session.pk)
+        was_waiting = session.state == ChatSession.State.WAITING
+        session.refresh_from_db()
+        text = {
+            ChatSession.ClosedBy.PATRON: PATRON_ENDED,
+            ChatSession.ClosedBy.LIBRARIAN: LIBRARIAN_ENDED,
+            ChatSession.ClosedBy.SYSTEM: CONNECTION_LOST,
+        }[closed_by]
+        line_store(system_line(session, text))
+        closed = {
+            "type": "session.closed",
+            "session": session.pk,
+            "queue": session.queue_id,
+            "closed_by": closed_by,
+            "has_email": bool(session.patron_email),
+        }
+        groups = [patron_group(session.pk), queue_group(session.queue_id)]
+        if session.primary_id:
+            groups.append(librarian_group(session.primary_id))
+        publish(closed, *groups)
+        offers_withdraw(session)
+        if session.primary_id:
+            librarian_updated(session.primary_id)
+    logger.info(
+        "session %s closed by %s (was %s)",
+        session.pk,
+        closed_by,
+        "waiting" if was_waiting else "active",
+    )
+    return session
+
+
+def session_transcript_request(*, session: ChatSession, email: str) -> ChatSession:
+    """A patron without a known address asks for the transcript at the end.
+
+    Requires: the session is closed and no transcript was sent or is on its way.
+    Changes: ``patron_email``; the transcript is due (the worker emails it).
+    """
+    email = email.strip()
+    _email_validate(email)
+    with transaction.atomic():
+        rows = ChatSession.objects.filter(
+            pk=session.pk,
+            state=ChatSession.State.CLOSED,
+            transcript_sent_at__isnull=True,
+            transcript_due_at__isnull=True,
+        )
+        if not rows.update(patron_email=email, transcript_due_at=timezone.now()):
+            # The state as stored: the caller's object may predate the close
+            # (the patron's socket loads it once, when the page opens).
+            state = ChatSession.objects.values_list("state", flat=True).get(pk=session.pk)
+            if state != ChatSession.State.CLOSED:
+                raise ChatError("session_open", "The transcript is sent when the chat ends.")
+            raise ChatError("transcript_sent", "The transcript of this chat was already sent.")
+    logger.info("transcript of session %s asked for", session.pk)
+    session.refresh_from_db()
+    return session
+
+
+def _email_validate(email: str) -> None:
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ChatError("invalid_email", "That doesn't look like an email address.") from None
+
+
+def librarian_sessions_end(*, librarian: Librarian) -> int:
+    """End every session the librarian holds, as if they clicked End Session
+    in each (closing line, transcript email): a patron is never left talking
+    to nobody when their librarian logs off. Returns how many were ended."""
+    ended = 0
+    for session in ChatSession.objects.filter(primary=librarian, state=ChatSession.State.ACTIVE):
+        try:
+            session_close(
+                session=session, closed_by=ChatSession.ClosedBy.LIBRARIAN, librarian=librarian
+            )
+        except ChatError:
+            continue  # the patron ended it in the meantime
+        ended += 1
+    return ended

@@ -1,0 +1,47 @@
+"""Small steps the services of a session share: its row lock, a Librarian
+Note, the patron's "has joined" line. Each runs inside the caller's
+transaction."""
+
+from accounts.models import Librarian
+from chat.lines import line_store, note_line, system_line
+from chat.models import ChatSession, Message
+from reference_chat.errors import ChatError
+
+
+def session_lock(session_id: int, *, held_by: Librarian | None = None) -> bool:
+    """Lock the session's row before touching its offers; with ``held_by``, only
+    if that librarian still holds it (active, primary). Returns whether it matched.
+
+    Closing a session locks the session, then withdraws its open offers; every
+    step of an offer takes the two rows in the same order, so an OK, Decline,
+    Cancel or expiry racing End Session waits its turn instead of deadlocking,
+    and an offer or a return to the queue re-checks who holds the session
+    after the End Session or the other tab's move it waited for (PostgreSQL;
+    SQLite runs one write transaction at a time anyway).
+    """
+    rows = ChatSession.objects.select_for_update(no_key=True).filter(pk=session_id)
+    if held_by is not None:
+        rows = rows.filter(state=ChatSession.State.ACTIVE, primary=held_by)
+    return bool(list(rows.values("pk")))
+
+
+def note(session: ChatSession, text: str, author: Librarian | None = None) -> Message:
+    """A Librarian Note in the session's Chat History."""
+    message, _ = line_store(note_line(session, text, author))
+    return message
+
+
+def join_announce(session: ChatSession, librarian: Librarian) -> None:
+    """The one patron-visible line about who took the session (a queue may turn it off)."""
+    if session.queue.announce_join:
+        line_store(system_line(session, f"{librarian.display_name} has joined the chat."))
+
+
+def close_refusal(session_id: int) -> ChatError:
+    """Say why a close (or a return to the queue) matched no row."""
+    state = ChatSession.objects.values_list("state", flat=True).get(pk=session_id)
+    if state == ChatSession.State.CLOSED:
+        return ChatError("session_closed", "This chat session has already ended.")
+    if state == ChatSession.State.WAITING:
+        return ChatError("session_waiting", "Pick the request up before ending it.")
+    return ChatError("not_primary", "Only the librarian chatting with this patron can end it.")

@@ -1,0 +1,297 @@
+"""The librarian's console socket: ``/ws/console/``, one per console tab (session cookie).
+
+Thin by design: each handler parses its frame, calls one service or
+selector and sends what it returns. Everything else arrives as a published
+event and is forwarded as it is. The protocol is docs/protocol.md.
+"""
+
+from functools import partial
+from typing import Any
+
+from accounts.models import Librarian
+from accounts.selectors import librarian_of
+from accounts.services import librarian_settings_update
+from chat import sessions, transfers
+from chat.lines import librarian_line
+from chat.writer import post_line
+from console.selectors import (
+    console_digests,
+    console_snapshot_for,
+    session_detail_for,
+    transfer_targets_payload,
+)
+from im import services as ims
+from im.payloads import im_payload
+from queues.selectors import monitored_queue_ids
+from reference_chat.db import database_call
+from reference_chat.errors import ChatError
+from reference_chat.events import call_service
+from reference_chat.groups import librarian_group, queue_group
+from reference_chat.heartbeats import Kind, heartbeats
+from reference_chat.sockets import (
+    CLOSE_FORBIDDEN,
+    ChatSocket,
+    Frame,
+    frame_client_id,
+    frame_int,
+    frame_str,
+    frame_text,
+)
+from shifts import services as shifts
+
+
+def _beat_now(consoles: list[tuple[Librarian, str]]) -> dict[int, dict[str, Any]]:
+    """Refresh the consoles' presence (one UPDATE) and read their digests
+    (one set of queries for all of them), by librarian id."""
+    shifts.consoles_heartbeat(consoles=consoles)
+    return console_digests(librarian for librarian, _ in consoles)
+
+
+async def _beat(consoles: list["ConsoleConsumer"]) -> None:
+    """One heartbeat of these consoles: presence refreshed, ``console.heartbeat`` sent."""
+    digests = await database_call(_beat_now)(
+        [(console.librarian, console.channel_name) for console in consoles]
+    )
+    for console in consoles:
+        if heartbeats().beats(CONSOLES, console):
+            await console.send_beat({"type": "console.heartbeat", **digests[console.librarian.pk]})
+
+
+CONSOLES = Kind("console", _beat)
+
+
+class ConsoleConsumer(ChatSocket):
+    """``/ws/console/``: one librarian's console, all their queues."""
+
+    actions = {
+        "monitoring.set": "set_monitoring",
+        "session.accept": "accept_session",
+        "session.end": "end_session",
+        "session.fetch": "fetch_session",
+        "message.send": "send_line",
+        "settings.update": "update_settings",
+        "im.open": "open_im",
+        "im.send": "send_im_line",
+        "im.read": "read_im",
+        "im.end": "end_im",
+        "transfer.targets": "list_transfer_targets",
+        "transfer.offer": "offer_transfer",
+        "transfer.to_queue": "transfer_to_queue",
+        "transfer.accept": "accept_transfer",
+        "transfer.decline": "decline_transfer",
+        "transfer.cancel": "cancel_transfer",
+        "console.sync": "sync",
+    }
+
+    librarian: Librarian
+    queue_groups: set[str]
+
+    async def connect(self) -> None:
+        librarian = await database_call(librarian_of)(self.scope.get("user"))
+        if librarian is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.librarian = librarian
+        self.queue_groups = set()
+        await self.channel_layer.group_add(librarian_group(librarian.pk), self.channel_name)
+        await self.accept()
+        await database_call(shifts.console_opened)(
+            librarian=librarian, channel_name=self.channel_name
+        )
+        await self._resync()
+        # After the snapshot: no heartbeat may overtake it.
+        heartbeats().add(CONSOLES, self)
+
+    async def disconnect(self, code: int) -> None:
+        if not hasattr(self, "librarian"):
+            return
+        # Before anything else: no later beat may refresh the row closed below.
+        heartbeats().discard(CONSOLES, self)
+        await database_call(shifts.console_closed)(channel_name=self.channel_name)
+        await self.channel_layer.group_discard(
+            librarian_group(self.librarian.pk), self.channel_name
+        )
+        for group in self.queue_groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def _resync(self) -> None:
+        """Join the groups of the monitored queues, then send a fresh snapshot.
+
+        Joining first means an event published meanwhile is either in the
+        snapshot or arrives after it; the client ignores what it already has.
+        """
+        queue_ids = await database_call(monitored_queue_ids)(self.librarian.pk)
+        wanted = {queue_group(q) for q in queue_ids}
+        for group in wanted - self.queue_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        for group in self.queue_groups - wanted:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.queue_groups = wanted
+        self.librarian, snapshot = await database_call(console_snapshot_for)(self.librarian.pk)
+        await self.send_json(snapshot)
+
+    # Frames from the console.
+    async def set_monitoring(self, frame: Frame) -> None:
+        queues = frame.get("queues")
+        if not isinstance(queues, list):
+            raise ChatError("bad_frame", '"queues" must be a list of queue ids.')
+        await call_service(shifts.monitoring_set, librarian=self.librarian, queue_ids=queues)
+
+    async def accept_session(self, frame: Frame) -> None:
+        await call_service(
+            sessions.session_accept,
+            session_id=frame_int(frame, "session"),
+            librarian=self.librarian,
+        )
+
+    async def end_session(self, frame: Frame) -> None:
+        await call_service(
+            sessions.session_end_by_librarian,
+            session_id=frame_int(frame, "session"),
+            librarian=self.librarian,
+        )
+
+    async def fetch_session(self, frame: Frame) -> None:
+        detail = await database_call(session_detail_for)(
+            session_id=frame_int(frame, "session"), librarian=self.librarian
+        )
+        await self.send_json({"type": "session.detail", "session": detail})
+
+    async def send_line(self, frame: Frame) -> None:
+        client_id = frame_client_id(frame)
+        note = frame.get("note", False)
+        if not isinstance(note, bool):
+            raise ChatError("bad_frame", '"note" must be true or false.')
+        message, _ = await post_line(
+            partial(
+                librarian_line,
+                session_id=frame_int(frame, "session"),
+                librarian=self.librarian,
+                text=frame_text(frame),
+                client_id=client_id,
+                note=note,
+            )
+        )
+        await self.send_json(
+            {
+                "type": "message.stored",
+                "session": frame["session"],
+                "client_id": client_id,
+                "seq": message.seq,
+            }
+        )
+
+    async def update_settings(self, frame: Frame) -> None:
+        values = {k: frame.get(k) for k in ("alert_sound", "alert_popup", "im_sound")}
+        if not all(isinstance(v, bool) for v in values.values()):
+            raise ChatError(
+                "bad_frame", '"alert_sound", "alert_popup" and "im_sound" must be true or false.'
+            )
+        await call_service(librarian_settings_update, librarian=self.librarian, **values)
+
+    async def open_im(self, frame: Frame) -> None:
+        about = frame_int(frame, "session") if frame.get("session") is not None else None
+        im, created = await call_service(
+            ims.im_open,
+            initiator=self.librarian,
+            recipient_id=frame_int(frame, "librarian"),
+            about_session_id=about,
+        )
+        if not created:
+            # Already open: this console just shows it (no new popup anywhere).
+            payload = await database_call(im_payload)(im, viewer_id=self.librarian.pk)
+            await self.send_json({"type": "im.opened", "im": payload, "reused": True})
+
+    async def send_im_line(self, frame: Frame) -> None:
+        client_id = frame_client_id(frame)
+        message, _ = await call_service(
+            ims.im_post,
+            im_id=frame_int(frame, "im"),
+            librarian=self.librarian,
+            text=frame_text(frame),
+            client_id=client_id,
+        )
+        await self.send_json(
+            {
+                "type": "im.message.stored",
+                "im": frame["im"],
+                "client_id": client_id,
+                "seq": message.seq,
+            }
+        )
+
+    async def read_im(self, frame: Frame) -> None:
+        await call_service(
+            ims.im_read,
+            im_id=frame_int(frame, "im"),
+            librarian=self.librarian,
+            seq=frame_int(frame, "seq"),
+        )
+
+    async def end_im(self, frame: Frame) -> None:
+        await call_service(ims.im_end, im_id=frame_int(frame, "im"), librarian=self.librarian)
+
+    async def sync(self, frame: Frame) -> None:
+        """The console noticed it missed something: a fresh snapshot."""
+        await self._resync()
+
+    async def list_transfer_targets(self, frame: Frame) -> None:
+        targets = await database_call(transfer_targets_payload)(
+            session_id=frame_int(frame, "session"), librarian=self.librarian
+        )
+        await self.send_json(targets)
+
+    async def offer_transfer(self, frame: Frame) -> None:
+        await call_service(
+            transfers.transfer_offer,
+            session_id=frame_int(frame, "session"),
+            sender=self.librarian,
+            receiver_id=frame_int(frame, "librarian"),
+            note=frame_str(frame, "note", required=False, max_len=2000) or "",
+        )
+
+    async def transfer_to_queue(self, frame: Frame) -> None:
+        await call_service(
+            transfers.transfer_to_queue,
+            session_id=frame_int(frame, "session"),
+            sender=self.librarian,
+            note=frame_str(frame, "note", required=False, max_len=2000) or "",
+        )
+
+    async def accept_transfer(self, frame: Frame) -> None:
+        await call_service(
+            transfers.transfer_accept, offer_id=frame_int(frame, "offer"), librarian=self.librarian
+        )
+
+    async def decline_transfer(self, frame: Frame) -> None:
+        await call_service(
+            transfers.transfer_decline, offer_id=frame_int(frame, "offer"), librarian=self.librarian
+        )
+
+    async def cancel_transfer(self, frame: Frame) -> None:
+        await call_service(
+            transfers.transfer_cancel, offer_id=frame_int(frame, "offer"), librarian=self.librarian
+        )
+
+    # Published events, forwarded to the browser.
+    async def monitoring_changed(self, event: dict[str, Any]) -> None:
+        await self._resync()
+
+    session_created = ChatSocket.forward
+    session_accepted = ChatSocket.forward
+    session_closed = ChatSocket.forward
+    message_created = ChatSocket.forward
+    patron_left = ChatSocket.forward
+    patron_returned = ChatSocket.forward
+    settings_changed = ChatSocket.forward
+    librarian_updated = ChatSocket.forward
+    im_opened = ChatSocket.forward
+    im_message_created = ChatSocket.forward
+    im_read = ChatSocket.forward
+    im_ended = ChatSocket.forward
+    transfer_offered = ChatSocket.forward
+    transfer_accepted = ChatSocket.forward
+    transfer_declined = ChatSocket.forward
+    transfer_expired = ChatSocket.forward
+    transfer_cancelled = ChatSocket.forward
+    session_requeued = ChatSocket.forward

@@ -1,0 +1,39 @@
+"""What a console's snapshot looks like on the wire (docs/protocol.md)."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from accounts.models import Librarian
+from accounts.payloads import librarian_ref, librarian_settings_payload
+from chat.models import ChatSession, TransferOffer
+from chat.payloads import offer_payload, session_detail, session_row
+from chat.roster import librarian_row
+from queues.models import Membership
+
+
+def console_snapshot(
+    *,
+    librarian: Librarian,
+    memberships: Iterable[Membership],
+    waiting: Iterable[ChatSession],
+    active: Iterable[ChatSession],
+    librarians: Iterable[Librarian],
+    ims: list[dict[str, Any]],
+    offers: Iterable[TransferOffer],
+    server_time: str,
+) -> dict[str, Any]:
+    return {
+        "type": "console.snapshot",
+        "server_time": server_time,
+        "me": librarian_ref(librarian),
+        "settings": librarian_settings_payload(librarian),
+        "queues": [
+            {"id": m.queue_id, "name": m.queue.name, "monitoring": m.is_monitoring}
+            for m in memberships
+        ],
+        "waiting": [session_row(s) for s in waiting],
+        "active": [session_detail(s, s.messages.all()) for s in active],
+        "librarians": [librarian_row(lib) for lib in librarians],
+        "ims": ims,
+        "offers": [offer_payload(o) for o in offers],
+    }

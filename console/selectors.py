@@ -1,0 +1,118 @@
+"""What a console shows: its snapshot, and the digest its heartbeat compares against."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Librarian
+from chat.models import ChatSession, TransferOffer
+from chat.payloads import session_detail
+from chat.roster import librarian_row
+from chat.selectors import (
+    active_sessions_for,
+    open_offers_for,
+    session_for_librarian,
+    session_lines,
+    transfer_targets_for,
+    waiting_sessions_for,
+)
+from console.payloads import console_snapshot
+from im.selectors import open_ims_by_librarian, open_ims_snapshot
+from queues.models import Membership
+from queues.selectors import memberships_of
+from shifts.selectors import librarians_on_shift_for
+
+
+def console_snapshot_for(librarian_id: int) -> tuple[Librarian, dict[str, Any]]:
+    """The ``console.snapshot`` of a librarian's console, and the librarian,
+    read fresh (their settings too)."""
+    librarian = Librarian.objects.get(pk=librarian_id)
+    return librarian, console_snapshot(
+        librarian=librarian,
+        memberships=memberships_of(librarian),
+        waiting=waiting_sessions_for(librarian),
+        active=active_sessions_for(librarian),
+        librarians=librarians_on_shift_for(librarian),
+        ims=open_ims_snapshot(librarian),
+        offers=open_offers_for(librarian),
+        server_time=timezone.now().isoformat(),
+    )
+
+
+def session_detail_for(*, session_id: int, librarian: Librarian) -> dict[str, Any]:
+    """One session as the Patron Chat pane shows it (``not_found`` outside
+    the librarian's queues)."""
+    session = session_for_librarian(session_id=session_id, librarian=librarian)
+    return session_detail(session, session_lines(session))
+
+
+def transfer_targets_payload(*, session_id: int, librarian: Librarian) -> dict[str, Any]:
+    """The Transfer dialog's list: the others monitoring the session's queue."""
+    session = session_for_librarian(session_id=session_id, librarian=librarian)
+    return {
+        "type": "transfer.targets",
+        "session": session.pk,
+        "queue": {"id": session.queue_id, "name": session.queue.name},
+        "librarians": [librarian_row(lib) for lib in transfer_targets_for(session, librarian)],
+    }
+
+
+def console_digests(librarians: Iterable[Librarian]) -> dict[int, dict[str, Any]]:
+    """What the consoles of these librarians should show now, by librarian id.
+
+    One digest names every row of New, My Active, the IM sessions, the open
+    offers and the Librarians list with their latest numbers; a console that
+    differs missed an event and asks for a snapshot. The consoles a heartbeat
+    tick beats share the queries: five at most, however many there are.
+    Keys are strings (JSON object keys) so the browser compares them as sent.
+    """
+    ids = {librarian.pk for librarian in librarians}
+    if not ids:
+        return {}
+    # Membership's default ordering joins the queue: not wanted here.
+    monitoring = Membership.objects.monitoring().order_by()
+    # Who monitors the queues these librarians monitor (themselves included):
+    # their own queues and their Librarians lists from one query.
+    theirs = monitoring.filter(librarian_id__in=ids).values("queue_id")
+    mine: dict[int, set[int]] = {pk: set() for pk in ids}
+    on_shift: dict[int, set[int]] = {}
+    for librarian_id, queue_id in monitoring.filter(queue_id__in=theirs).values_list(
+        "librarian_id", "queue_id"
+    ):
+        on_shift.setdefault(queue_id, set()).add(librarian_id)
+        if librarian_id in ids:
+            mine[librarian_id].add(queue_id)
+    waiting: dict[int, list[int]] = {}
+    if on_shift:
+        for pk, queue_id in ChatSession.objects.filter(
+            queue_id__in=on_shift, state=ChatSession.State.WAITING
+        ).values_list("pk", "queue_id"):
+            waiting.setdefault(queue_id, []).append(pk)
+    active: dict[int, dict[str, int]] = {pk: {} for pk in ids}
+    for primary_id, pk, last_seq in ChatSession.objects.filter(
+        primary_id__in=ids, state=ChatSession.State.ACTIVE
+    ).values_list("primary_id", "pk", "last_seq"):
+        active[primary_id][str(pk)] = last_seq
+    ims = open_ims_by_librarian(ids)
+    offers: dict[int, set[int]] = {pk: set() for pk in ids}
+    for sender_id, receiver_id, pk in TransferOffer.objects.filter(
+        Q(sender_id__in=ids) | Q(receiver_id__in=ids), state=TransferOffer.State.OPEN
+    ).values_list("sender_id", "receiver_id", "pk"):
+        for librarian_id in {sender_id, receiver_id} & ids:
+            offers[librarian_id].add(pk)
+    return {
+        pk: {
+            "waiting": sorted(p for queue in mine[pk] for p in waiting.get(queue, ())),
+            "active": active[pk],
+            "ims": ims[pk],
+            "offers": sorted(offers[pk]),
+            # The others monitoring any queue this librarian monitors
+            # (the rule of ``queues.selectors.others_on_shift``).
+            "librarians": sorted(
+                set().union(*(on_shift.get(queue, set()) for queue in mine[pk])) - {pk}
+            ),
+        }
+        for pk in ids
+    }

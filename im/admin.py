@@ -1,0 +1,26 @@
+from django.contrib import admin
+
+from im.models import ImMessage, ImSession
+from reference_chat.admin import ReadOnlyAdminMixin
+
+
+class ImMessageInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ImMessage
+    fields = ["seq", "created_at", "author_name", "text"]
+    readonly_fields = fields
+    ordering = ["seq"]
+    extra = 0
+
+
+@admin.register(ImSession)
+class ImSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """IM sessions are kept: supervisors read them here, nobody edits them."""
+
+    list_display = ["id", "created_at", "initiator", "recipient", "ended_at", "ended_by"]
+    list_filter = [("ended_at", admin.EmptyFieldListFilter)]
+    search_fields = ["initiator__display_name", "recipient__display_name", "messages__text"]
+    date_hierarchy = "created_at"
+    list_select_related = ["initiator", "recipient", "ended_by"]
+    fields = ["initiator", "recipient", "created_at", "ended_at", "ended_by"]
+    readonly_fields = fields
+    inlines = [ImMessageInline]
