@@ -1302,7 +1302,6 @@ let offerShown = null; // the offer the New Transferred Chat Session box shows
 let offerAnswering = false; // OK or Decline sent, answer not yet heard
 let focusBeforeTransfer = null;
 let focusBeforeOffer = null;
-let offerTimer = null;
 
 function offerOf(sessionId) {
   return [...state.offers.values()].find((o) => o.session.id === sessionId && o.sender.id === state.me?.id);
