@@ -12,8 +12,12 @@ ACCESS_LOG ?= /dev/null
 # fetched from the npm registry at a pinned version, never committed.
 AXE_VERSION := 4.10.3
 AXE_JS := .cache/axe-core-$(AXE_VERSION)/axe.min.js
+# ESLint for static/js/: the exact versions are in package.json and
+# package-lock.json; `npm ci` installs them from the npm registry into
+# node_modules/ (git-ignored), never globally, never from a CDN.
+NODE_STAMP := node_modules/.installed
 
-.PHONY: install run test lint format migrate seed clean axe screenshots faults bench bench-smoke
+.PHONY: install run test lint jslint format migrate seed clean axe screenshots faults bench bench-smoke
 
 install: $(VENV)/.installed
 
@@ -51,9 +55,23 @@ format: install
 
 # The browser tests (tests/browser/) run when Debian's Chromium is installed
 # (/usr/bin/chromium); without it pytest's summary lists them as skipped.
-test: lint axe
+test: lint jslint axe
 	$(BIN)/python manage.py makemigrations --check --dry-run > /dev/null
 	$(BIN)/pytest
+
+# Without npm the lint is skipped, as the accessibility checks are, except in
+# CI (CI=true), which runs every check or fails.
+jslint: $(NODE_STAMP)
+	@if [ -e $(NODE_STAMP) ]; then node_modules/.bin/eslint static/js eslint.config.js; fi
+
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm > /dev/null; then \
+	  npm ci --silent --no-audit --no-fund && touch $@; \
+	elif [ -n "$$CI" ]; then \
+	  echo "npm not found: CI cannot run the JavaScript lint"; exit 1; \
+	else \
+	  echo "npm not found: the JavaScript lint (eslint) is skipped"; \
+	fi
 
 axe: $(AXE_JS)
 
@@ -90,4 +108,4 @@ screenshots: install axe
 	SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q tests/browser
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .cache
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .cache node_modules

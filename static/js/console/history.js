@@ -1,0 +1,70 @@
+// Chat History (its own tab) and past IM sessions (below the IM tab): pages
+// the server renders as fragments, loaded when their tab first opens, with
+// their filter form and links kept inside the console.
+import { el } from "../socket.js";
+import { $, root } from "./dom.js";
+import { whenTabSelected } from "./tabs.js";
+
+const historyRoot = $("history-root");
+const imHistoryRoot = $("im-history-root");
+let historyLoaded = false;
+let imHistoryLoaded = false;
+
+async function loadFragment(container, url) {
+  const target = new URL(url, location.origin);
+  target.searchParams.set("fragment", "1");
+  try {
+    const response = await fetch(target, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+    if (!response.ok) throw new Error(String(response.status));
+    // The server renders this fragment with Django's escaping: lines are text.
+    container.innerHTML = await response.text();
+    container.querySelector("h2, h3")?.setAttribute("tabindex", "-1");
+    return true;
+  } catch {
+    container.replaceChildren(el("p", { class: "error" }, "This could not be loaded. Try again."));
+    return false;
+  }
+}
+
+async function loadHistory(url) {
+  historyLoaded = true;
+  historyLoaded = await loadFragment(historyRoot, url);
+}
+
+async function loadImHistory(url) {
+  imHistoryLoaded = true;
+  imHistoryLoaded = await loadFragment(imHistoryRoot, url);
+}
+
+// An IM session ended: past IM sessions load again the next time the IM tab opens.
+export function imHistoryChanged() {
+  imHistoryLoaded = false;
+}
+
+function followLinks(container, load) {
+  container.addEventListener("click", (event) => {
+    const link = event.target.closest("a[data-history-link]");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    load(link.href).then(() => container.querySelector("h2, h3")?.focus());
+  });
+}
+
+export function initialize() {
+  whenTabSelected("tab-history", () => {
+    if (!historyLoaded) loadHistory(root.dataset.historyUrl);
+  });
+  whenTabSelected("tab-im", () => {
+    if (!imHistoryLoaded) loadImHistory(imHistoryRoot.dataset.url);
+  });
+  historyRoot.addEventListener("submit", (event) => {
+    const form = event.target.closest("form[data-history-form]");
+    if (!form) return;
+    event.preventDefault();
+    const url = new URL(form.action, location.origin);
+    for (const [key, value] of new FormData(form)) if (value) url.searchParams.set(key, value);
+    loadHistory(url).then(() => historyRoot.querySelector("[data-history-results]")?.focus());
+  });
+  followLinks(historyRoot, loadHistory);
+  followLinks(imHistoryRoot, loadImHistory);
+}

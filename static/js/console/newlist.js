@@ -1,0 +1,161 @@
+// New: the requests waiting in the queues I monitor, how long each has
+// waited, picking one up, and the New Patron Request popup and sound.
+import { el, formatWait, playAlert } from "../socket.js";
+import { $ } from "./dom.js";
+import { announce, openModal, toast } from "./dialogs.js";
+import { send, settle } from "./protocol.js";
+import * as state from "./state.js";
+import { isTabSelected, selectTab } from "./tabs.js";
+
+const baseTitle = document.title;
+const dialog = $("request-dialog");
+let unseenRequests = []; // what the popup lists, until OK
+let focusBeforeDialog = null;
+
+function waitedSeconds(row) {
+  return (state.serverNow() - Date.parse(row.waiting_since || row.created_at)) / 1000;
+}
+
+export function renderNew() {
+  const list = $("new-list");
+  const rows = state.waitingRows().sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
+  const focusedId = document.activeElement?.closest?.("#new-list li")?.dataset.id;
+  list.replaceChildren(
+    ...rows.map((row) =>
+      el(
+        "li",
+        { dataset: { id: row.id } },
+        el(
+          "button",
+          {
+            type: "button",
+            class: "session-row",
+            disabled: state.isAccepting(row.id),
+            "aria-label": `Pick up ${row.patron_name}${row.transfer ? " (Transfer)" : ""}, waited ${formatWait(waitedSeconds(row))}: ${row.question_preview}`,
+            onclick: () => accept(row.id),
+          },
+          el(
+            "span",
+            { class: "row-top" },
+            el("strong", {}, row.patron_name, row.transfer ? " (Transfer)" : ""),
+            el("span", { class: "waited", dataset: { created: row.waiting_since } }, formatWait(waitedSeconds(row))),
+          ),
+          el("span", { class: "preview" }, row.question_preview),
+          row.transfer
+            ? el("span", { class: "row-meta" }, `From ${row.transfer.from}${row.transfer.note ? `: ${row.transfer.note}` : ""}`)
+            : null,
+          el(
+            "span",
+            { class: "row-meta" },
+            `${row.patron_email || "anonymous"} · ${row.library.name} · ${row.queue.name}`,
+            row.patron_present ? null : el("span", { class: "badge badge-warn" }, "left"),
+            state.isAccepting(row.id) ? el("span", { class: "badge" }, "picking up…") : null,
+          ),
+        ),
+      ),
+    ),
+  );
+  if (focusedId) list.querySelector(`li[data-id="${focusedId}"] button`)?.focus();
+  $("new-empty").hidden = rows.length > 0;
+  $("new-count").textContent = rows.length ? `(${rows.length})` : "";
+  const badge = $("new-badge");
+  badge.hidden = rows.length === 0;
+  badge.textContent = rows.length;
+  badge.setAttribute("aria-label", `${rows.length} waiting`);
+  document.title = rows.length ? `(${rows.length}) ${baseTitle}` : baseTitle;
+}
+
+function tickWaited() {
+  for (const span of document.querySelectorAll("#new-list .waited")) {
+    span.textContent = formatWait(waitedSeconds({ created_at: span.dataset.created }));
+  }
+}
+
+// ---------------------------------------------------------------- picking up
+
+const pickUpKey = (id) => `session.accept:${id}`;
+
+function accept(id) {
+  if (state.isAccepting(id)) return;
+  // Picking up in the browser's own gesture also unlocks the alert sound.
+  const sent = send(
+    { type: "session.accept", session: id },
+    { key: pickUpKey(id), onError: (error) => pickUpRefused(id, error) },
+  );
+  if (sent) {
+    state.setAccepting(id, true);
+    renderNew();
+  }
+}
+
+// Someone else was first, or the patron left: the row goes, and a toast
+// says why. A second click of mine (already_yours) leaves it to the event.
+function pickUpRefused(id, error) {
+  state.setAccepting(id, false);
+  if (error.code !== "already_yours") state.removeWaiting(id);
+  renderNew();
+  toast(error.message);
+}
+
+// The session is mine (session.accepted): no error will come for a pick-up.
+export function pickUpWon(id) {
+  settle(pickUpKey(id));
+}
+
+// ---------------------------------------------------------------- the popup
+
+function alertNewRequest(row) {
+  announce(`New request from ${row.patron_name} in ${row.queue.name}: ${row.question_preview}`);
+  if (state.settings().alert_sound) playAlert();
+  if (!isTabSelected("tab-chat")) $("tab-chat").classList.add("tab-marked");
+  if (state.settings().alert_popup) {
+    unseenRequests.push(row);
+    showRequestDialog();
+  }
+}
+
+function showRequestDialog() {
+  const body = $("request-dialog-body");
+  body.replaceChildren(
+    ...unseenRequests.map((row) =>
+      el(
+        "div",
+        { class: "dialog-request" },
+        el("p", {}, el("strong", {}, row.patron_name), ` (${row.patron_email || "anonymous"}) · ${row.library.name} · ${row.queue.name}`),
+        el("p", { class: "quote" }, row.question_preview),
+      ),
+    ),
+  );
+  $("request-dialog-title").textContent =
+    unseenRequests.length > 1 ? `${unseenRequests.length} New Patron Requests` : "New Patron Request";
+  if (!dialog.open) focusBeforeDialog = openModal(dialog, $("request-dialog-ok"));
+}
+
+function closeRequestDialog() {
+  unseenRequests = [];
+  if (dialog.open) dialog.close();
+}
+
+export const handlers = {
+  "session.created"(frame) {
+    const row = frame.session;
+    state.putWaiting(row);
+    renderNew();
+    // No alarm for the session I just returned to the queue myself.
+    if (!(row.transfer && row.transfer.from_id === state.myId())) alertNewRequest(row);
+  },
+};
+
+export function initialize() {
+  setInterval(tickWaited, 1000);
+  $("request-dialog-ok").addEventListener("click", () => {
+    closeRequestDialog();
+    selectTab("tab-chat");
+    const first = $("new-list").querySelector("button");
+    (first || focusBeforeDialog)?.focus();
+  });
+  dialog.addEventListener("close", () => {
+    unseenRequests = [];
+    if (focusBeforeDialog && document.activeElement === document.body) focusBeforeDialog.focus();
+  });
+}
