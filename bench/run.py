@@ -26,6 +26,7 @@ import os
 import signal
 import sys
 import traceback
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -231,7 +232,7 @@ class Run:
             for i, pid in enumerate(self.stack.daphne_pids())
         ]
 
-    async def connect_all(self, sockets: list[Socket], what: str) -> float:
+    async def connect_all(self, sockets: Sequence[Socket], what: str) -> float:
         """Open ``sockets`` at once; seconds until every one is connected and caught up."""
         profilers = self.profile(f"ramp-{what}", 15, when=len(sockets) >= self.args.sessions)
         started = now()
@@ -460,7 +461,7 @@ class Run:
         out["console_ramp_s"] = round(await self.connect_all(consoles, "consoles"), 2)
 
         # 100 sessions first: the cost of a line with few sessions open.
-        small = await asyncio.to_thread(self.stack.ask, 0, args.small_sessions)
+        small: list[list[Any]] = await asyncio.to_thread(self.stack.ask, 0, args.small_sessions)
         await self.accept(consoles, small)
         patrons = {
             s[0]: PatronSocket(self.bench, self.port(j), s[1], reconnect=True)
@@ -476,7 +477,9 @@ class Run:
         # All of them: the patrons of the first hundred come back with the rest.
         for p in patrons.values():
             await p.stop()
-        rest = await asyncio.to_thread(self.stack.ask, args.small_sessions, args.sessions)
+        rest: list[list[Any]] = await asyncio.to_thread(
+            self.stack.ask, args.small_sessions, args.sessions
+        )
         sessions = small + rest
         out["accept_s"] = round(await self.accept(consoles, rest), 2)
         patrons = {
@@ -522,7 +525,7 @@ class Run:
         """Lines of the phase the database holds (by their client ids)."""
         with self.stack.connect_db() as conn:
             row = conn.execute(
-                "SELECT count(*) FROM transcripts_message WHERE client_id LIKE %s",
+                "SELECT count(*) FROM chat_message WHERE client_id LIKE %s",
                 (prefix.replace("%", "") + "%",),
             ).fetchone()
         return int(row[0]) if row else 0
@@ -539,9 +542,9 @@ class Run:
             await load
         await asyncio.sleep(0.5)
         with self.stack.connect_db() as conn:
-            last = dict(
+            last: dict[str, int] = dict(
                 conn.execute(
-                    "SELECT token, last_patron_seq FROM queues_chatsession WHERE state = 'active'"
+                    "SELECT token, last_patron_seq FROM chat_chatsession WHERE state = 'active'"
                 ).fetchall()
             )
         for p in patrons:

@@ -6,7 +6,7 @@ from reference_chat.admin import ReadOnlyAdminMixin
 
 class MessageInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Message
-    fields = ["seq", "created_at", "kind", "visibility", "author_name", "text"]
+    fields = ("seq", "created_at", "kind", "visibility", "author_name", "text")
     readonly_fields = fields
     ordering = ["seq"]
     extra = 0
@@ -28,7 +28,7 @@ class ChatSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["patron_name", "patron_email", "question"]
     date_hierarchy = "created_at"
     list_select_related = ["queue", "library", "primary"]
-    fields = [
+    fields = (
         "queue",
         "library",
         "patron_name",
@@ -41,7 +41,7 @@ class ChatSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "closed_at",
         "closed_by",
         "transcript_sent_at",
-    ]
+    )
     readonly_fields = fields
     inlines = [MessageInline]
 
@@ -52,5 +52,14 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["kind", "visibility"]
     search_fields = ["text", "author_name"]
     list_select_related = ["session"]
-    fields = ["session", "seq", "created_at", "kind", "visibility", "author", "author_name", "text"]
+    fields = (
+        "session",
+        "seq",
+        "created_at",
+        "kind",
+        "visibility",
+        "author",
+        "author_name",
+        "text",
+    )
     readonly_fields = fields

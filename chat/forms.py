@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 from django import forms
 from django.conf import settings
 
@@ -29,11 +31,11 @@ class AskForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
-    def __init__(self, *args: object, queue: Queue, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, queue: Queue, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.queue = queue
         libraries = queue.libraries.order_by("name")
-        self.fields["library"].queryset = libraries
+        cast(forms.ModelChoiceField, self.fields["library"]).queryset = libraries
         if len(libraries) == 1:
             self.fields["library"].initial = libraries[0]
             self.fields["library"].widget = forms.HiddenInput()

@@ -9,9 +9,11 @@ models' ``_meta``, so a renamed field or table can't leave this behind.
 """
 
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import connection
+from django.db.models import Field
+from django.db.models.options import Options
 
 from chat.models import ChatSession, Message
 from queues.models import Membership
@@ -61,26 +63,26 @@ def _line_insert_sql(
         table = qn(meta.db_table)
         take += (
             f" AND NOT EXISTS (SELECT 1 FROM {table}"  # noqa: S608 - names from _meta
-            f" WHERE {table}.{qn(meta.get_field('session').column)} = %s"
-            f" AND {table}.{qn(meta.get_field('client_id').column)} = %s)"
+            f" WHERE {table}.{qn(_column(meta, 'session'))} = %s"
+            f" AND {table}.{qn(_column(meta, 'client_id'))} = %s)"
         )
     columns = [
-        qn(meta.get_field(name).column)
+        qn(_column(meta, name))
         for name in ("session", "seq", "patron_seq", "kind", "visibility", "author",
                      "author_name", "text", "created_at", "client_id")
     ]  # fmt: skip
     session_meta = ChatSession._meta
     pk, last_seq, last_patron_seq, primary_id = (
         qn(session_meta.pk.column),
-        qn(session_meta.get_field("last_seq").column),
-        qn(session_meta.get_field("last_patron_seq").column),
-        qn(session_meta.get_field("primary").column),
+        qn(_column(session_meta, "last_seq")),
+        qn(_column(session_meta, "last_patron_seq")),
+        qn(_column(session_meta, "primary")),
     )
     patron_seq = last_patron_seq if patron_visible else "NULL"
     # Typed: in a pipeline the parameters are bound by the server, which
     # can't tell an untyped NULL author from text.
     values = ", ".join(
-        f"CAST(%s AS {meta.get_field(name).db_type(connection)})"
+        f"CAST(%s AS {_field(meta, name).db_type(connection)})"
         for name in ("kind", "visibility", "author", "author_name", "text", "created_at",
                      "client_id")
     )  # fmt: skip
@@ -104,11 +106,11 @@ def seq_take(write: "LineWrite") -> tuple[int, int, int | None] | None:
     qn = connection.ops.quote_name
     meta = ChatSession._meta
     returning = ", ".join(
-        qn(meta.get_field(name).column) for name in ("last_seq", "last_patron_seq", "primary")
+        qn(_column(meta, name)) for name in ("last_seq", "last_patron_seq", "primary")
     )
     sql = _seq_take_sql(*_take_shape(write))
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {returning}", _take_params(write))
+        cursor.execute(f"{sql} RETURNING {returning}", cast(list[Any], _take_params(write)))
         # fetchall: SQLite finishes a RETURNING statement only once every row is read.
         rows = cursor.fetchall()
     return rows[0] if rows else None
@@ -147,7 +149,7 @@ def _seq_take_sql(patron_visible: bool, states: int, primary: bool, reader: bool
     table = qn(meta.db_table)
 
     def column(name: str) -> str:
-        return qn(meta.get_field(name).column)
+        return qn(_column(meta, name))
 
     last_seq, last_patron_seq = column("last_seq"), column("last_patron_seq")
     assignments = [f"{last_seq} = {last_seq} + 1"]
@@ -164,7 +166,17 @@ def _seq_take_sql(patron_visible: bool, states: int, primary: bool, reader: bool
         members = qn(member.db_table)
         conditions.append(
             f"EXISTS (SELECT 1 FROM {members}"  # noqa: S608 - names from _meta
-            f" WHERE {members}.{qn(member.get_field('librarian').column)} = %s"
-            f" AND {members}.{qn(member.get_field('queue').column)} = {table}.{column('queue')})"
+            f" WHERE {members}.{qn(_column(member, 'librarian'))} = %s"
+            f" AND {members}.{qn(_column(member, 'queue'))} = {table}.{column('queue')})"
         )
     return f"UPDATE {table} SET {', '.join(assignments)} WHERE {' AND '.join(conditions)}"  # noqa: S608
+
+
+def _field(meta: Options[Any], name: str) -> Field[Any, Any]:
+    return cast(Field[Any, Any], meta.get_field(name))
+
+
+def _column(meta: Options[Any], name: str) -> str:
+    column = _field(meta, name).column
+    assert column is not None  # a concrete field of the model  # noqa: S101
+    return column

@@ -21,7 +21,7 @@ hands; the sequence number is assigned there only.
 import logging
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
@@ -213,7 +213,7 @@ def _store_in_one_statement(write: LineWrite) -> tuple[Message, bool]:
     guard = transaction.atomic() if client_id and connection.in_atomic_block else nullcontext()
     try:
         with guard, connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql, cast(list[Any], params))
             row = cursor.fetchone()
     except IntegrityError:
         if client_id and (stored := _stored_line(write.session_id, client_id)):
@@ -243,7 +243,7 @@ def _store_in_two_statements(write: LineWrite) -> tuple[Message, bool]:
                 if session is not None:
                     session.last_seq = last_seq
                 message = Message.objects.create(
-                    **({"session": session} if session else {"session_id": session_id}),
+                    **_session_of(write),
                     seq=last_seq,
                     patron_seq=(
                         last_patron_seq if write.visibility == Message.Visibility.PATRON else None
@@ -271,10 +271,9 @@ def line_message(write: LineWrite, row: tuple[Any, ...], created_at: Any) -> Mes
     """The Message a line statement (``chat.line_sql.line_statement``) stored,
     from its returned row; touches no database."""
     pk, seq, patron_seq, _ = row
-    session = write.session
     message = Message(
         pk=pk,
-        **({"session": session} if session else {"session_id": write.session_id}),
+        **_session_of(write),
         seq=seq,
         patron_seq=patron_seq,
         kind=write.kind,
@@ -308,6 +307,13 @@ def line_events(message: Message, write: LineWrite, *, primary_id: int | None) -
         patron_event = {"type": "message.created", "message": patron_message_payload(message)}
         events.append((patron_event, (patron_group(write.session_id),)))
     return events
+
+
+def _session_of(write: LineWrite) -> dict[str, Any]:
+    """The message's session: the caller's object when it has one, else by id."""
+    if write.session is not None:
+        return {"session": write.session}
+    return {"session_id": write.session_id}
 
 
 def _not_taken(write: LineWrite) -> Message:

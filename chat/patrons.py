@@ -115,11 +115,11 @@ def sessions_patron_connected(
     answers: list[ChatSession | None] = []
     handed: set[int] = set()
     for pk, _ in sockets:
-        current = locked.get(pk)
-        if current is not None and pk in handed:
-            current = copy.copy(current)  # two tabs of a session: each socket its own
+        answer = locked.get(pk)
+        if answer is not None and pk in handed:
+            answer = copy.copy(answer)  # two tabs of a session: each socket its own
         handed.add(pk)
-        answers.append(current)
+        answers.append(answer)
     return answers
 
 

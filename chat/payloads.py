@@ -64,14 +64,14 @@ def session_row(session: ChatSession) -> dict[str, Any]:
             if session.patron_gone_since
             else None
         ),
-        "primary": librarian_ref(session.primary) if session.primary_id else None,
+        "primary": librarian_ref(session.primary) if session.primary else None,
         "transfer": (
             {
                 "from": session.requeued_by.display_name,
                 "from_id": session.requeued_by_id,
                 "note": session.requeue_note,
             }
-            if session.requeued_by_id and session.state == ChatSession.State.WAITING
+            if session.requeued_by is not None and session.state == ChatSession.State.WAITING
             else None
         ),
     }
@@ -98,7 +98,7 @@ def patron_session(session: ChatSession) -> dict[str, Any]:
         "patron_name": session.patron_name,
         "queue": session.queue.name,
         "library": session.library.name,
-        "librarian": session.primary.display_name if session.primary_id else None,
+        "librarian": session.primary.display_name if session.primary else None,
         "created_at": session.created_at.isoformat(),
         "closed_by": session.closed_by or None,
         "has_email": bool(session.patron_email),

@@ -198,7 +198,7 @@ def session_close(
             ChatSession.ClosedBy.PATRON: PATRON_ENDED,
             ChatSession.ClosedBy.LIBRARIAN: LIBRARIAN_ENDED,
             ChatSession.ClosedBy.SYSTEM: CONNECTION_LOST,
-        }[closed_by]
+        }[ChatSession.ClosedBy(closed_by)]
         line_store(system_line(session, text))
         closed = {
             "type": "session.closed",

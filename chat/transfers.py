@@ -337,7 +337,7 @@ def _offer_refusal(offer_id: int, librarian: Librarian | None) -> ChatError:
         TransferOffer.State.DECLINED: f"{offer.receiver.display_name} declined this transfer.",
         TransferOffer.State.EXPIRED: "This transfer offer has expired.",
         TransferOffer.State.CANCELLED: "This transfer offer was cancelled.",
-    }[offer.state])  # fmt: skip
+    }[TransferOffer.State(offer.state)])  # fmt: skip
 
 
 def offers_withdraw(session: ChatSession) -> None:

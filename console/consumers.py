@@ -182,12 +182,19 @@ class ConsoleConsumer(ChatSocket):
         )
 
     async def update_settings(self, frame: Frame) -> None:
-        values = {k: frame.get(k) for k in ("alert_sound", "alert_popup", "im_sound")}
-        if not all(isinstance(v, bool) for v in values.values()):
+        values = [frame.get(k) for k in ("alert_sound", "alert_popup", "im_sound")]
+        if not all(isinstance(v, bool) for v in values):
             raise ChatError(
                 "bad_frame", '"alert_sound", "alert_popup" and "im_sound" must be true or false.'
             )
-        await call_service(librarian_settings_update, librarian=self.librarian, **values)
+        alert_sound, alert_popup, im_sound = (bool(v) for v in values)
+        await call_service(
+            librarian_settings_update,
+            librarian=self.librarian,
+            alert_sound=alert_sound,
+            alert_popup=alert_popup,
+            im_sound=im_sound,
+        )
 
     async def open_im(self, frame: Frame) -> None:
         about = frame_int(frame, "session") if frame.get("session") is not None else None

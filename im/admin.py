@@ -6,7 +6,7 @@ from reference_chat.admin import ReadOnlyAdminMixin
 
 class ImMessageInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ImMessage
-    fields = ["seq", "created_at", "author_name", "text"]
+    fields = ("seq", "created_at", "author_name", "text")
     readonly_fields = fields
     ordering = ["seq"]
     extra = 0
@@ -21,6 +21,6 @@ class ImSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["initiator__display_name", "recipient__display_name", "messages__text"]
     date_hierarchy = "created_at"
     list_select_related = ["initiator", "recipient", "ended_by"]
-    fields = ["initiator", "recipient", "created_at", "ended_at", "ended_by"]
+    fields = ("initiator", "recipient", "created_at", "ended_at", "ended_by")
     readonly_fields = fields
     inlines = [ImMessageInline]

@@ -30,7 +30,8 @@ KEPT_SECONDS = 60
 
 def in_memory_layer() -> bool:
     """Whether the channel layer lives in one process's memory (the embedded mode)."""
-    return settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("InMemoryChannelLayer")
+    backend = str(settings.CHANNEL_LAYERS["default"]["BACKEND"])
+    return backend.endswith("InMemoryChannelLayer")
 
 
 def relayed_write(event: dict[str, Any], groups: tuple[str, ...]) -> None:

@@ -121,7 +121,7 @@ def test_channel_layer(settings: Any) -> Any:
     Redis) from hearing the tests, and the tests from hearing it.
     """
     if SERVICE_MODE:
-        layer = {**django_settings.CHANNEL_LAYERS["default"]}
+        layer: dict[str, Any] = dict(django_settings.CHANNEL_LAYERS["default"])
         layer["CONFIG"] = {**layer["CONFIG"], "prefix": f"test-{uuid.uuid4().hex[:12]}"}
         settings.CHANNEL_LAYERS = {"default": layer}
     else:
@@ -287,7 +287,7 @@ def ask(world: World) -> Ask:
         queue = queue or world.riverside
         return sessions.session_enqueue(
             queue=queue,
-            library=library or queue.libraries.order_by("name").first(),
+            library=library or queue.libraries.order_by("name")[0],
             patron_name=name,
             patron_email=email,
             question=question,

@@ -8,6 +8,8 @@ sweep is the worker's job of that name (``reference_chat.settings.PERIODIC_JOBS`
 
 from datetime import datetime
 
+from django.db import OperationalError
+
 from accounts.models import Librarian
 from chat import patrons
 from chat.lines import librarian_line, line_store, patron_line
@@ -79,7 +81,7 @@ def worker_runs_queue() -> int:
     housekeeping, which would end the test's transaction). Returns how many ran."""
     from django_tasks_db.management.commands.db_worker import Worker
     from django_tasks_db.models import DBTaskResult
-    from django_tasks_db.utils import exclusive_transaction
+    from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
     worker = Worker(
         queue_names=["*"],
@@ -93,11 +95,18 @@ def worker_runs_queue() -> int:
     )
     ran = 0
     while True:
-        with exclusive_transaction():
-            result = DBTaskResult.objects.ready().get_locked()
-            if result is None:
-                return ran
-            result.claim(worker.worker_id)
+        try:
+            with exclusive_transaction():
+                result = DBTaskResult.objects.ready().get_locked()
+                if result is not None:
+                    result.claim(worker.worker_id)
+        except OperationalError as error:
+            # As the worker does: SQLite said another writer holds it; look again.
+            if not is_locked_database_exception(error):
+                raise
+            continue
+        if result is None:
+            return ran
         worker.run_task(result)
         ran += 1
 

@@ -111,7 +111,7 @@ def _session_of(token: str) -> ChatSession:
         connection.close()
 
 
-async def _next(ws, type_: str, timeout: float = 5) -> dict:  # type: ignore[no-untyped-def]
+async def _next(ws, type_: str, timeout: float = 5) -> dict:
     """The next frame of the given type, skipping others."""
     async with asyncio.timeout(timeout):
         while True:

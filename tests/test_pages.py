@@ -10,6 +10,7 @@ from chat import sessions
 from chat.lines import line_store, note_line
 from chat.models import ChatSession
 from queues.models import Membership, Queue
+from reference_chat.models import ScheduledJob
 from shifts import services as shifts
 from tests.conftest import SERVICE_MODE
 from tests.talk import librarian_says
@@ -287,15 +288,31 @@ def test_html_in_a_question_is_shown_as_text(ask, alice):
 def test_the_health_check_answers_when_the_database_does(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200
-    expected = {"status": "ok", "database": "ok"}
+    expected = {"status": "ok", "database": "ok", "worker": "not started"}
     if SERVICE_MODE:
         expected["redis"] = "ok"
     assert response.json() == expected
     assert "no-cache" in response["Cache-Control"]
 
 
+def test_the_health_check_says_whether_a_worker_ran_the_schedule_lately(client, db):
+    ScheduledJob.objects.create(
+        name="shifts.presence_sweep", next_run_at=timezone.now(), last_started_at=timezone.now()
+    )
+    assert client.get("/healthz").json()["worker"] == "ok"
+    ScheduledJob.objects.update(last_started_at=timezone.now() - dt.timedelta(minutes=5))
+    response = client.get("/healthz")
+    # Said for monitoring; a late worker doesn't take the web process out of service.
+    assert (response.status_code, response.json()["worker"]) == (200, "late")
+
+
 def test_the_health_check_fails_when_redis_is_unreachable(client, db, settings):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"status": "down", "database": "ok", "redis": "down"}
+    assert response.json() == {
+        "status": "down",
+        "database": "ok",
+        "redis": "down",
+        "worker": "not started",
+    }

@@ -1,4 +1,7 @@
+from typing import Any, cast
+
 from django import forms
+from django.db.models import QuerySet
 
 from accounts.models import Librarian
 from queues.models import Queue
@@ -26,7 +29,13 @@ class HistoryFilterForm(forms.Form):
         widget=forms.SearchInput(attrs={"placeholder": "Words in the chat, name or email"}),
     )
 
-    def __init__(self, *args: object, queues: object, librarians: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["queue"].queryset = queues
-        self.fields["librarian"].queryset = librarians
+    def __init__(
+        self,
+        *args: Any,
+        queues: QuerySet[Queue],
+        librarians: QuerySet[Librarian],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["queue"]).queryset = queues
+        cast(forms.ModelChoiceField, self.fields["librarian"]).queryset = librarians

@@ -26,13 +26,20 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import Client
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from accounts.models import Librarian
@@ -41,7 +48,7 @@ from tests.live import free_port, start_worker, stop, subprocess_database_url
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOT_DIR = ROOT / (os.environ.get("SCREENSHOT_DIR") or settings.VAR_DIR / "screenshots")
-VIEWPORT = {"width": 1280, "height": 800}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 # Generous: two cores, other test suites running beside this one.
 TIMEOUT_MS = 15_000
 
@@ -122,7 +129,7 @@ def _messages_in(path: Path) -> list[EmailMessage]:
     # The file backend writes each message followed by a line of 79 dashes.
     chunks = path.read_bytes().split(b"\n" + b"-" * 79 + b"\n")
     return [
-        cast(EmailMessage, message_from_bytes(chunk.lstrip(), policy=policy.default))
+        message_from_bytes(chunk.lstrip(), policy=policy.default)
         for chunk in chunks
         if chunk.strip()
     ]

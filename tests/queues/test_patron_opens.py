@@ -159,7 +159,7 @@ async def test_a_session_deleted_between_lookup_and_open_is_not_found(ask, monke
     pk = session.pk
     lookup = consumers._lookups.store
 
-    def then_deleted(tokens: list[str]) -> list[int | None]:
+    def then_deleted(tokens: list[str]) -> Any:
         found = lookup(tokens)
         ChatSession.objects.filter(pk=pk).delete()
         return found

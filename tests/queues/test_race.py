@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ROUNDS = 20
 
 
-def at_once(**moves: Callable[[], object]) -> dict[str, Any]:
+def at_once(**moves: Callable[..., object]) -> dict[str, Any]:
     """Run each move on its own thread, all released at the same instant.
 
     Returns what each move returned, or the exception it raised, by name.

@@ -415,18 +415,18 @@ def test_the_same_line_sent_twice_at_the_same_moment_is_stored_once(
         if line == "patron line":
             session = chat(alice, name=f"Patron {round_}")
 
-            def send(s: ChatSession = session) -> Any:
+            def send(s: Any = session) -> Any:
                 return talk.patron_says(s, "Hello?", client_id="c-1")
 
-            heard = [
+            heard: list[tuple[str, tuple[str, ...]]] = [
                 ("message.created", (f"librarian.{alice.pk}",)),
                 ("message.created", (f"patron.{session.pk}",)),
             ]
         else:
             im, _ = ims.im_open(initiator=alice, recipient_id=bob.pk)
 
-            def send(i: Any = im) -> Any:
-                return ims.im_post(im_id=i.pk, librarian=alice, text="Hello?", client_id="c-1")
+            def send(s: Any = im) -> Any:
+                return ims.im_post(im_id=s.pk, librarian=alice, text="Hello?", client_id="c-1")
 
             heard = [("im.message.created", (f"librarian.{alice.pk}", f"librarian.{bob.pk}"))]
         sent.clear()

@@ -510,6 +510,7 @@ def test_the_patron_is_present_while_any_of_their_windows_is_open(chat, alice, e
     assert [(e["type"], e["session"]) for e in both_closed] == [("patron.left", session.pk)]
     # The librarian is told until when the patron may come back.
     gone = fresh(session).patron_gone_since
+    assert gone is not None
     grace = timedelta(seconds=session.queue.patron_grace_seconds)
     assert both_closed[0]["grace_until"] == (gone + grace).isoformat()
     assert not fresh(session).patron_present

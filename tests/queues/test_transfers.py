@@ -941,7 +941,7 @@ def refusal_of(outcome: object, round_: int) -> str:
     return outcome.code
 
 
-def handicap(round_: int, move: Callable[[], object]) -> Callable[[], object]:
+def handicap(round_: int, move: Callable[..., object]) -> Callable[[], object]:
     """``move``, started a few milliseconds after the barrier in odd rounds.
 
     OK does a lookup before its transaction, so an End Session or Cancel
@@ -1067,6 +1067,7 @@ def test_ok_and_the_patron_ending_at_once_end_the_session_and_tell_both_libraria
             assert withdrawn == [(group(alice), group(bob))], f"round {round_}"
         closed = [groups for kind, groups in sent if kind == "session.closed"]
         assert len(closed) == 1, f"round {round_}"
+        assert session.primary is not None
         assert group(session.primary) in closed[0]
         assert_invariants()
 

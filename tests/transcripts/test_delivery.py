@@ -82,6 +82,7 @@ async def test_end_session_reaches_both_sides_while_the_mail_server_hangs(
     # Eve's chat ended a moment ago; the worker is stuck sending her transcript.
     eve = await call(chat, alice, name="Eve", email="eve@example.org")
     await call(sessions.session_end_by_librarian, session_id=eve.pk, librarian=alice)
+
     def work() -> None:
         try:
             transcripts_delivered()
@@ -120,6 +121,7 @@ def test_a_refused_transcript_is_tried_again_later_and_sent_once(
     settings.EMAIL_BACKEND = "tests.transcripts.test_delivery.RefusingBackend"
     session = ended(chat, alice)
     closed_at = session.closed_at
+    assert closed_at is not None
     assert transcripts_delivered() == [session.pk]
     session = fresh(session)
     assert (session.transcript_attempts, session.transcript_sent_at) == (1, None)

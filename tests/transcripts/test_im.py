@@ -300,7 +300,9 @@ def test_a_line_and_the_end_at_the_same_moment_never_leave_a_line_after_the_end(
             assert isinstance(outcomes["line"], Exception)
             assert getattr(outcomes["line"], "code", None) == "im_ended", outcomes
             assert lines == []
-        assert all(m.created_at <= current.ended_at for m in lines), f"round {round_}"
+        ended_at = current.ended_at
+        assert ended_at is not None
+        assert all(m.created_at <= ended_at for m in lines), f"round {round_}"
         assert current.last_seq == len(lines)
 
 

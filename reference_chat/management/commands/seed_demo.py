@@ -3,6 +3,8 @@
 Idempotent: running it again leaves one of each, with the given password.
 """
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -14,7 +16,7 @@ from queues.models import Membership, Queue
 
 DEMO_PASSWORD = "demo-pass-2026"
 
-LIBRARIES = [
+LIBRARIES: list[dict[str, str]] = [
     {
         "slug": "riverside-public",
         "name": "Riverside Public Library",
@@ -43,7 +45,7 @@ LIBRARIES = [
     },
 ]
 
-QUEUES = [
+QUEUES: list[dict[str, Any]] = [
     {
         "slug": "riverside",
         "name": "Ask Riverside",
@@ -65,7 +67,7 @@ QUEUES = [
     },
 ]
 
-LIBRARIANS = [
+LIBRARIANS: list[dict[str, Any]] = [
     {
         "username": "alice",
         "display_name": "Alice",
@@ -114,12 +116,12 @@ class Command(BaseCommand):
             self.stdout.write("The database has data already: demo data not loaded.")
             return
         User = get_user_model()
-        libraries = {}
+        libraries: dict[str, Library] = {}
         for data in LIBRARIES:
             libraries[data["slug"]], _ = Library.objects.update_or_create(
                 slug=data["slug"], defaults={k: v for k, v in data.items() if k != "slug"}
             )
-        queues = {}
+        queues: dict[str, Queue] = {}
         for data in QUEUES:
             queue, _ = Queue.objects.update_or_create(
                 slug=data["slug"],

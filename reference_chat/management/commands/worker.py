@@ -20,6 +20,7 @@ import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -51,13 +52,25 @@ class Command(BaseCommand):
             help="Run tasks only, not the periodic jobs (another worker runs those).",
         )
         parser.add_argument(
+            "--heartbeat-file",
+            default="",
+            help="A file the worker touches every few seconds while its schedule runs: a "
+            "container's health check reads its age (docker/healthcheck.py --worker).",
+        )
+        parser.add_argument(
             "--batch",
             action="store_true",
             help="Run the due periodic jobs once and every task queued, then exit (tests, cron).",
         )
 
     def handle(
-        self, *args: Any, interval: float, no_schedule: bool, batch: bool, **options: Any
+        self,
+        *args: Any,
+        interval: float,
+        no_schedule: bool,
+        batch: bool,
+        heartbeat_file: str,
+        **options: Any,
     ) -> None:
         if relay.in_memory_layer():
             # The embedded mode: the sockets' channel layer is in the web
@@ -80,8 +93,12 @@ class Command(BaseCommand):
             tasks.run()
             return
         stopping = threading.Event()
+        heartbeat = Path(heartbeat_file) if heartbeat_file else None
         timer = threading.Thread(
-            target=self._keep_schedule, args=(schedule, stopping), name="schedule", daemon=True
+            target=self._keep_schedule,
+            args=(schedule, stopping, heartbeat),
+            name="schedule",
+            daemon=True,
         )
 
         def stop(signum: int, frame: FrameType | None) -> None:
@@ -107,9 +124,9 @@ class Command(BaseCommand):
         for job in schedule:
             scheduler.run_one(job)
 
-    def _keep_schedule(self, schedule: list[scheduler.Job], stopping: threading.Event) -> None:
-        if not schedule:
-            return
+    def _keep_schedule(
+        self, schedule: list[scheduler.Job], stopping: threading.Event, heartbeat: Path | None
+    ) -> None:
         try:
             while not stopping.is_set():
                 try:
@@ -122,6 +139,8 @@ class Command(BaseCommand):
             while not stopping.is_set():
                 close_old_connections()
                 scheduler.run_due(schedule)
+                if heartbeat is not None:
+                    heartbeat.touch()
                 stopping.wait(TICK_SECONDS)
         finally:
             connections.close_all()
