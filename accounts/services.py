@@ -7,8 +7,8 @@ from django.db import transaction
 
 from accounts.models import Librarian
 from accounts.payloads import librarian_settings_payload
-from reference_chat.events import publish
-from reference_chat.groups import librarian_group
+from core.events import publish
+from core.groups import librarian_group
 
 SUPERVISORS = "Supervisors"
 

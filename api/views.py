@@ -34,7 +34,7 @@ from api.serializers import (
 )
 from chat.models import ChatSession
 from chat.selectors import session_for_librarian, session_for_patron
-from reference_chat.errors import ChatError
+from core.errors import ChatError
 from transcripts.selectors import session_history
 
 # Web sites poll the status; a short shared-cache lifetime keeps a busy site

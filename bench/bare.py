@@ -13,7 +13,7 @@ from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from reference_chat.sockets import relay_dispatch
+from core.sockets import relay_dispatch
 
 
 class BareRelayConsumer(AsyncWebsocketConsumer):
@@ -21,7 +21,7 @@ class BareRelayConsumer(AsyncWebsocketConsumer):
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Without Channels' per-message database hop, as the application's
-        # consumers (reference_chat.sockets.ChatSocket.dispatch): the floor
+        # consumers (core.sockets.ChatSocket.dispatch): the floor
         # is measured at its lowest.
         await relay_dispatch(self, message)
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from chat.models import ChatSession, Message
-from reference_chat.admin import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin
 
 
 class MessageInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -16,13 +16,13 @@ from chat.lines import patron_line
 from chat.models import ChatSession
 from chat.selectors import patron_snapshot, session_ids_for_patrons
 from chat.writer import post_line
-from reference_chat.batches import Batcher
-from reference_chat.db import database_call
-from reference_chat.errors import ChatError
-from reference_chat.events import call_service
-from reference_chat.groups import patron_group
-from reference_chat.heartbeats import Kind, heartbeats
-from reference_chat.sockets import (
+from core.batches import Batcher
+from core.db import database_call
+from core.errors import ChatError
+from core.events import call_service
+from core.groups import patron_group
+from core.heartbeats import Kind, heartbeats
+from core.sockets import (
     CLOSE_NOT_FOUND,
     ChatSocket,
     Frame,
@@ -52,7 +52,7 @@ def _batch_size() -> int:
 
 
 # The sockets that open at the same moment share one token lookup and one
-# transaction (reference_chat/batches.py): a thousand reconnecting after a
+# transaction (core/batches.py): a thousand reconnecting after a
 # restart.
 _lookups: Batcher[str, int | None] = Batcher(
     session_ids_for_patrons, runner=database_call, size=_batch_size

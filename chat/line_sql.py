@@ -9,20 +9,18 @@ models' ``_meta``, so a renamed field or table can't leave this behind.
 """
 
 from functools import cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Field
 from django.db.models.options import Options
 
+from chat.line import LineWrite
 from chat.models import ChatSession, Message
 from queues.models import Membership
 
-if TYPE_CHECKING:
-    from chat.lines import LineWrite
 
-
-def line_statement(write: "LineWrite", created_at: Any) -> tuple[str, list[object]]:
+def line_statement(write: LineWrite, created_at: Any) -> tuple[str, list[object]]:
     """The one statement (PostgreSQL) that stores ``write``, and its parameters."""
     sql = _line_insert_sql(*_take_shape(write), bool(write.client_id))
     params = _take_params(write)
@@ -95,7 +93,7 @@ def _line_insert_sql(
     )
 
 
-def seq_take(write: "LineWrite") -> tuple[int, int, int | None] | None:
+def seq_take(write: LineWrite) -> tuple[int, int, int | None] | None:
     """Take the session's next numbers if it may take the line: ``(last_seq,
     last_patron_seq, primary_id)`` after the increment, or None if no row matched.
 
@@ -116,7 +114,7 @@ def seq_take(write: "LineWrite") -> tuple[int, int, int | None] | None:
     return rows[0] if rows else None
 
 
-def _take_shape(write: "LineWrite") -> tuple[bool, int, bool, bool]:
+def _take_shape(write: LineWrite) -> tuple[bool, int, bool, bool]:
     """The shape of :func:`_seq_take_sql` that ``write`` needs."""
     return (
         write.visibility == Message.Visibility.PATRON,
@@ -126,7 +124,7 @@ def _take_shape(write: "LineWrite") -> tuple[bool, int, bool, bool]:
     )
 
 
-def _take_params(write: "LineWrite") -> list[object]:
+def _take_params(write: LineWrite) -> list[object]:
     """The parameters of :func:`_seq_take_sql` for ``write``."""
     params: list[object] = [write.session_id, *(write.states or ())]
     if write.primary is not None:

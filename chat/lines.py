@@ -20,7 +20,6 @@ hands; the sequence number is assigned there only.
 
 import logging
 from contextlib import nullcontext
-from dataclasses import dataclass
 from typing import Any, cast
 
 from django.conf import settings
@@ -28,47 +27,16 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Librarian
+from chat.line import LineWrite
 from chat.line_sql import line_statement, seq_take
 from chat.models import ChatSession, Message
 from chat.payloads import message_payload, patron_message_payload
 from chat.selectors import session_for_librarian
-from reference_chat.errors import ChatError
-from reference_chat.events import Outbox, publish
-from reference_chat.groups import librarian_group, patron_group
+from core.errors import ChatError
+from core.events import Outbox, publish
+from core.groups import librarian_group, patron_group
 
 logger = logging.getLogger(__name__)
-
-PATRON_VISIBLE_KINDS = {Message.Kind.PATRON, Message.Kind.LIBRARIAN, Message.Kind.SYSTEM}
-
-
-@dataclass(slots=True)
-class LineWrite:
-    """A line to store, checked as far as it can be without the database.
-
-    ``states``: the session states the line may be said in; ``primary``: the
-    librarian who must hold the session; ``reader``: a librarian who must
-    belong to the session's queue (a session they can't see is not found).
-    ``refused``: the line can't be stored, but what its sender hears depends
-    on the database: a session the reader can't see is ``not_found`` first.
-    """
-
-    session_id: int
-    session: ChatSession | None
-    kind: str
-    text: str
-    author: Librarian | None = None
-    author_name: str = ""
-    client_id: str | None = None
-    states: tuple[str, ...] | None = None
-    primary: Librarian | None = None
-    reader: Librarian | None = None
-    refused: ChatError | None = None
-
-    @property
-    def visibility(self) -> str:
-        if self.kind in PATRON_VISIBLE_KINDS:
-            return Message.Visibility.PATRON
-        return Message.Visibility.STAFF
 
 
 def line_validate(text: object) -> str:

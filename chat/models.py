@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from reference_chat.groups import patron_group
+from core.groups import patron_group
 
 
 def new_patron_token() -> str:

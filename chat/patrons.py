@@ -21,10 +21,10 @@ from chat import steps
 from chat.models import ChatSession, PatronPresence
 from chat.selectors import patron_beats, patron_snapshots
 from chat.sessions import session_close
-from reference_chat.errors import ChatError
-from reference_chat.events import publish
-from reference_chat.groups import librarian_group, queue_group
-from reference_chat.presence import presence_refresh
+from core.errors import ChatError
+from core.events import publish
+from core.groups import librarian_group, queue_group
+from core.presence import presence_refresh
 
 logger = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from django.db.models.functions import Coalesce
 from accounts.models import Librarian
 from accounts.payloads import librarian_ref
 from chat.models import ChatSession
+from core.events import publish
+from core.groups import queue_group
 from queues.models import Membership
-from reference_chat.events import publish
-from reference_chat.groups import queue_group
 
 
 def with_shift_figures(librarians: QuerySet[Librarian]) -> QuerySet[Librarian]:

@@ -9,9 +9,9 @@ from accounts.models import Librarian
 from chat.models import ChatSession, Message, TransferOffer
 from chat.payloads import patron_message_payload, patron_session
 from chat.roster import with_shift_figures
+from core.errors import ChatError
 from queues.models import Membership
 from queues.selectors import monitors_of
-from reference_chat.errors import ChatError
 
 
 def sessions_visible_to(librarian: Librarian) -> QuerySet[ChatSession]:

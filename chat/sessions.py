@@ -4,7 +4,7 @@ Every change of a session's state, primary librarian and closing fields goes
 through a function here or in :mod:`chat.transfers`. Each decides races in
 the database (a conditional UPDATE that matches one row or none), changes
 the rows inside one transaction and publishes its events after commit. A
-move that is not allowed raises :class:`~reference_chat.errors.ChatError`.
+move that is not allowed raises :class:`~core.errors.ChatError`.
 """
 
 import logging
@@ -24,10 +24,10 @@ from chat.payloads import session_detail, session_row
 from chat.roster import librarian_updated
 from chat.selectors import session_for_librarian, session_lines
 from chat.transfers import offers_withdraw
+from core.errors import ChatError
+from core.events import publish
+from core.groups import librarian_group, patron_group, queue_group
 from queues.models import Queue
-from reference_chat.errors import ChatError
-from reference_chat.events import publish
-from reference_chat.groups import librarian_group, patron_group, queue_group
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ transaction."""
 from accounts.models import Librarian
 from chat.lines import line_store, note_line, system_line
 from chat.models import ChatSession, Message
-from reference_chat.errors import ChatError
+from core.errors import ChatError
 
 
 def session_lock(session_id: int, *, held_by: Librarian | None = None) -> bool:

@@ -22,10 +22,10 @@ from chat.models import ChatSession, TransferOffer
 from chat.payloads import message_payload, offer_payload, session_detail, session_row
 from chat.roster import librarian_updated
 from chat.selectors import session_for_librarian, session_lines
+from core.errors import ChatError
+from core.events import publish
+from core.groups import librarian_group, queue_group
 from queues.selectors import monitors
-from reference_chat.errors import ChatError
-from reference_chat.events import publish
-from reference_chat.groups import librarian_group, queue_group
 
 logger = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from django.views.decorators.cache import never_cache
 from chat.forms import AskForm
 from chat.selectors import session_for_patron
 from chat.sessions import session_enqueue
+from core.errors import ChatError
 from queues.models import Queue
 from queues.selectors import open_queues
-from reference_chat.errors import ChatError
 
 
 def ask_list(request: HttpRequest) -> HttpResponse:

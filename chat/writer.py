@@ -4,7 +4,7 @@ A socket hands its line to :func:`post_line` (a function that makes the
 line: ``chat.lines.patron_line`` or ``librarian_line``) and waits for the
 answer. While a batch is being stored, the lines that arrive queue up; the
 next batch takes all of them (up to ``CHAT_LINE_BATCH``) together
-(:mod:`reference_chat.batches`). An idle server stores a line at once,
+(:mod:`core.batches`). An idle server stores a line at once,
 alone; a busy one shares the round trip, the commit and its disk flush
 between the lines of a batch, so the cost of a line falls as the load rises
 (docs/performance.md).
@@ -13,7 +13,7 @@ Where a batch is stored is the only choice made here; how a line is stored
 is ``chat.lines`` alone:
 
 - PostgreSQL: from the event loop itself, over a connection of its own
-  (``reference_chat.db.lines_connection``): each line is its one statement
+  (``core.db.lines_connection``): each line is its one statement
   (``chat.line_sql.line_statement``), the statements of a batch pipelined
   in one transaction, and the loop waits for PostgreSQL as it waits for any
   socket. A database thread would have to get the interpreter lock back
@@ -39,12 +39,13 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 from psycopg.pq import TransactionStatus
 
+from chat.line import LineWrite
 from chat.line_sql import line_statement
-from chat.lines import LineWrite, line_events, line_message, line_store
+from chat.lines import line_events, line_message, line_store
 from chat.models import Message
-from reference_chat.batches import Batcher
-from reference_chat.db import lines_call, lines_connection
-from reference_chat.events import Outbox, call_service_on, send_collected
+from core.batches import Batcher
+from core.db import lines_call, lines_connection
+from core.events import Outbox, call_service_on, send_collected
 
 logger = logging.getLogger(__name__)
 

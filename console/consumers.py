@@ -20,15 +20,12 @@ from console.selectors import (
     session_detail_for,
     transfer_targets_payload,
 )
-from im import services as ims
-from im.payloads import im_payload
-from queues.selectors import monitored_queue_ids
-from reference_chat.db import database_call
-from reference_chat.errors import ChatError
-from reference_chat.events import call_service
-from reference_chat.groups import librarian_group, queue_group
-from reference_chat.heartbeats import Kind, heartbeats
-from reference_chat.sockets import (
+from core.db import database_call
+from core.errors import ChatError
+from core.events import call_service
+from core.groups import librarian_group, queue_group
+from core.heartbeats import Kind, heartbeats
+from core.sockets import (
     CLOSE_FORBIDDEN,
     ChatSocket,
     Frame,
@@ -37,6 +34,9 @@ from reference_chat.sockets import (
     frame_str,
     frame_text,
 )
+from im import services as ims
+from im.payloads import im_payload
+from queues.selectors import monitored_queue_ids
 from shifts import services as shifts
 
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdminMixin
 from im.models import ImMessage, ImSession
-from reference_chat.admin import ReadOnlyAdminMixin
 
 
 class ImMessageInline(ReadOnlyAdminMixin, admin.TabularInline):

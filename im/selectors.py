@@ -5,9 +5,9 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from accounts.models import Librarian
+from core.errors import ChatError
 from im.models import ImSession
 from im.payloads import im_line_payload, im_payload
-from reference_chat.errors import ChatError
 
 
 def ims_of(librarian: Librarian) -> QuerySet[ImSession]:

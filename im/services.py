@@ -16,13 +16,13 @@ from accounts.payloads import librarian_ref
 from chat.lines import line_store, line_validate, note_line
 from chat.models import ChatSession
 from chat.selectors import session_for_librarian
+from core.errors import ChatError
+from core.events import publish
+from core.groups import librarian_group
 from im.models import ImMessage, ImSession
 from im.payloads import im_line_payload, im_payload
 from im.selectors import im_for
 from queues.selectors import monitors, shares_a_monitored_queue
-from reference_chat.errors import ChatError
-from reference_chat.events import publish
-from reference_chat.groups import librarian_group
 
 logger = logging.getLogger(__name__)
 

@@ -42,8 +42,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "rest_framework",
     "drf_spectacular",
-    "reference_chat",
-    # The domain, each app importing only those above it (docs/architecture.md).
+    # The infrastructure, then the domain: each app imports only those
+    # listed before it (docs/architecture.md).
+    "core",
     "accounts",
     "queues",
     "chat",
@@ -165,7 +166,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "reference_chat.storage.StaticFilesStorage"
+            else "core.storage.StaticFilesStorage"
         )
     },
 }
@@ -231,7 +232,7 @@ TASKS = {
 SWEEP_SECONDS = env.int("SWEEP_SECONDS", default=5)
 # The worker's schedule: each job is a function called every so many
 # seconds, in its own error boundary; with several workers, each run is
-# claimed by one (reference_chat/scheduler.py).
+# claimed by one (core/scheduler.py).
 PERIODIC_JOBS = {
     "shifts.presence_sweep": {"call": "shifts.services.presence_sweep", "every": SWEEP_SECONDS},
     "chat.patron_sockets_sweep": {
@@ -252,17 +253,17 @@ PERIODIC_JOBS = {
         "every": 60,
     },
     "chat.patron_presence_prune": {"call": "chat.patrons.patron_presence_prune", "every": 600},
-    "reference_chat.relayed_events_prune": {
-        "call": "reference_chat.relay.relayed_events_prune",
+    "core.relayed_events_prune": {
+        "call": "core.relay.relayed_events_prune",
         "every": 60,
     },
-    "reference_chat.task_results_prune": {
-        "call": "reference_chat.scheduler.task_results_prune",
+    "core.task_results_prune": {
+        "call": "core.scheduler.task_results_prune",
         "every": 3600,
     },
 }
 # In the embedded mode, how often the web process reads the events the
-# worker relayed through the database (reference_chat/relay.py); 0: never.
+# worker relayed through the database (core/relay.py); 0: never.
 RELAY_READ_SECONDS = env.float("RELAY_READ_SECONDS", default=0.2)
 # A transcript email is claimed for this long while the worker sends it; a
 # worker that dies meanwhile leaves it to be sent again after the lease.
@@ -271,7 +272,7 @@ TRANSCRIPT_LEASE_SECONDS = env.int("TRANSCRIPT_LEASE_SECONDS", default=600)
 TRANSCRIPT_MAX_ATTEMPTS = 8
 
 # Threads each server process runs the sockets' database calls on
-# (reference_chat/db.py). Keep it below DATABASE_POOL_SIZE: web requests
+# (core/db.py). Keep it below DATABASE_POOL_SIZE: web requests
 # borrow connections from the same pool.
 DATABASE_THREADS = env.int("DATABASE_THREADS", default=1)
 
@@ -310,7 +311,7 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"mask_tokens": {"()": "reference_chat.logging.MaskPatronTokens"}},
+    "filters": {"mask_tokens": {"()": "core.logging.MaskPatronTokens"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
         "console": {

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from reference_chat.models import ScheduledJob
+from core.models import ScheduledJob
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -20,12 +20,12 @@ from django.utils import timezone
 from accounts.models import Librarian
 from chat.roster import librarian_updated
 from chat.sessions import librarian_sessions_end
+from core.errors import ChatError
+from core.events import publish
+from core.groups import librarian_group
+from core.presence import presence_refresh
 from queues.models import Membership
 from queues.selectors import monitored_queue_ids
-from reference_chat.errors import ChatError
-from reference_chat.events import publish
-from reference_chat.groups import librarian_group
-from reference_chat.presence import presence_refresh
 from shifts.models import ConsolePresence
 
 logger = logging.getLogger(__name__)

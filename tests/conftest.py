@@ -36,8 +36,8 @@ from accounts.models import Librarian, Library
 from accounts.services import supervisors_group_ensure
 from chat import sessions
 from chat.models import ChatSession
+from core import db
 from queues.models import Membership, Queue
-from reference_chat import db
 
 User = get_user_model()
 
@@ -57,7 +57,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def database_threads_let_go(django_db_setup: Any, django_db_blocker: Any) -> Any:
-    """At the end, the sockets' database threads (reference_chat.db) close their
+    """At the end, the sockets' database threads (core.db) close their
     connections, before the test database is dropped (PostgreSQL refuses to
     drop a database still in use)."""
     yield
@@ -88,7 +88,7 @@ def no_gc_pause_log() -> None:
 
 @pytest.fixture(autouse=True)
 def line_connections_closed() -> Any:
-    """Each test's event loop ends with it: so does its line connection (reference_chat.db)."""
+    """Each test's event loop ends with it: so does its line connection (core.db)."""
     yield
     db.lines_connections_close()
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from chat import sessions
 from chat.models import ChatSession, Message
-from reference_chat.logging import MaskPatronTokens
+from core.logging import MaskPatronTokens
 from shifts import services as shifts
 from tests.talk import librarian_notes, librarian_says, patron_says
 

@@ -20,9 +20,9 @@ from django.db import transaction
 
 from chat import sessions
 from chat.models import ChatSession
-from reference_chat import events
-from reference_chat.errors import ChatError
-from reference_chat.events import call_service, publish
+from core import events
+from core.errors import ChatError
+from core.events import call_service, publish
 from tests.conftest import QUIET_SECONDS
 from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
     call,
@@ -152,7 +152,7 @@ async def test_a_lost_ring_is_logged_and_never_fails_the_committed_call(layer_lo
             publish({"type": "second"}, "g.up")
         return 7
 
-    with caplog.at_level(logging.ERROR, logger="reference_chat.events"):
+    with caplog.at_level(logging.ERROR, logger="core.events"):
         assert await call_service(service) == 7
     # The failed event's other groups go with it, as before; the next event goes out.
     assert sends(log) == [("first", "g.down"), ("second", "g.up")]

@@ -9,8 +9,8 @@ from django.utils import timezone
 from chat import sessions
 from chat.lines import line_store, note_line
 from chat.models import ChatSession
+from core.models import ScheduledJob
 from queues.models import Membership, Queue
-from reference_chat.models import ScheduledJob
 from shifts import services as shifts
 from tests.conftest import SERVICE_MODE
 from tests.talk import librarian_says

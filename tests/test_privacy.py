@@ -4,7 +4,7 @@ import logging
 
 from django.contrib.auth import get_user_model
 
-from reference_chat.logging import MaskPatronTokens
+from core.logging import MaskPatronTokens
 
 
 def _filtered(msg: str, *args: object) -> str:

@@ -12,7 +12,7 @@ from django.test import override_settings
 def test_collected_modules_import_each_other_by_their_hashed_names(tmp_path: Path) -> None:
     storages = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "reference_chat.storage.StaticFilesStorage"},
+        "staticfiles": {"BACKEND": "core.storage.StaticFilesStorage"},
     }
     with override_settings(STATIC_ROOT=tmp_path, STORAGES=storages):
         call_command("collectstatic", interactive=False, verbosity=0)

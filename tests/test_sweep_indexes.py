@@ -16,8 +16,8 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from chat.models import ChatSession, PatronPresence, TransferOffer
+from core.models import RelayedEvent
 from queues.models import Membership
-from reference_chat.models import RelayedEvent
 from shifts.models import ConsolePresence
 
 pytestmark = [

@@ -25,8 +25,8 @@ from django.utils import timezone
 
 from chat import transfers
 from chat.models import ChatSession, TransferOffer
-from reference_chat import relay, scheduler
-from reference_chat.models import ScheduledJob
+from core import relay, scheduler
+from core.models import ScheduledJob
 from tests.live import ROOT, start_worker, stop, subprocess_database_url
 from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
     call,

@@ -5,8 +5,8 @@ one after), the chat marks its transcript due (``ChatSession.transcript_due_at``
 the database is the record of what is owed). The worker's schedule runs
 :func:`transcripts_enqueue_due` every couple of seconds: each due transcript
 is claimed by moving ``transcript_due_at`` on by a lease, in the same
-transaction that queues its task, so one worker and one task own it. The
-task (:func:`transcript_deliver`) sends only while its claim still stands,
+transaction that queues its task (:func:`transcript_email`), so one worker
+and one task own it. The task sends only while its claim still stands,
 and records the outcome against the claim:
 
 - sent: ``transcript_sent_at``, and nothing is due any more;
@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django_tasks import task
 
 from chat.models import ChatSession
 from transcripts.email import transcript_message
@@ -47,8 +48,6 @@ def transcripts_enqueue_due(*, now: datetime | None = None) -> list[int]:
     """Claim the transcripts that are due and queue a task for each (the
     worker's schedule). Safe with several workers: each claim is a
     conditional UPDATE. Returns the session ids queued."""
-    from transcripts.tasks import transcript_email
-
     now = now or timezone.now()
     due = (
         ChatSession.objects.filter(transcript_due_at__lte=now)
@@ -126,6 +125,12 @@ def transcript_deliver(*, session_id: int, claim: int) -> bool:
     )
     logger.info("transcript of session %s emailed", session_id)
     return True
+
+
+@task(queue_name="email")
+def transcript_email(session_id: int, claim: int) -> bool:
+    """The task: send one transcript under its claim (:func:`transcript_deliver`)."""
+    return transcript_deliver(session_id=session_id, claim=claim)
 
 
 def _claim_number(claim: datetime) -> int:

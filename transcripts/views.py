@@ -12,9 +12,9 @@ from django.shortcuts import render
 from accounts.models import Librarian
 from accounts.selectors import librarian_of
 from chat.selectors import session_for_librarian, session_lines
+from core.errors import ChatError
 from im.selectors import im_for
 from queues.selectors import librarians_sharing_queues, queues_of
-from reference_chat.errors import ChatError
 from transcripts.forms import HistoryFilterForm
 from transcripts.selectors import im_history, session_history
 

@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from chat import patrons
 from chat.consumers import PATRON_SOCKETS
 from chat.models import ChatSession, PatronPresence
-from reference_chat import heartbeats
+from core import heartbeats
 from shifts import services as shifts
 from shifts.models import ConsolePresence
 from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
@@ -274,10 +274,10 @@ async def test_a_failing_batch_is_logged_and_tried_again_at_the_next_tick(
         refresh(sockets=sockets)
 
     monkeypatch.setattr(patrons, "patron_sockets_heartbeat", down_once)
-    with caplog.at_level(logging.ERROR, logger="reference_chat.heartbeats"):
+    with caplog.at_level(logging.ERROR, logger="core.heartbeats"):
         started = len(batches)
         await wait_for(lambda: len(batches) >= started + 3)
-    [record] = [r for r in caplog.records if r.name == "reference_chat.heartbeats"]
+    [record] = [r for r in caplog.records if r.name == "core.heartbeats"]
     assert record.getMessage() == "heartbeat of 2 patron sockets failed; trying again next tick"
     tokens_and_lines = [s.token for s in sessions] + ["2931"]
     assert not any(secret in caplog.text for secret in tokens_and_lines)

@@ -14,8 +14,8 @@ from django.utils import timezone
 from accounts.models import Librarian
 from chat import sessions
 from chat.roster import librarian_row
+from core import events
 from queues.models import Membership, Queue
-from reference_chat import events
 from shifts import selectors
 from shifts import services as shifts
 from shifts.models import ConsolePresence

@@ -3,7 +3,7 @@
 After a server restart a thousand patrons reconnect at once. A socket's two
 database steps (its token looked up, then the session locked, the presence
 row inserted and the snapshot read) go in batches with the other sockets
-opening at that moment (``reference_chat/batches.py``): a constant number
+opening at that moment (``core/batches.py``): a constant number
 of queries a batch. What a patron notices must not change: each socket gets
 its own session and exactly its own lines after the number it asked from,
 never another patron's, an unknown token is refused on its own, and the
@@ -21,9 +21,9 @@ from django.utils import timezone
 
 from chat import consumers
 from chat.models import ChatSession, PatronPresence
-from reference_chat.batches import Batcher
-from reference_chat.db import database_call
-from reference_chat.sockets import CLOSE_NOT_FOUND
+from core.batches import Batcher
+from core.db import database_call
+from core.sockets import CLOSE_NOT_FOUND
 from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
     HOST,
     ORIGIN,

@@ -22,7 +22,7 @@ from django.db import connection, connections
 
 from chat import patrons, sessions, steps, transfers
 from chat.models import ChatSession, PatronPresence, TransferOffer
-from reference_chat import events
+from core import events
 from shifts import services as shifts
 from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
     call,

@@ -14,7 +14,7 @@ from django.db import connections
 
 from chat import sessions
 from chat.models import ChatSession, Message
-from reference_chat.errors import ChatError
+from core.errors import ChatError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -26,10 +26,10 @@ from chat import sessions, transfers
 from chat.lines import line_store, note_line
 from chat.models import ChatSession, Message
 from console import selectors
+from core import events
 from im import services as ims
 from im.models import ImMessage
 from queues.models import Queue
-from reference_chat import events
 from shifts import services as shifts
 from tests import talk
 from tests.conftest import Ask

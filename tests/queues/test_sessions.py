@@ -7,8 +7,8 @@ import pytest
 from chat import patrons, sessions
 from chat.lines import line_store, note_line
 from chat.models import ChatSession, Message
+from core.errors import ChatError
 from queues.models import Membership
-from reference_chat.errors import ChatError
 from shifts import services as shifts
 from tests.talk import librarian_says, patron_connected, patron_says, transcripts_delivered
 

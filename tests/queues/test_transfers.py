@@ -21,10 +21,10 @@ from accounts.models import Librarian
 from chat import selectors, sessions, transfers
 from chat.models import ChatSession, Message, TransferOffer
 from chat.payloads import session_row
+from core import events
+from core.errors import ChatError
 from im import services as ims
 from im.models import ImSession
-from reference_chat import events
-from reference_chat.errors import ChatError
 from shifts import services as shifts
 from tests.queues.test_librarians import Clock
 from tests.queues.test_race import at_once

@@ -15,11 +15,11 @@ from django.utils.html import escape
 
 from accounts.models import Librarian
 from accounts.services import SUPERVISORS
+from core import events
 from im import services as ims
 from im.models import ImMessage, ImSession
 from im.payloads import im_payload
 from im.selectors import open_ims_snapshot
-from reference_chat import events
 from shifts import services as shifts
 from tests.queues.test_race import at_once
 from tests.queues.test_sessions import refused

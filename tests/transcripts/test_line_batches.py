@@ -23,9 +23,10 @@ from django.db import IntegrityError, connection
 
 from accounts.models import Librarian
 from chat import lines, sessions, writer
+from chat.line import LineWrite
 from chat.models import ChatSession, Message
-from reference_chat import db
-from reference_chat.errors import ChatError
+from core import db
+from core.errors import ChatError
 from tests.conftest import QUIET_SECONDS
 from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
     call,
@@ -182,7 +183,7 @@ async def test_a_database_error_in_a_batch_fails_only_its_line(chat, alice, batc
     session = await call(chat, alice)
     heard = await listen(session.patron_group())
 
-    def broken() -> lines.LineWrite:
+    def broken() -> LineWrite:
         # A line by a librarian who no longer exists: its INSERT fails.
         write = patron_line(session, "ghost")()
         write.author = Librarian(pk=10**9)

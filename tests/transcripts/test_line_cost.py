@@ -20,9 +20,9 @@ from chat import sessions
 from chat.lines import line_store, system_line
 from chat.models import ChatSession, Message
 from chat.payloads import message_payload, patron_message_payload
+from core import events
+from core.errors import ChatError
 from queues.models import Membership
-from reference_chat import events
-from reference_chat.errors import ChatError
 from tests.queues.test_race import at_once
 from tests.talk import librarian_says, patron_says
 

@@ -14,8 +14,8 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from reference_chat.errors import ChatError
-from reference_chat.relay import reading_ensure
+from core.errors import ChatError
+from core.relay import reading_ensure
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ One process does both kinds of background work, each on its own thread:
 - the task queue (django-tasks' database backend): mail, each message its
   own task, retried with backoff by its own service; several workers share
   the queue, each task run by one;
-- the schedule (``reference_chat/scheduler.py``): the sweeps and the other
+- the schedule (``core/scheduler.py``): the sweeps and the other
   periodic jobs, each run claimed by one worker, so a slow mail server never
   holds up a sweep.
 
@@ -29,9 +29,9 @@ from django.db import close_old_connections, connections
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
-from reference_chat import events, relay, scheduler
+from core import events, scheduler
 
-logger = logging.getLogger("reference_chat.worker")
+logger = logging.getLogger("core.worker")
 
 TICK_SECONDS = 0.25
 
@@ -72,7 +72,7 @@ class Command(BaseCommand):
         heartbeat_file: str,
         **options: Any,
     ) -> None:
-        if relay.in_memory_layer():
+        if events.in_memory_layer():
             # The embedded mode: the sockets' channel layer is in the web
             # process's memory; this process's events go through the database.
             events.relay_through_database()

@@ -14,7 +14,7 @@ that commits it, as soon as it commits.
 
 The worker, in the embedded mode (the channel layer in the web process's
 memory), hands its events to the web process through the database instead
-(:mod:`reference_chat.relay`).
+(:mod:`core.relay`).
 """
 
 import logging
@@ -24,10 +24,11 @@ from typing import Any, ParamSpec, TypeVar
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
-from reference_chat.db import database_call
-from reference_chat.relay import relayed_write
+from core.db import database_call
+from core.models import RelayedEvent
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +47,15 @@ _outbox: ContextVar[Outbox | None] = ContextVar("reference_chat_events_outbox", 
 _relayed = False
 
 
+def in_memory_layer() -> bool:
+    """Whether the channel layer lives in one process's memory (the embedded mode)."""
+    backend = str(settings.CHANNEL_LAYERS["default"]["BACKEND"])
+    return backend.endswith("InMemoryChannelLayer")
+
+
 def relay_through_database() -> None:
     """From now on this process's events reach the sockets through the
-    database (:mod:`reference_chat.relay`): the worker, in the embedded mode."""
+    database (:mod:`core.relay`): the worker, in the embedded mode."""
     global _relayed
     _relayed = True
 
@@ -65,7 +72,7 @@ def publish(event: Event, *groups: str) -> None:
         return
     if _relayed:
         # A row in the same transaction: it commits, or rolls back, with the change.
-        relayed_write(event, groups)
+        RelayedEvent.objects.create(event=event, groups=list(groups))
         return
     outbox = _outbox.get()
     if outbox is not None:
@@ -77,7 +84,7 @@ def publish(event: Event, *groups: str) -> None:
 async def call_service(function: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
     """Run a service (any synchronous function) from a consumer, and send what it published.
 
-    The function runs on the database threads (:mod:`reference_chat.db`) like
+    The function runs on the database threads (:mod:`core.db`) like
     any database call; the events of the transactions it committed are then sent from the
     event loop, in order, to the same groups. A transaction that rolled back
     sends nothing; when the function raises, what it committed before still
@@ -93,7 +100,7 @@ async def call_service_on(
     *args: P.args,
     **kwargs: P.kwargs,
 ) -> R:
-    """:func:`call_service` on the threads of ``runner`` (``reference_chat.db``'s
+    """:func:`call_service` on the threads of ``runner`` (``core.db``'s
     ``database_call`` or ``lines_call``)."""
     outbox: Outbox = []
     try:

@@ -20,7 +20,7 @@ from django.db import IntegrityError, close_old_connections, transaction
 from django.db.models.functions import Now
 from django.utils.module_loading import import_string
 
-from reference_chat.models import ScheduledJob
+from core.models import ScheduledJob
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ server restart) go this way.
 The function a batcher calls takes the list of items and returns, for each,
 its answer or the exception that answers it alone: one item's refusal never
 fails another's. The events the call published are sent (in the order they
-were committed) before any answer, as :func:`reference_chat.events.call_service`
+were committed) before any answer, as :func:`core.events.call_service`
 does.
 """
 
@@ -23,7 +23,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from reference_chat.events import call_service_on
+from core.events import call_service_on
 
 Item = TypeVar("Item")
 Answer = TypeVar("Answer")

@@ -25,7 +25,7 @@ class ScheduledJob(models.Model):
 class RelayedEvent(models.Model):
     """An event published by a process without sockets (the worker) in the
     embedded mode, where the channel layer lives in the web process's memory:
-    the web process reads these and sends them on (``reference_chat/relay.py``)."""
+    the web process reads these and sends them on (``core/relay.py``)."""
 
     event = models.JSONField()
     groups = models.JSONField()

@@ -4,7 +4,8 @@ In service mode every process shares the Redis channel layer, and the
 worker publishes to it like any web process. In the embedded mode the
 channel layer is the web process's memory, which the worker can't reach: the
 worker writes each event it publishes as a :class:`RelayedEvent` row in the
-transaction that caused it, and the web process reads the new rows a few
+transaction that caused it (``core.events.publish``), and the web
+process reads the new rows a few
 times a second and sends them on. The decision (a sweep, an expiry) is
 still the worker's; the web process only passes the doorbell on. Clients
 catch up from the database anyway if a ring is lost.
@@ -19,24 +20,14 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from reference_chat.db import database_call
-from reference_chat.models import RelayedEvent
+from core.db import database_call
+from core.events import in_memory_layer, send_collected
+from core.models import RelayedEvent
 
 logger = logging.getLogger(__name__)
 
 # Relayed events are kept this long, then pruned by the worker.
 KEPT_SECONDS = 60
-
-
-def in_memory_layer() -> bool:
-    """Whether the channel layer lives in one process's memory (the embedded mode)."""
-    backend = str(settings.CHANNEL_LAYERS["default"]["BACKEND"])
-    return backend.endswith("InMemoryChannelLayer")
-
-
-def relayed_write(event: dict[str, Any], groups: tuple[str, ...]) -> None:
-    """Keep an event for the web process (inside the caller's transaction)."""
-    RelayedEvent.objects.create(event=event, groups=list(groups))
 
 
 def relayed_events_prune() -> int:
@@ -75,8 +66,6 @@ def reading_ensure() -> None:
 
 
 async def _read_forever() -> None:
-    from reference_chat.events import send_collected
-
     last_id = await database_call(_newest_id)()
     while True:
         await asyncio.sleep(settings.RELAY_READ_SECONDS)
