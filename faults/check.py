@@ -41,7 +41,7 @@ class Stored:
                    "last_patron_seq": r[5]}
             for r in conn.execute(
                 "SELECT id, token, state, primary_id, last_seq, last_patron_seq "
-                "FROM queues_chatsession"
+                "FROM chat_chatsession"
             )
         }  # fmt: skip
         rows = [
@@ -49,7 +49,7 @@ class Stored:
             for r in conn.execute(
                 "SELECT session_id, seq, patron_seq, kind, visibility, text, client_id, "
                 "extract(epoch FROM created_at)::float8 "
-                "FROM transcripts_message ORDER BY session_id, seq"
+                "FROM chat_message ORDER BY session_id, seq"
             )
         ]
         return cls(sessions, rows)
