@@ -10,9 +10,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import path
 
-from bench.bare import BareRelayConsumer
+# isort: off
+# reference_chat.asgi sets Django up; the bare relay imports models (through
+# reference_chat.sockets and its relay), so it must come after.
 from reference_chat.asgi import django_asgi_app
+from bench.bare import BareRelayConsumer
 from reference_chat.routing import websocket_urlpatterns
+
+# isort: on
 
 application = ProtocolTypeRouter(
     {

@@ -522,7 +522,7 @@ class Run:
         """Lines of the phase the database holds (by their client ids)."""
         with self.stack.connect_db() as conn:
             row = conn.execute(
-                "SELECT count(*) FROM transcripts_message WHERE client_id LIKE %s",
+                "SELECT count(*) FROM chat_message WHERE client_id LIKE %s",
                 (prefix.replace("%", "") + "%",),
             ).fetchone()
         return int(row[0]) if row else 0
@@ -541,7 +541,7 @@ class Run:
         with self.stack.connect_db() as conn:
             last = dict(
                 conn.execute(
-                    "SELECT token, last_patron_seq FROM queues_chatsession WHERE state = 'active'"
+                    "SELECT token, last_patron_seq FROM chat_chatsession WHERE state = 'active'"
                 ).fetchall()
             )
         for p in patrons:
