@@ -332,9 +332,18 @@ class Stack:
     def worker_schedule_ran_since(self, since: float) -> bool:
         """Whether a worker claimed a periodic job since ``since`` (wall clock, UNIX time)."""
         with self.connect_db() as conn:
+            # The schedule's table, whichever app holds ScheduledJob.
+            found = conn.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = 'public' AND table_name LIKE %s",
+                ("%\\_scheduledjob",),
+            ).fetchone()
+            if found is None:
+                return False
             row = conn.execute(
-                "SELECT extract(epoch FROM max(last_started_at))::float8 "
-                "FROM reference_chat_scheduledjob"
+                sql.SQL("SELECT extract(epoch FROM max(last_started_at))::float8 FROM {}").format(
+                    sql.Identifier(found[0])
+                )
             ).fetchone()
         return row is not None and row[0] is not None and row[0] >= since
 
