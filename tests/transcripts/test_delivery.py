@@ -82,6 +82,7 @@ async def test_end_session_reaches_both_sides_while_the_mail_server_hangs(
     # Eve's chat ended a moment ago; the worker is stuck sending her transcript.
     eve = await call(chat, alice, name="Eve", email="eve@example.org")
     await call(sessions.session_end_by_librarian, session_id=eve.pk, librarian=alice)
+
     def work() -> None:
         try:
             transcripts_delivered()

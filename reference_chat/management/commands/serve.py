@@ -34,7 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, host: str, port: int, access_log: str, **options: Any) -> None:
         children = {
             "the worker": subprocess.Popen([sys.executable, "manage.py", "worker"]),
-            "Daphne": subprocess.Popen(
+            "Daphne": subprocess.Popen(  # noqa: S603
                 [sys.executable, "-m", "daphne", "-b", host, "-p", str(port),
                  "--access-log", access_log, "reference_chat.asgi:application"]
             ),
