@@ -4,10 +4,18 @@ The database is the record: a line exists if it has a row. For each party
 the lines it may see are its session's patron-visible lines (a patron, by
 ``patron_seq``) or every line of the sessions it holds (a librarian, by
 ``seq``); it must have all of them, once, in order, and nothing else.
+
+A session that ended refuses later lines (``session_closed``): such a line
+is not lost when the session was ended by someone else than its sender, or
+by its sender after it (it stops writing first, so its own earlier lines must
+all be stored). Every ended session with an address owes one transcript
+email: it must reach the run's mail server exactly once (by Message-ID),
+addressed to its patron, with every patron-visible line and nothing else.
 """
 
 import itertools
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +23,9 @@ from typing import Any
 import psycopg
 
 from faults.clients import NOTE_MARKER, TAG, Console, Party, Patron, SentLine, Transcript
+from faults.mail import Mail
+
+MESSAGE_ID = re.compile(r"^<transcript-(\d+)@[^>]+>$")
 
 
 @dataclass
@@ -38,10 +49,15 @@ class Stored:
     def read(cls, conn: psycopg.Connection) -> "Stored":
         sessions = {
             r[0]: {"token": r[1], "state": r[2], "primary": r[3], "last_seq": r[4],
-                   "last_patron_seq": r[5]}
+                   "last_patron_seq": r[5], "closed_by": r[6], "email": r[7],
+                   "sent_at": r[8], "due_at": r[9], "attempts": r[10], "closed_at": r[11],
+                   "question": r[12]}
             for r in conn.execute(
-                "SELECT id, token, state, primary_id, last_seq, last_patron_seq "
-                "FROM queues_chatsession"
+                "SELECT id, token, state, primary_id, last_seq, last_patron_seq, closed_by, "
+                "patron_email, extract(epoch FROM transcript_sent_at)::float8, "
+                "extract(epoch FROM transcript_due_at)::float8, transcript_attempts, "
+                "extract(epoch FROM closed_at)::float8, question "
+                "FROM chat_chatsession"
             )
         }  # fmt: skip
         rows = [
@@ -49,7 +65,7 @@ class Stored:
             for r in conn.execute(
                 "SELECT session_id, seq, patron_seq, kind, visibility, text, client_id, "
                 "extract(epoch FROM created_at)::float8 "
-                "FROM transcripts_message ORDER BY session_id, seq"
+                "FROM chat_message ORDER BY session_id, seq"
             )
         ]
         return cls(sessions, rows)
@@ -62,6 +78,10 @@ class Tally:
     duplicated: int = 0
     out_of_order: int = 0
     leaked: int = 0
+    transcripts: int = 0  # ended sessions with an address: each owes one email
+    transcripts_lost: int = 0
+    transcripts_twice: int = 0
+    refused_after_end: int = 0  # lines refused because the session had ended (expected)
     problems: list[str] = field(default_factory=list)
 
     def add(self, what: str, count: int, why: str) -> None:
@@ -73,12 +93,21 @@ class Tally:
     def summary(self) -> str:
         return (
             f"faults: {self.lines} lines, {self.lost} lost, {self.duplicated} duplicated, "
-            f"{self.out_of_order} out of order, {self.leaked} leaked"
+            f"{self.out_of_order} out of order, {self.leaked} leaked; "
+            f"{self.transcripts} transcripts, {self.transcripts_lost} lost, "
+            f"{self.transcripts_twice} sent twice"
         )
 
     @property
     def clean(self) -> bool:
-        return not (self.lost or self.duplicated or self.out_of_order or self.leaked)
+        return not (
+            self.lost
+            or self.duplicated
+            or self.out_of_order
+            or self.leaked
+            or self.transcripts_lost
+            or self.transcripts_twice
+        )
 
 
 def _check_received(
@@ -115,15 +144,31 @@ def _check_received(
 
 def _check_sent(
     tally: Tally,
-    who: str,
+    party: Party,
     sent: list[SentLine],
     session: int | None,
     by_text: dict[str, list[Row]],
+    sessions: dict[int, dict[str, Any]],
 ) -> None:
-    """Every line a party sent is stored once, in its session, in the order sent."""
+    """Every line a party sent is stored once, in its session, in the order sent;
+    or refused because its session had ended, when that is no loss (see the top)."""
+    who = party.name
     stored_seqs = []
     for line in sent:
         rows = by_text.get(line.text, [])
+        target = line.session if line.session is not None else session
+        info = sessions.get(target) if target is not None else None
+        if not rows and line.refused == "session_closed" and info and info["state"] == "closed":
+            own_end = party.end_sent.get(line.session)
+            if own_end is not None and line.sent_at and line.sent_at[0] < own_end:
+                tally.add(
+                    "lost", 1,
+                    f"{who} sent {line.client_id} before its own End Session, yet it was "
+                    "refused as after the end",
+                )  # fmt: skip
+            else:
+                tally.refused_after_end += 1
+            continue
         if not rows:
             why = (
                 f"refused: {line.refused}"
@@ -133,7 +178,6 @@ def _check_sent(
             tally.add("lost", 1, f"{who} sent {line.client_id} ({why}) but it was never stored")
             continue
         row = rows[0]
-        target = line.session if line.session is not None else session
         if row.session != target:
             tally.add("leaked", 1, f"{who}'s line {line.client_id} stored in session {row.session}")
         if line.note != (row.visibility == "staff"):
@@ -198,14 +242,15 @@ def check(
     token_of = {info["token"]: sid for sid, info in stored.sessions.items()}
     patron_of: dict[int, Patron] = {}
     for patron in patrons:
-        sid = token_of.get(patron.token or "")
-        if sid is None:
+        found = token_of.get(patron.token or "")
+        if found is None:
             tally.add("lost", 1, f"{patron.name} has no session in the database")
             continue
+        sid = found
         patron_of[sid] = patron
         if patron.question and patron.question not in by_text:
             tally.add("lost", 1, f"{patron.name}'s question was never stored")
-        _check_sent(tally, patron.name, list(patron.sent.values()), sid, by_text)
+        _check_sent(tally, patron, list(patron.sent.values()), sid, by_text, stored.sessions)
         rows = by_session.get(sid, [])
         expected = {r.patron_seq: r.text for r in rows if r.visibility == "patron" and r.patron_seq}
         own = {r.text for r in rows if r.visibility == "patron"}
@@ -221,7 +266,7 @@ def check(
         tally.add("leaked", patron.note_lines, f"{patron.name}'s socket carried a note line")
 
     for console in consoles:
-        _check_sent(tally, console.name, list(console.sent.values()), None, by_text)
+        _check_sent(tally, console, list(console.sent.values()), None, by_text, stored.sessions)
         mine = {
             sid for sid, info in stored.sessions.items() if info["primary"] == console.librarian_id
         }
@@ -248,6 +293,74 @@ def check(
             f"note: sessions {orphans} have no patron in the run (an ask whose answer was lost)"
         )
     return tally
+
+
+def check_transcripts(
+    tally: Tally, stored: Stored, patrons: list[Patron], mails: list[Mail]
+) -> None:
+    """Each ended session with an address: its transcript reached the mail
+    server once, addressed to its patron, with its patron-visible lines, no
+    note and no line of another session. Mail nobody owes counts as leaked."""
+    by_session: dict[int, list[Mail]] = {}
+    for mail in mails:
+        match = MESSAGE_ID.match(mail.message_id.strip())
+        sid = int(match.group(1)) if match else None
+        if sid is None or sid not in stored.sessions:
+            tally.add("leaked", 1, f"mail {mail.message_id!r} to {mail.rcpt_tos} of no session")
+            continue
+        by_session.setdefault(sid, []).append(mail)
+    rows_of: dict[int, list[Row]] = {}
+    for row in stored.rows:
+        rows_of.setdefault(row.session, []).append(row)
+    token_of = {info["token"]: sid for sid, info in stored.sessions.items()}
+    patron_of = {token_of[p.token]: p for p in patrons if p.token in token_of}
+    for sid, info in sorted(stored.sessions.items()):
+        got = by_session.get(sid, [])
+        owed = info["state"] == "closed" and bool(info["email"])
+        if not owed:
+            tally.add(
+                "leaked", len(got), f"session {sid} ({info['state']}) was mailed a transcript"
+            )
+            continue
+        tally.transcripts += 1
+        if not got:
+            tally.transcripts_lost += 1
+            tally.problems.append(
+                f"transcripts_lost +1: session {sid} (closed by {info['closed_by']}) never "
+                f"reached the mail server; sent_at {'set' if info['sent_at'] else 'not set'}, "
+                f"{info['attempts']} attempts"
+            )
+            continue
+        if len(got) > 1:
+            tally.transcripts_twice += len(got) - 1
+            tally.problems.append(
+                f"transcripts_twice +{len(got) - 1}: session {sid} mailed {len(got)} times, at "
+                f"{[round(m.received_at, 3) for m in got]}; recorded sent at {info['sent_at']}, "
+                f"{info['attempts']} attempts"
+            )
+        patron = patron_of.get(sid)
+        tag = TAG.search(info["question"] or "")
+        index = patron.index if patron else (int(tag.group(1)[1:]) if tag else None)
+        expected_email = f"patron{index}@faults.example"
+        if info["email"] != expected_email:
+            tally.add("leaked", 1, f"session {sid} stored the address {info['email']!r}")
+        allowed = {f"P{index}", f"S{sid}"}
+        visible = [r.text for r in rows_of.get(sid, []) if r.visibility == "patron"]
+        for mail in got:
+            if mail.rcpt_tos != [expected_email] or expected_email not in mail.to:
+                tally.add(
+                    "leaked", 1,
+                    f"session {sid}'s transcript went to {mail.rcpt_tos} (To: {mail.to!r})",
+                )  # fmt: skip
+            missing = [text for text in visible if text not in mail.body]
+            tally.add(
+                "lost", len(missing),
+                f"session {sid}'s transcript lacks {len(missing)} of its lines: {missing[:3]}",
+            )  # fmt: skip
+            if NOTE_MARKER in mail.body:
+                tally.add("leaked", 1, f"session {sid}'s transcript carries a note marker")
+            stray = set(TAG.findall(mail.body)) - allowed
+            tally.add("leaked", len(stray), f"session {sid}'s transcript carries {sorted(stray)}")
 
 
 def delivery_stats(
@@ -353,8 +466,8 @@ def delivery_stats(
         for line in party.sent.values():
             if line.sends > 1:
                 resent += 1
-                row = by_text.get(line.text)
-                if row is not None and row.created_at < line.sent_at[-1]:
+                first = by_text.get(line.text)
+                if first is not None and first.created_at < line.sent_at[-1]:
                     stored_before += 1
     out.append(
         f"lines sent again after a drop: {resent}, of which {stored_before} were already "

@@ -3,7 +3,9 @@
 Each party keeps its transcript by sequence number (dedupe), a pending list
 of lines sent but not yet acknowledged (``message.stored``) that it sends
 again, with the same ``client_id``, on every new connection, and asks for
-what it missed when it sees a gap or a heartbeat ahead of it.
+what it missed when it sees a gap or a heartbeat ahead of it. Either side
+can end a session (``session.end``), sending it again until it hears the
+session closed; nobody writes into a session they know has ended.
 """
 
 import asyncio
@@ -95,10 +97,10 @@ def ask_form(port: int, slug: str) -> AskForm:
     return fields, jar
 
 
-def ask_post(port: int, slug: str, form: AskForm, name: str, question: str) -> str:
+def ask_post(port: int, slug: str, form: AskForm, name: str, question: str, email: str = "") -> str:
     """Send the form opened by :func:`ask_form`; returns the token from the redirect."""
     fields, jar = form
-    fields = {**fields, "patron_name": name, "question": question}
+    fields = {**fields, "patron_name": name, "patron_email": email, "question": question}
     status, location, _, _ = http_request(port, "POST", f"/ask/{slug}/", form=fields, cookies=jar)
     match = re.search(r"/chat/([^/]+)/$", location)
     if status != 302 or not match:
@@ -106,9 +108,9 @@ def ask_post(port: int, slug: str, form: AskForm, name: str, question: str) -> s
     return match.group(1)
 
 
-def ask(port: int, slug: str, name: str, question: str) -> str:
+def ask(port: int, slug: str, name: str, question: str, email: str = "") -> str:
     """Fill in /ask/<slug>/ like a browser; returns the token from the /chat/<token>/ redirect."""
-    return ask_post(port, slug, ask_form(port, slug), name, question)
+    return ask_post(port, slug, ask_form(port, slug), name, question, email)
 
 
 # --- parties --------------------------------------------------------------------
@@ -191,6 +193,10 @@ class Party:
         self.ack_times: list[float] = []  # when each message.stored arrived
         self.ports_used: list[int] = []  # the process of each connection
         self._last_ask: dict[Any, float] = {}
+        # Ending sessions: when this party first sent session.end for each
+        # (wall clock; a patron's own session is None), and how many times.
+        self.end_sent: dict[int | None, float] = {}
+        self.end_frames = 0
 
     # subclass hooks
     def url(self, port: int) -> str:
@@ -388,6 +394,10 @@ class Patron(Party):
         self.note_lines = 0  # lines marked as notes (must stay 0)
         self.joined = 0
         self.counter = 0
+        self.email = f"patron{index}@faults.example"
+        self.ending = False  # decided to end the session: writes no more lines
+        self.closed_at: float | None = None  # when it learned the session ended
+        self.closed_by: str | None = None
 
     async def ask(self, slug: str) -> None:
         """Ask through the form on a random process; retry elsewhere if one is down."""
@@ -396,7 +406,7 @@ class Patron(Party):
             question = f"{self.tag} question {attempt} {self.rng.getrandbits(48):012x}"
             try:
                 self.token = await asyncio.to_thread(
-                    ask, port, slug, f"Patron {self.index}", question
+                    ask, port, slug, f"Patron {self.index}", question, self.email
                 )
             except (OSError, HttpError, http.client.HTTPException):
                 self.ask_attempts.append(question)
@@ -423,12 +433,33 @@ class Patron(Party):
         if not self.throttled("resume"):
             await self.send({"type": "session.resume", "after": self.transcript.high})
 
+    def learn_closed(self, closed_by: Any = None) -> None:
+        if self.closed_at is None:
+            self.closed_at = time.time()
+        if isinstance(closed_by, str):
+            self.closed_by = closed_by
+
+    async def end(self, deadline: float) -> bool:
+        """End Session: no more lines; ``session.end`` (again every 3 s, on
+        any connection, after its pending lines went out on it) until the
+        session is heard closed. Whether it was, by ``deadline`` (monotonic)."""
+        self.ending = True
+        while self.closed_at is None and time.monotonic() < deadline:
+            due = self.ready and not self.throttled("end", 3.0)
+            if due and await self.send({"type": "session.end"}):
+                self.end_sent.setdefault(None, time.time())
+                self.end_frames += 1
+            await asyncio.sleep(0.05)
+        return self.closed_at is not None
+
     async def on_frame(self, raw: str, frame: dict[str, Any]) -> None:
         if NOTE_MARKER in raw:
             self.note_frames += 1
         self.tags_seen.update(TAG.findall(raw))
         kind = frame.get("type")
         if kind == "session.snapshot":
+            if (frame.get("session") or {}).get("state") == "closed":
+                self.learn_closed(frame["session"].get("closed_by"))
             messages = frame.get("messages", [])
             for message in messages:
                 self.take(message, "snapshot")
@@ -446,13 +477,21 @@ class Patron(Party):
         elif kind == "message.stored":
             self.acked(frame.get("client_id"), frame.get("seq"))
         elif kind == "session.heartbeat":
+            if frame.get("state") == "closed":
+                self.learn_closed()
             if (frame.get("last_seq") or 0) > self.transcript.high:
                 self.catchups["heartbeat"] += 1
                 await self.resume()
         elif kind == "session.accepted":
             self.joined += 1
+        elif kind == "session.closed":
+            self.learn_closed(frame.get("closed_by"))
         elif kind == "error" and frame.get("client_id"):
             self.refused(frame["client_id"], frame.get("code", "?"))
+        elif kind == "error" and frame.get("code") == "session_closed":
+            self.learn_closed()  # an End Session sent again after the first one
+        elif kind == "error":
+            self.errors.append(f"error frame {frame.get('code')}: {raw[:200]}")
 
     async def talk(self, stop: asyncio.Event, low: float, high: float) -> None:
         while not stop.is_set():
@@ -461,6 +500,8 @@ class Patron(Party):
                 return
             except TimeoutError:
                 pass
+            if self.ending or self.closed_at is not None:
+                return  # the page's composer is gone once the session ended
             self.counter += 1
             text = f"{self.tag} line {self.counter} {self.rng.getrandbits(48):012x}"
             await self.submit(self.new_line(text))
@@ -492,6 +533,13 @@ class Console(Party):
         self.counter = 0
         self.monitoring_asked = -1
         self.accepts = 0
+        self.closed: set[int] = set()  # sessions it held that it knows ended
+        self.end_wanted: set[int] = set()  # sessions it is ending: no more lines into them
+        # Sessions it held that ended (or left its My Active unseen) and that
+        # it has not yet read to their end with session.fetch.
+        self.unread_end: set[int] = set()
+        self.after_end_lines = 0  # lines that reached it only through that read
+        self.after_end_detail: list[str] = []
 
     def url(self, port: int) -> str:
         return f"ws://127.0.0.1:{port}/ws/console/"
@@ -527,13 +575,43 @@ class Console(Party):
         if not self.throttled("sync", 2.0):
             await self.send({"type": "console.sync"})
 
+    def left_active(self, session: int) -> None:
+        """A session it held is no longer in its My Active (it ended): read it to its end."""
+        self.held.discard(session)
+        if session not in self.closed:
+            self.unread_end.add(session)
+
+    async def read_ended(self) -> None:
+        # Not the browser's way: its console keeps an ended session it heard
+        # end, drops one that ended while it was away, and never reads either
+        # again. The run reads each to its end once (its last lines and the
+        # closing line), so that no line of an ended session goes unseen.
+        for session in sorted(self.unread_end):
+            if not self.throttled(("read-ended", session), 2.0):
+                await self.send({"type": "session.fetch", "session": session})
+
+    async def end(self, session: int, deadline: float) -> bool:
+        """End Session on ``session``: no more lines into it; ``session.end``
+        (again every 3 s) until the session is heard closed. Whether it was."""
+        self.end_wanted.add(session)
+        while session not in self.closed and time.monotonic() < deadline:
+            due = self.ready and not self.throttled(("end", session), 3.0)
+            if due and await self.send({"type": "session.end", "session": session}):
+                self.end_sent.setdefault(session, time.time())
+                self.end_frames += 1
+            await asyncio.sleep(0.05)
+        return session in self.closed
+
     async def on_frame(self, raw: str, frame: dict[str, Any]) -> None:
         kind = frame.get("type")
         if kind == "console.snapshot":
             monitoring = any(
                 q["id"] == self.queue_id and q["monitoring"] for q in frame.get("queues", [])
             )
+            before = set(self.held)
             self.held = {d["id"] for d in frame.get("active", [])}
+            for session in before - self.held:
+                self.left_active(session)
             for detail in frame.get("active", []):
                 self.take(detail["id"], detail.get("messages", []), "snapshot")
             self.waiting = {row["id"] for row in frame.get("waiting", [])}
@@ -544,6 +622,7 @@ class Console(Party):
                 self.resolve_waiter()
             if not self.ready:
                 await self.flush()
+            await self.read_ended()
         elif kind == "session.created":
             self.waiting.add(frame["session"]["id"])
         elif kind == "session.accepted":
@@ -562,10 +641,33 @@ class Console(Party):
                 await self.fetch(session)  # a line went missing on the way
         elif kind == "session.detail":
             detail = frame["session"]
-            self.take(detail["id"], detail.get("messages", []), "snapshot")
+            session = detail["id"]
+            known = set(self.transcript(session).lines)
+            self.take(session, detail.get("messages", []), "snapshot")
+            if detail.get("state") == "closed":
+                if session in self.unread_end:
+                    lines = self.transcript(session).lines
+                    new = sorted(set(lines) - known)
+                    self.after_end_lines += len(new)
+                    self.after_end_detail += [
+                        f"{self.name} s{session} seq {seq} {lines[seq][:40]!r}" for seq in new
+                    ]
+                self.unread_end.discard(session)
+                self.closed.add(session)
+                self.held.discard(session)
+            elif session in self.unread_end and (detail.get("primary") or {}).get("id") == (
+                self.librarian_id
+            ):
+                # Still its own and open: a heartbeat from before its pick-up.
+                self.unread_end.discard(session)
+                self.held.add(session)
         elif kind == "message.stored":
             self.acked(frame.get("client_id"), frame.get("seq"))
         elif kind == "console.heartbeat":
+            listed = {int(key) for key in frame.get("active", {})}
+            for session in self.held - listed:
+                self.left_active(session)
+            await self.read_ended()
             for key, last in frame.get("active", {}).items():
                 session = int(key)
                 if session not in self.held:
@@ -576,12 +678,26 @@ class Console(Party):
                     await self.fetch(session)
             self.waiting |= set(frame.get("waiting", []))
         elif kind == "session.closed":
-            self.waiting.discard(frame.get("session"))
+            ended = frame.get("session")
+            if isinstance(ended, int):
+                self.waiting.discard(ended)
+                if ended in self.held or ended in self.transcripts:
+                    self.left_active(ended)
+                    await self.read_ended()
         elif kind == "error":
+            about = frame.get("session")
+            code = frame.get("code")
             if frame.get("client_id"):
-                self.refused(frame["client_id"], frame.get("code", "?"))
-            elif frame.get("code") in {"already_taken", "already_yours", "session_closed"}:
-                self.waiting.discard(frame.get("session"))
+                self.refused(frame["client_id"], code or "?")
+            elif code in {"already_taken", "already_yours", "session_closed"}:
+                if isinstance(about, int):
+                    self.waiting.discard(about)
+                    if code == "session_closed" and about in self.end_wanted:
+                        # Its End Session sent again: the first one ended it.
+                        self.left_active(about)
+                        await self.read_ended()
+            else:
+                self.errors.append(f"error frame {code}: {raw[:200]}")
 
     async def pick_up(self, stop: asyncio.Event) -> None:
         """Take requests from New, up to a fair share each."""
@@ -605,9 +721,10 @@ class Console(Party):
                 return
             except TimeoutError:
                 pass
-            if not self.held:
+            writable = self.held - self.closed - self.end_wanted
+            if not writable:
                 continue
-            session = self.rng.choice(sorted(self.held))
+            session = self.rng.choice(sorted(writable))
             self.counter += 1
             note = self.rng.random() < self.note_ratio
             marker = f" {NOTE_MARKER}" if note else ""

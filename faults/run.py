@@ -1,14 +1,17 @@
 """``make faults``: the fault suite. See docs/faults.md.
 
-Starts its own PostgreSQL database, Redis and Daphne processes; patrons and
-librarians talk over websockets while processes are killed and restarted,
-Redis is restarted and client connections are cut; then every party's
-transcript is compared with the database. The last line on stdout is
+Starts its own PostgreSQL database, Redis, Daphne processes, worker and mail
+server; patrons and librarians talk over websockets, and end their sessions,
+while processes (the worker too) are killed and restarted, Redis is
+restarted and client connections are cut; then every party's transcript is
+compared with the database, and every transcript email with what the mail
+server got. The last line on stdout is (one line, folded here)
 
-    faults: N lines, L lost, D duplicated, O out of order, K leaked
+    faults: N lines, L lost, D duplicated, O out of order, K leaked;
+            M transcripts, T lost, W sent twice
 
-and the exit status is 0 only if L, D, O and K are 0 and every process the
-run started was stopped. Options come from flags or FAULTS_* variables.
+and the exit status is 0 only if L, D, O, K, T and W are 0 and every process
+the run started was stopped. Options come from flags or FAULTS_* variables.
 """
 
 # ruff: noqa: S311 - the randomness here picks faults and timings, not secrets
@@ -29,12 +32,24 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from faults.check import Stored, Tally, check, delivery_stats
+from faults.check import Stored, Tally, check, check_transcripts, delivery_stats
 from faults.clients import Console, Party, Patron, login
+from faults.mail import MailServer
 from faults.stack import QUEUE_SLUG, Stack, log
 
 # Seconds without connection cuts after Redis is back (see _restart_redis).
 REDIS_WATCH = 6.0
+# The worker's settings in the run: a mail server that doesn't answer within
+# EMAIL_TIMEOUT counts as a failed send; a transcript whose worker died while
+# it held the claim is due again TRANSCRIPT_LEASE_SECONDS after the claim, so
+# within the run (the default is ten minutes).
+EMAIL_TIMEOUT = 5
+TRANSCRIPT_LEASE_SECONDS = 10
+# How long the mail server takes before it accepts a message (seconds): the
+# window the run kills the worker in, mid-send. Well under EMAIL_TIMEOUT.
+MAIL_DELAY = (0.3, 1.0)
+# After the settling, how long to wait for every transcript owed to be sent.
+TRANSCRIPT_WAIT = 40.0
 
 
 def _env(name: str, default: str) -> str:
@@ -76,8 +91,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--timeout",
         type=float,
-        default=float(_env("TIMEOUT", "170")),
-        help="hard limit of the whole run in seconds (FAULTS_TIMEOUT, default 170)",
+        default=float(_env("TIMEOUT", "200")),
+        help="hard limit of the whole run in seconds (FAULTS_TIMEOUT, default 200)",
     )
     p.add_argument(
         "--database",
@@ -111,27 +126,38 @@ class Faults:
     redis_down_at: float | None = None
     redis_back_at: float | None = None
     cuts: int = 0
+    worker_kills: int = 0
+    worker_kills_mid_send: int = 0  # the mail server held a transcript's DATA
+    worker_kills_due: int = 0  # transcripts were owed (due, claimed or being sent)
+    worker_restarts: int = 0
+    worker_down: list[list[float]] = field(default_factory=list)  # [killed, back], wall clock
+    ended: Counter[str] = field(default_factory=Counter)  # who ended sessions, and when
+    end_fallbacks: int = 0  # a librarian's end done by the patron (session not picked up)
+    transcripts_waited: float = 0.0
     errors: list[str] = field(default_factory=list)
 
 
 class Run:
-    def __init__(self, args: argparse.Namespace, stack: Stack, seeded: dict[str, Any]) -> None:
+    def __init__(
+        self, args: argparse.Namespace, stack: Stack, seeded: dict[str, Any], mail: MailServer
+    ) -> None:
         self.args = args
         self.stack = stack
+        self.mail = mail
         self.rng = random.Random(args.seed)
         self.t0 = time.monotonic()
         self.wall0 = time.time()
         self.faults = Faults(kills={i: 0 for i in range(args.daphnes)})
         self.stop_talking = asyncio.Event()
         self.stop_faults = asyncio.Event()
-        self.queue_id: int = seeded["queue"]  # type: ignore[assignment]
+        self.queue_id: int = seeded["queue"]
         cap = math.ceil(args.patrons / args.librarians) + 1
         self.consoles = [
             Console(
                 lib["username"], lib["id"], self.queue_id, stack.ports,
                 random.Random(self.rng.getrandbits(64)), 4.0, cap,
             )
-            for lib in seeded["librarians"]  # type: ignore[attr-defined]
+            for lib in seeded["librarians"]
         ]  # fmt: skip
         self.patrons = [
             Patron(i, stack.ports, random.Random(self.rng.getrandbits(64)), 4.0)
@@ -139,7 +165,9 @@ class Run:
         ]
         self.tasks: list[asyncio.Task[Any]] = []
         self.calm = False  # no connection cuts for now
-        self.password: str = seeded["password"]  # type: ignore[assignment]
+        self.password: str = seeded["password"]
+        self.end_now = asyncio.Event()  # the worker was just killed: end a session now
+        self.ends_mid, self.ends_settle = self._plan_ends()
 
     @property
     def parties(self) -> list[Party]:
@@ -171,6 +199,8 @@ class Run:
         self.spawn(self._progress())
         cutter = self.spawn(self._cut_connections())
         killer = self.spawn(self._process_faults())
+        worker_killer = self.spawn(self._worker_faults())
+        ender = self.spawn(self._endings())
         await asyncio.sleep(args.duration)
 
         log(f"t={self.t():.1f}s stop talking; settle")
@@ -178,12 +208,15 @@ class Run:
         self.stop_faults.set()
         await cutter
         await killer
+        await worker_killer
+        await ender
         await self._all_processes_up()
         await self._until(
             lambda: not any(p.pending for p in self.parties), 30, "every line acknowledged"
         )
+        await self._end_the_rest()
         await self._settle()
-        live = {p.name: dict(p.transcript.lines) for p in self.patrons}
+        live: dict[str, Any] = {p.name: dict(p.transcript.lines) for p in self.patrons}
         live.update(
             {c.name: {s: dict(t.lines) for s, t in c.transcripts.items()} for c in self.consoles}
         )
@@ -197,15 +230,25 @@ class Run:
                 self.faults.errors.append(f"{party.name}: no final snapshot")
         for party in self.parties:
             await party.stop()
+        await self._transcripts_sent()
         stored = await asyncio.to_thread(self._read_db)
         for line in delivery_stats(stored, self.patrons, self.consoles, self.wall0):
             log(line)
-        states = Counter(info["state"] for info in stored.sessions.values())
+        states = Counter(
+            f"{info['state']}" + (f" by {info['closed_by']}" if info["closed_by"] else "")
+            for info in stored.sessions.values()
+        )
         log(f"sessions: {dict(states)}")
         survivors = self.redis_survivors()
         if survivors:
             log(survivors)
-        return check(stored, self.patrons, self.consoles, live)
+        tally = check(stored, self.patrons, self.consoles, live)
+        mails = self.mail.recorder.received()
+        check_transcripts(tally, stored, self.patrons, mails)
+        for line in self._mail_report(stored, tally):
+            log(line)
+        self._check_ends(stored)
+        return tally
 
     def _read_db(self) -> Stored:
         with self.stack.connect_db() as conn:
@@ -253,6 +296,260 @@ class Run:
                 party.cut_after_send = True  # counted when it happens
             elif party.cut():
                 self.faults.cuts += 1
+
+    # --- ending sessions ---------------------------------------------------------
+    def _plan_ends(self) -> tuple[list[tuple[float, Patron, str]], list[tuple[Patron, str]]]:
+        """Who ends each patron's session, and when: most at random moments of
+        the last half of the traffic (faults still happening), by the patron or
+        by the librarian, half each; two (with four patrons or more) only in the
+        settling, one by each side."""
+        order = list(self.patrons)
+        self.rng.shuffle(order)
+        keep = 2 if len(order) >= 4 else 0
+        settle = [(p, who) for p, who in zip(order[:keep], ["patron", "librarian"], strict=False)]
+        mid = order[keep:]
+        sides = ["patron", "librarian"] * (len(mid) // 2 + 1)
+        sides = sides[: len(mid)]
+        self.rng.shuffle(sides)
+        d = self.args.duration
+        times = sorted(self.rng.uniform(0.5, 0.95) * d for _ in mid)
+        return list(zip(times, mid, sides, strict=True)), settle
+
+    async def _endings(self) -> None:
+        """End the sessions of the plan as their time comes, or at once when the
+        worker was just killed (a transcript due while no worker runs)."""
+        ends: list[asyncio.Task[Any]] = []
+        for k, (at, patron, who) in enumerate(self.ends_mid):
+            while not self.stop_talking.is_set() and self.t() < at:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.end_now.wait(), max(0.01, at - self.t()))
+                if self.end_now.is_set():
+                    self.end_now.clear()
+                    break
+            if self.stop_talking.is_set():
+                # The traffic ended first: these end in the settling.
+                self.ends_settle += [(p, w) for _, p, w in self.ends_mid[k:]]
+                break
+            ends.append(self.spawn(self._end(patron, who, "traffic")))
+        await asyncio.gather(*ends, return_exceptions=True)
+
+    async def _end(self, patron: Patron, who: str, phase: str) -> None:
+        deadline = time.monotonic() + 20
+        while patron.token is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)  # it hasn't asked yet
+        if patron.token is None:
+            self.faults.errors.append(f"{patron.name}: no session to end")
+            return
+        sid, state, primary = await asyncio.to_thread(self._session_of, patron.token)
+        if state == "closed":
+            log(f"t={self.t():.1f}s {patron.name}'s session {sid} has already ended")
+            return
+        if who == "librarian":
+            console = next((c for c in self.consoles if c.librarian_id == primary), None)
+            if state == "active" and console is not None and sid is not None:
+                log(f"t={self.t():.1f}s {console.name} ends session {sid} ({patron.name})")
+                if not await console.end(sid, deadline):
+                    self.faults.errors.append(f"{console.name} could not end session {sid}")
+                self.faults.ended[f"librarian, {phase}"] += 1
+                return
+            self.faults.end_fallbacks += 1  # not picked up (yet): only the patron can end it
+        log(f"t={self.t():.1f}s {patron.name} ends its session")
+        if not await patron.end(deadline):
+            self.faults.errors.append(f"{patron.name} could not end its session")
+        self.faults.ended[f"patron, {phase}"] += 1
+
+    def _session_of(self, token: str) -> tuple[int | None, str | None, int | None]:
+        with self.stack.connect_db() as conn:
+            row = conn.execute(
+                "SELECT id, state, primary_id FROM chat_chatsession WHERE token = %s", (token,)
+            ).fetchone()
+        return (row[0], row[1], row[2]) if row else (None, None, None)
+
+    async def _end_the_rest(self) -> None:
+        """The settling ends what is still open: the sessions kept for it, and
+        any other (an end that failed, a session whose patron's ask lost its
+        answer and that a librarian picked up)."""
+        planned = {p.name for p, _ in self.ends_settle}
+        ends = [self._end(p, who, "settling") for p, who in self.ends_settle]
+        stored = await asyncio.to_thread(self._read_db)
+        by_token = {p.token: p for p in self.patrons if p.token}
+        for sid, info in stored.sessions.items():
+            if info["state"] == "closed":
+                continue
+            patron = by_token.get(info["token"])
+            if patron is not None and patron.name in planned:
+                continue
+            if patron is not None:
+                ends.append(self._end(patron, "librarian", "settling"))
+                continue
+            console = next((c for c in self.consoles if c.librarian_id == info["primary"]), None)
+            if console is not None:
+                ends.append(self._end_orphan(console, sid))
+        if ends:
+            log(f"t={self.t():.1f}s end the {len(ends)} sessions still open")
+            await asyncio.gather(*ends)
+
+    async def _end_orphan(self, console: Console, sid: int) -> None:
+        if await console.end(sid, time.monotonic() + 20):
+            self.faults.ended["librarian, settling (no patron)"] += 1
+        else:
+            self.faults.errors.append(f"{console.name} could not end session {sid}")
+
+    def _check_ends(self, stored: Stored) -> None:
+        by_token = {info["token"]: info for info in stored.sessions.values()}
+        for patron in self.patrons:
+            info = by_token.get(patron.token)
+            if info is None:
+                continue
+            if info["state"] != "closed":
+                self.faults.errors.append(f"{patron.name}'s session never ended")
+            elif info["closed_by"] not in {"patron", "librarian"}:
+                self.faults.errors.append(f"{patron.name}'s session closed by {info['closed_by']}")
+        if len(self.patrons) >= 2:
+            for side in ("patron", "librarian"):
+                if not any(k.startswith(side) for k in self.faults.ended):
+                    self.faults.errors.append(f"no session was ended by the {side}")
+
+    # --- the worker ---------------------------------------------------------------
+    async def _worker_faults(self) -> None:
+        """SIGKILL the worker three times: once while only the sweeps have work,
+        then twice while transcripts are owed, each time the moment the mail
+        server holds one (mid-send) if that comes before the window closes."""
+        d = self.args.duration
+        first_end = self.ends_mid[0][0] if self.ends_mid else 0.5 * d
+        plan = [
+            (self.rng.uniform(0.2, 0.4) * d, None),
+            (first_end + 1, 0.8 * d),
+            (None, 0.97 * d),
+        ]
+        for start, until in plan:
+            begin = start if start is not None else self.t() + 3
+            if not await self._wait_until(begin):
+                return
+            if until is not None:
+                while self.t() < until and not self.mail.recorder.sending():
+                    if self.stop_faults.is_set():
+                        return
+                    await asyncio.sleep(0.01)
+            if self.stop_faults.is_set():
+                return
+            try:
+                await self._kill_worker(end_one=start is None or until is not None)
+            except Exception as error:
+                self.faults.errors.append(f"worker: {error}")
+                log(f"fault worker failed: {error}")
+                return
+
+    async def _wait_until(self, at: float) -> bool:
+        delay = at - self.t()
+        if delay > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop_faults.wait(), delay)
+        return not self.stop_faults.is_set()
+
+    async def _kill_worker(self, *, end_one: bool) -> None:
+        exited = self.stack.worker_exited()
+        if exited is not None:
+            self.faults.errors.append(f"the worker exited by itself with status {exited}")
+        sending = self.mail.recorder.sending()
+        self.stack.kill_worker()
+        killed = time.time()
+        self.faults.worker_kills += 1
+        self.faults.worker_kills_mid_send += bool(sending)
+        if end_one:
+            self.end_now.set()  # a session ends while no worker runs
+        owed = await asyncio.to_thread(self._transcripts_owed)
+        self.faults.worker_kills_due += bool(sending or owed)
+        log(f"t={self.t():.1f}s SIGKILL worker ({sending} transcript(s) mid-send, {owed} owed)")
+        await asyncio.sleep(self.rng.uniform(1, 3))
+        self.stack.start_worker()
+        self.faults.worker_restarts += 1
+        self.faults.worker_down.append([killed, time.time()])
+        log(f"t={self.t():.1f}s worker started again")
+
+    def _transcripts_owed(self) -> int:
+        with self.stack.connect_db() as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM chat_chatsession WHERE state = 'closed' "
+                "AND patron_email <> '' AND transcript_sent_at IS NULL"
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    async def _transcripts_sent(self) -> None:
+        """Wait (up to TRANSCRIPT_WAIT) until every ended session with an address
+        has its transcript recorded as sent."""
+        started = time.monotonic()
+        owed = 0
+        while time.monotonic() - started < TRANSCRIPT_WAIT:
+            if not self.stack.worker_alive():
+                exited = self.stack.worker_exited()
+                self.faults.errors.append(f"the worker exited by itself with status {exited}")
+                self.stack.start_worker()
+            owed = await asyncio.to_thread(self._transcripts_owed)
+            if not owed:
+                break
+            await asyncio.sleep(0.25)
+        self.faults.transcripts_waited = time.monotonic() - started
+        if owed:
+            log(f"t={self.t():.1f}s {owed} transcripts still not sent after {TRANSCRIPT_WAIT:g} s")
+        else:
+            log(
+                f"t={self.t():.1f}s every transcript owed is sent "
+                f"(waited {self.faults.transcripts_waited:.1f} s)"
+            )
+
+    def _mail_report(self, stored: Stored, tally: Tally) -> list[str]:
+        recorder = self.mail.recorder
+        mails = recorder.received()
+        f = self.faults
+        down = ", ".join(f"t={a - self.wall0:.1f}..{b - self.wall0:.1f}" for a, b in f.worker_down)
+        closed = [i for i in stored.sessions.values() if i["state"] == "closed"]
+        resent, gaps = 0, []
+        for message_id, cut_at in recorder.aborted:
+            later = [m.received_at for m in mails if m.message_id == message_id]
+            if later:
+                resent += 1
+                gaps.append(f"{min(later) - cut_at:.1f}")
+        during = sum(
+            1
+            for i in closed
+            if i["closed_at"] is not None
+            and any(a <= i["closed_at"] <= b for a, b in f.worker_down)
+        )
+        out = [
+            f"worker: killed {f.worker_kills} times ({f.worker_kills_mid_send} mid-send, "
+            f"{f.worker_kills_due} while transcripts were owed), started again "
+            f"{f.worker_restarts} times; down {down}",
+            f"sessions ended: {dict(sorted(f.ended.items()))}, {during} while the worker "
+            f"was down, {f.end_fallbacks} librarian ends done by the patron (not picked up yet)",
+            f"mail: {len(mails)} messages for {tally.transcripts} transcripts owed; "
+            f"{len(recorder.aborted)} sends cut off by a worker kill before the server's yes, "
+            f"{resent} of them sent again (after {', '.join(gaps) or '-'} s); "
+            f"{sum(i['attempts'] > 1 for i in closed)} transcripts needed a retry after a "
+            "failed send",
+            f"lines refused because their session had ended: {tally.refused_after_end} "
+            f"(expected); console lines of ended sessions read only after the end: "
+            f"{sum(c.after_end_lines for c in self.consoles)}",
+        ]
+        if os.environ.get("FAULTS_VERBOSE"):
+            out.extend(d for c in self.consoles for d in c.after_end_detail)
+        if recorder.errors:
+            out.append(f"mail server errors: {recorder.errors[:5]}")
+        tasks = self._task_states()
+        if tasks:
+            out.append(f"task rows: {tasks}")
+        return out
+
+    def _task_states(self) -> dict[str, int]:
+        try:
+            with self.stack.connect_db() as conn:
+                rows = conn.execute(
+                    "SELECT status, count(*) FROM django_tasks_database_dbtaskresult "
+                    "GROUP BY status ORDER BY status"
+                ).fetchall()
+        except Exception as error:
+            return {f"unreadable: {type(error).__name__}": 0}
+        return {str(status): int(n) for status, n in rows}
 
     def _schedule(self) -> list[tuple[float, str, int]]:
         """Kill every Daphne process at least once, restart Redis once, spread over the run."""
@@ -332,6 +629,11 @@ class Run:
     async def _all_processes_up(self) -> None:
         if self.stack.redis is None or self.stack.redis.poll() is not None:
             await asyncio.to_thread(self.stack.start_redis)
+        if not self.stack.worker_alive():
+            exited = self.stack.worker_exited()
+            if exited is not None:
+                self.faults.errors.append(f"the worker exited by itself with status {exited}")
+            self.stack.start_worker()
         for i in range(self.args.daphnes):
             if not self.stack.daphne_alive(i):
                 self.stack.start_daphne(i)
@@ -378,7 +680,9 @@ class Run:
             log(
                 f"t={self.t():.1f}s sent {sent}, pending {pending}, connected {up}/"
                 f"{len(self.parties)}, cuts {self.faults.cuts}, kills "
-                f"{sum(self.faults.kills.values())}, redis restarts {self.faults.redis_restarts}"
+                f"{sum(self.faults.kills.values())}, redis restarts {self.faults.redis_restarts}, "
+                f"worker kills {self.faults.worker_kills}, sessions ended "
+                f"{sum(self.faults.ended.values())}, mails {len(self.mail.recorder.received())}"
             )
 
     async def cancel(self) -> None:
@@ -397,6 +701,12 @@ class Run:
                 reasons.append(f"daphne {i} was never killed")
         if self.faults.redis_restarts < 1:
             reasons.append("redis was never restarted")
+        if self.faults.worker_kills < 2:
+            reasons.append(f"the worker was killed {self.faults.worker_kills} times, not 2")
+        if self.faults.worker_kills_due < 1:
+            reasons.append("the worker was never killed while transcripts were owed")
+        if self.mail.recorder.errors:
+            reasons.append(f"the mail server could not read {self.mail.recorder.errors[0]}")
         in_flight = sum(p.cuts_in_flight for p in self.parties)
         if self.faults.cuts < 10 or in_flight < 5:
             reasons.append(f"only {self.faults.cuts} + {in_flight} connections were cut")
@@ -413,9 +723,13 @@ class Run:
 
 
 async def _run(
-    args: argparse.Namespace, stack: Stack, seeded: dict[str, Any], budget: float
+    args: argparse.Namespace,
+    stack: Stack,
+    seeded: dict[str, Any],
+    mail: MailServer,
+    budget: float,
 ) -> tuple[Tally, Run]:
-    run = Run(args, stack, seeded)
+    run = Run(args, stack, seeded, mail)
     try:
         async with asyncio.timeout(budget):
             tally = await run.main()
@@ -436,8 +750,17 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.patrons} patrons",
         flush=True,
     )
+    mail = MailServer(random.Random(args.seed + 1), MAIL_DELAY)
     stack = Stack(
-        pg_host=args.pg_host, pg_port=args.pg_port, db_name=args.database, daphnes=args.daphnes
+        pg_host=args.pg_host,
+        pg_port=args.pg_port,
+        db_name=args.database,
+        daphnes=args.daphnes,
+        extra_env={
+            "EMAIL_URL": mail.url,
+            "EMAIL_TIMEOUT": str(EMAIL_TIMEOUT),
+            "TRANSCRIPT_LEASE_SECONDS": str(TRANSCRIPT_LEASE_SECONDS),
+        },
     )
 
     def watchdog() -> None:
@@ -460,18 +783,25 @@ def main(argv: list[str] | None = None) -> int:
     error: str | None = None
     try:
         password = f"faults-{secrets.token_hex(8)}"
-        log(f"database {args.database}, redis on {stack.redis_port}, daphne on {stack.ports}")
+        log(
+            f"database {args.database}, redis on {stack.redis_port}, daphne on {stack.ports}, "
+            f"mail server on {mail.port}"
+        )
+        mail.start()
         seeded = stack.prepare(librarians=args.librarians, password=password)
         seeded["password"] = password
         stack.start_redis()
         for i in range(args.daphnes):
             stack.start_daphne(i)
+        worker_since = time.time()
+        stack.start_worker()
         for i in range(args.daphnes):
             stack.wait_healthy(i)
+        _wait_worker(stack, worker_since, 30)
         log(f"setup done in {time.monotonic() - started:.1f}s")
         # What is left of the hard limit, less time to stop everything.
         budget = args.timeout - (time.monotonic() - started) - 15
-        tally, run = asyncio.run(_run(args, stack, seeded, budget))
+        tally, run = asyncio.run(_run(args, stack, seeded, mail, budget))
     except KeyboardInterrupt:
         error = "interrupted"
     except (asyncio.CancelledError, TimeoutError):
@@ -481,6 +811,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         alive = stack.stop_all()
         dropped = stack.drop_database()
+        mail.stop()
         timer.cancel()
     problems = stack.log_problems()
     elapsed = time.monotonic() - started
@@ -498,12 +829,13 @@ def main(argv: list[str] | None = None) -> int:
         f = run.faults
         log(
             f"faults done: kills {dict(f.kills)}, redis restarts {f.redis_restarts}, "
+            f"worker kills {f.worker_kills} ({f.worker_kills_mid_send} mid-send), "
             f"cuts {f.cuts} + {sum(p.cuts_in_flight for p in run.parties)} right after a send; "
             f"reconnects {sum(p.connects for p in run.parties)}, "
             f"resent lines {sum(max(0, x.sends - 1) for p in run.parties for x in p.sent.values())}"
         )
     if problems:
-        log(f"the Daphne processes logged {sum(problems.values())} errors:")
+        log(f"the Daphne processes and the worker logged {sum(problems.values())} errors:")
         for message, count in problems.most_common(12):
             log(f"  {count} x {message}")
     for reason in reasons:
@@ -520,6 +852,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(tally.summary(), flush=True)
     return 0 if ok else 1
+
+
+def _wait_worker(stack: Stack, since: float, timeout: float) -> None:
+    """Until the worker ran its schedule (a periodic job claimed since ``since``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        exited = stack.worker_exited()
+        if exited is not None:
+            raise RuntimeError(f"the worker exited with {exited} (see {stack.worker_logs()[-1]})")
+        if stack.worker_schedule_ran_since(since):
+            return
+        time.sleep(0.1)
+    raise RuntimeError("the worker did not run its schedule")
 
 
 if __name__ == "__main__":

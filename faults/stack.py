@@ -1,9 +1,10 @@
-"""The processes a fault run owns: its database, its Redis, its Daphne processes.
+"""The processes a fault run owns: its database, its Redis, its Daphne processes, its worker.
 
 Everything here is started by the run and stopped by it: a Redis on a spare
-loopback port (never the machine's), Daphne processes on spare ports, and a
-PostgreSQL database of its own that is dropped at the end. Processes are
-stopped by their process id only.
+loopback port (never the machine's), Daphne processes on spare ports, a
+worker (``manage.py worker``, the task queue and the periodic jobs) when the
+run asks for one, and a PostgreSQL database of its own that is dropped at
+the end. Processes are stopped by their process id only.
 """
 
 import contextlib
@@ -82,7 +83,12 @@ print(json.dumps(out))
 
 
 class Stack:
-    """The run's own database, Redis and Daphne processes."""
+    """The run's own database, Redis, Daphne processes and worker.
+
+    Nothing starts by itself: the run calls :meth:`start_redis`,
+    :meth:`start_daphne` and, if it wants background work done (sweeps,
+    transcripts), :meth:`start_worker`. The benchmark starts no worker.
+    """
 
     def __init__(
         self,
@@ -107,6 +113,10 @@ class Stack:
         self.started: list[subprocess.Popen[bytes]] = []
         self.daphne: list[subprocess.Popen[bytes] | None] = [None] * daphnes
         self.redis: subprocess.Popen[bytes] | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
+        # The worker logs at INFO (each transcript it emails, each task it
+        # runs): the run's evidence when a transcript goes missing or twice.
+        self.worker_env = {"LOG_LEVEL": "INFO"}
         self.db_created = False
         self.logs: list[Path] = []
         self.redis_bin = shutil.which("redis-server")
@@ -208,14 +218,16 @@ class Stack:
         return json.loads(out.strip().splitlines()[-1])
 
     # --- processes ---------------------------------------------------------
-    def _spawn(self, argv: list[str], name: str) -> subprocess.Popen[bytes]:
+    def _spawn(
+        self, argv: list[str], name: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         path = self.tmp / f"{name}-{len(self.logs)}.log"
         self.logs.append(path)
         with path.open("wb") as out:
             proc = subprocess.Popen(  # noqa: S603 - fixed argv
                 argv,
                 cwd=ROOT,
-                env=self.env(),
+                env={**self.env(), **(env or {})},
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -296,6 +308,45 @@ class Stack:
             time.sleep(0.1)
         raise RuntimeError(f"daphne {index} on port {self.ports[index]} did not become healthy")
 
+    def start_worker(self) -> None:
+        """``manage.py worker`` with the Daphne processes' environment (one at a time)."""
+        if self.worker_alive():
+            raise RuntimeError("the worker is already running")
+        self.worker = self._spawn(
+            [sys.executable, "manage.py", "worker"], "worker", env=self.worker_env
+        )
+
+    def kill_worker(self) -> None:
+        """SIGKILL the worker: no graceful stop, whatever task it was in the middle of."""
+        if self.worker is not None:
+            _kill(self.worker, signal.SIGKILL)
+            self.worker = None
+
+    def worker_alive(self) -> bool:
+        return self.worker is not None and self.worker.poll() is None
+
+    def worker_exited(self) -> int | None:
+        """The exit status of a worker that stopped by itself (None: running, or none started)."""
+        return self.worker.poll() if self.worker is not None else None
+
+    def worker_schedule_ran_since(self, since: float) -> bool:
+        """Whether a worker claimed a periodic job since ``since`` (wall clock, UNIX time)."""
+        with self.connect_db() as conn:
+            # The schedule's table, whichever app holds ScheduledJob.
+            found = conn.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = 'public' AND table_name LIKE %s",
+                ("%\\_scheduledjob",),
+            ).fetchone()
+            if found is None:
+                return False
+            row = conn.execute(
+                sql.SQL("SELECT extract(epoch FROM max(last_started_at))::float8 FROM {}").format(
+                    sql.Identifier(found[0])
+                )
+            ).fetchone()
+        return row is not None and row[0] is not None and row[0] >= since
+
     def stop_all(self) -> list[str]:
         """Stop every process this run started; return those still running after."""
         for proc in self.started:
@@ -308,26 +359,41 @@ class Stack:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 _kill(proc, signal.SIGKILL)
-        alive = [f"pid {p.pid} ({p.args[0]})" for p in self.started if p.poll() is None]
+        alive = [f"pid {p.pid} ({_name(p)})" for p in self.started if p.poll() is None]
         for port in [self.redis_port, *self.ports]:
             if port_open(port):
                 alive.append(f"something still listens on port {port}")
         return alive
 
     def log_problems(self) -> Counter[str]:
-        """The errors the Daphne processes logged, by logger and message (for the report)."""
+        """The errors the Daphne processes and the worker logged, by logger and
+        message (for the report); the worker's start with ``worker:``."""
         found: Counter[str] = Counter()
         for path in self.logs:
-            if not path.name.startswith("daphne"):
+            if path.name.startswith("daphne"):
+                prefix = ""
+            elif path.name.startswith("worker"):
+                prefix = "worker: "
+            else:
                 continue
             for line in path.read_text(errors="replace").splitlines():
                 match = LOG_LINE.match(line)
                 if match:
-                    found[re.sub(r"\d+", "N", match.group(1))[:160]] += 1
+                    found[prefix + re.sub(r"\d+", "N", match.group(1))[:160]] += 1
         return found
+
+    def worker_logs(self) -> list[Path]:
+        return [path for path in self.logs if path.name.startswith("worker")]
 
     def remove_tmp(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _name(proc: subprocess.Popen[bytes]) -> str:
+    args = proc.args
+    if isinstance(args, (list, tuple)):
+        return " ".join(str(a) for a in args[:3])
+    return str(args)
 
 
 def _kill(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
