@@ -17,7 +17,7 @@ AXE_JS := .cache/axe-core-$(AXE_VERSION)/axe.min.js
 # node_modules/ (git-ignored), never globally, never from a CDN.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: install run test lint jslint format migrate seed clean axe screenshots faults bench bench-smoke
+.PHONY: install run test lint jslint types format migrate seed clean axe screenshots faults bench bench-smoke
 
 install: $(VENV)/.installed
 
@@ -49,13 +49,17 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Types: mypy with django-stubs and djangorestframework-stubs (pyproject.toml).
+types: install
+	$(BIN)/mypy .
+
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 # The browser tests (tests/browser/) run when Debian's Chromium is installed
 # (/usr/bin/chromium); without it pytest's summary lists them as skipped.
-test: lint jslint axe
+test: lint jslint types axe
 	$(BIN)/python manage.py makemigrations --check --dry-run > /dev/null
 	$(BIN)/pytest
 

@@ -119,6 +119,7 @@ class CpuSample:
     redis: float
     database: float  # the whole PostgreSQL server (its other databases are idle)
     generator: float  # this process
+    worker: float = 0.0  # the worker (sweeps, expiries), while it runs
 
 
 class Meter:
@@ -147,11 +148,13 @@ class Meter:
     def cpu(self) -> CpuSample:
         times = os.times()
         redis = self.stack.redis.pid if self.stack.redis is not None else 0
+        worker = self.stack.worker
         return CpuSample(
             server=sum(cpu_seconds(pid) for pid in self.stack.daphne_pids()),
             redis=cpu_seconds(redis) if redis else 0.0,
             database=self._postgres(),
             generator=times.user + times.system,
+            worker=cpu_seconds(worker.pid) if worker is not None and worker.poll() is None else 0.0,
         )
 
     def rss(self) -> int:

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import IntegrityError, close_old_connections, transaction
 from django.db.models.functions import Now
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from core.models import ScheduledJob
@@ -102,5 +103,13 @@ def run_one(job: Job) -> None:
 
 
 def task_results_prune() -> None:
-    """Finished task results older than a day go (the task queue's own housekeeping)."""
+    """Finished task results older than a day go (the task queue's own
+    housekeeping), and so do tasks left running a day ago by a worker that
+    died: whatever they were doing was done again since (a transcript's
+    claim runs out and it is sent by another task)."""
     call_command("prune_db_task_results", queue_name="*", min_age_days=1, verbosity=0)
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.running().filter(
+        started_at__lt=timezone.now() - timedelta(days=1)
+    ).delete()

@@ -46,7 +46,7 @@ def _imported_apps(path: Path) -> set[tuple[str, int]]:
         for name in names:
             top = name.split(".")[0]
             if top in APPS:
-                found.add((top, node.lineno))
+                found.add((top, getattr(node, "lineno", 0)))
     return found
 
 

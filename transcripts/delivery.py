@@ -24,6 +24,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
@@ -95,7 +96,7 @@ def transcript_deliver(*, session_id: int, claim: int) -> bool:
         ours.update(transcript_due_at=None)
         return False
     try:
-        transcript_message(session).send()
+        _send(transcript_message(session))
     except Exception as failure:
         attempts = session.transcript_attempts + 1
         if attempts >= settings.TRANSCRIPT_MAX_ATTEMPTS:
@@ -131,6 +132,25 @@ def transcript_deliver(*, session_id: int, claim: int) -> bool:
 def transcript_email(session_id: int, claim: int) -> bool:
     """The task: send one transcript under its claim (:func:`transcript_deliver`)."""
     return transcript_deliver(session_id=session_id, claim=claim)
+
+
+def _send(message: EmailMessage) -> None:
+    """Hand the message to the mail server; raise if it didn't take it.
+
+    The connection is opened and closed here rather than by ``send()``: once
+    the server has taken the message, a failure to say goodbye (a QUIT that
+    times out) is no failure of the send, and must not make the transcript
+    due again, which would send it twice.
+    """
+    connection = get_connection()
+    connection.open()
+    try:
+        connection.send_messages([message])
+    finally:
+        try:
+            connection.close()
+        except Exception:
+            logger.warning("the mail server's connection did not close cleanly")
 
 
 def _claim_number(claim: datetime) -> int:

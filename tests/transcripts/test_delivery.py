@@ -25,6 +25,7 @@ from django_tasks_db.models import DBTaskResult
 
 from chat import sessions
 from chat.models import ChatSession
+from core import scheduler
 from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
     call,
     close_sockets_left_open,
@@ -56,6 +57,17 @@ class RefusingBackend(BaseEmailBackend):
 
     def send_messages(self, messages: Any) -> int:
         raise smtplib.SMTPRecipientsRefused({ADDRESS: (450, b"Mailbox busy, try later")})
+
+
+class RudeGoodbyeBackend(BaseEmailBackend):
+    """A mail server that takes the message, then drops the line on QUIT."""
+
+    def send_messages(self, messages: Any) -> int:
+        mail.outbox.extend(messages)
+        return len(messages)
+
+    def close(self) -> None:
+        raise TimeoutError("no answer to QUIT")
 
 
 def fresh(session: ChatSession) -> ChatSession:
@@ -183,6 +195,19 @@ def test_a_mail_server_that_never_answers_costs_one_attempt_of_email_timeout(
     assert fresh(session).transcript_sent_at is None
 
 
+@pytest.mark.django_db
+def test_a_goodbye_that_fails_after_the_server_took_the_message_is_no_failure(
+    chat, alice, settings, mailoutbox
+):
+    settings.EMAIL_BACKEND = "tests.transcripts.test_delivery.RudeGoodbyeBackend"
+    session = ended(chat, alice)
+    transcripts_delivered()
+    session = fresh(session)
+    assert (session.transcript_sent_at is not None, session.transcript_due_at) == (True, None)
+    transcripts_delivered(now=timezone.now() + timedelta(days=1))
+    assert [m.to for m in mailoutbox] == [[ADDRESS]]
+
+
 # --- Claims: at least once, never twice ---------------------------------------------
 
 
@@ -228,3 +253,18 @@ def test_no_address_no_transcript_due(chat, alice):
     sessions.session_end_by_patron(session=session)
     assert fresh(session).transcript_due_at is None
     assert transcripts_delivered() == []
+
+
+@pytest.mark.django_db
+def test_a_task_left_running_by_a_dead_worker_is_pruned_after_a_day(chat, alice):
+    ended(chat, alice)
+    delivery.transcripts_enqueue_due()
+    [task] = DBTaskResult.objects.all()
+    DBTaskResult.objects.filter(pk=task.pk).update(
+        status="RUNNING", started_at=timezone.now() - timedelta(hours=23)
+    )
+    scheduler.task_results_prune()
+    assert DBTaskResult.objects.filter(pk=task.pk).exists()
+    DBTaskResult.objects.filter(pk=task.pk).update(started_at=timezone.now() - timedelta(days=2))
+    scheduler.task_results_prune()
+    assert not DBTaskResult.objects.filter(pk=task.pk).exists()
