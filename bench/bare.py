@@ -13,11 +13,16 @@ from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from core.sockets import relay_dispatch
+from core.sockets import Receive, relay_dispatch, serve
 
 
 class BareRelayConsumer(AsyncWebsocketConsumer):
     groups_joined: list[str]
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Any) -> None:
+        # The application's lighter loop (core.sockets.serve): the floor is
+        # measured with the same one.
+        await serve(self, scope, receive, send)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Without Channels' per-message database hop, as the application's

@@ -35,7 +35,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 from psycopg.pq import TransactionStatus
 
@@ -44,8 +43,8 @@ from chat.line_sql import line_statement
 from chat.lines import line_events, line_message, line_store
 from chat.models import Message
 from core.batches import Batcher
-from core.db import lines_call, lines_connection
-from core.events import Outbox, call_service_on, send_collected
+from core.db import lines_call, lines_connection, on_postgresql
+from core.events import Outbox, call_service_on, send_collected_by_group
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +66,7 @@ def lines_store_one_by_one(writes: Sequence[LineWrite]) -> list[Outcome]:
 
 class _LineBatcher(Batcher[LineWrite, tuple[Message, bool]]):
     async def call(self, writes: list[LineWrite]) -> Sequence[Outcome]:
-        if connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
+        if on_postgresql():
             return await lines_store_on_loop(writes)
         return await super().call(writes)
 
@@ -115,7 +114,7 @@ async def lines_store_on_loop(writes: Sequence[LineWrite]) -> list[Outcome]:
                 message = line_message(write, row, created_at)
                 outbox += line_events(message, write, primary_id=row[3])
                 outcomes[index] = (message, True)
-            await send_collected(outbox)
+            await send_collected_by_group(outbox)
     if long_way:
         long_way.sort()
         answers = await call_service_on(

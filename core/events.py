@@ -17,6 +17,7 @@ memory), hands its events to the web process through the database instead
 (:mod:`core.relay`).
 """
 
+import asyncio
 import logging
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -146,6 +147,32 @@ async def send_collected(outbox: Outbox) -> None:
             await _send_all(layer, event, groups)
         except Exception:
             _log_lost(event, groups)
+
+
+async def send_collected_by_group(outbox: Outbox) -> None:
+    """:func:`send_collected`, each group's events in order and the groups at
+    once: one Redis round trip's wait for a line's two events, not two.
+
+    Only for events of which no client is in two of the groups (a chat
+    line's: the librarian's consoles and the patron's tabs), since the order
+    between two groups is given up.
+    """
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    by_group: dict[str, list[Event]] = {}
+    for event, groups in outbox:
+        for group in groups:
+            by_group.setdefault(group, []).append(event)
+    await asyncio.gather(*(_send_each(layer, group, events) for group, events in by_group.items()))
+
+
+async def _send_each(layer: Any, group: str, events: list[Event]) -> None:
+    for event in events:
+        try:
+            await layer.group_send(group, event)
+        except Exception:
+            _log_lost(event, (group,))
 
 
 async def _send_all(layer: Any, event: Event, groups: tuple[str, ...]) -> None:

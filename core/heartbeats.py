@@ -7,8 +7,12 @@ spread over the ticks of a period (``HEARTBEAT_SECONDS /
 HEARTBEAT_TICK_SECONDS`` slots; a socket joins the least full), and each
 tick hands one slot of each kind to that kind's beat, which does the
 database work of all of them at once (one UPDATE and one SELECT for a slot
-of patron sockets, however many there are). What a beat does is the
-socket's own business (``chat/consumers.py``, ``console/consumers.py``).
+of patron sockets, however many there are). A tick that comes late (its
+beats waited for a busy database) takes the slots it fell behind by
+together, so every socket is still beaten once a period: a console's
+presence row never goes stale because the process was busy (the presence
+sweep would end the librarian's shift). What a beat does is the socket's
+own business (``chat/consumers.py``, ``console/consumers.py``).
 """
 
 import asyncio
@@ -72,10 +76,11 @@ class _Slots:
         for i, socket in enumerate(sockets):
             self.slots[i % count].add(socket)
 
-    def take(self, index: int) -> list[Any]:
-        """The sockets this tick beats: the slot's, and those whose batch just failed."""
-        due = list(self.slots[index])
-        due += [socket for socket in self.retry if socket not in self.slots[index]]
+    def take(self, indexes: list[int]) -> list[Any]:
+        """The sockets this tick beats: the slots', and those whose batch just failed."""
+        due = [socket for index in indexes for socket in self.slots[index]]
+        taken = set(due)
+        due += [socket for socket in self.retry if socket not in taken]
         self.retry = weakref.WeakSet()
         return due
 
@@ -143,16 +148,22 @@ class Heartbeats:
         while any(self.kinds.values()):  # the last socket closed: the ticker ends
             self._resize()
             count, tick = self.period()
-            # On schedule, so each socket beats every period; a late tick is not made up for.
-            next_at = max(next_at + tick, loop.time())
-            await asyncio.sleep(next_at - loop.time())
+            next_at += tick
+            await asyncio.sleep(max(next_at - loop.time(), 0))
             try:
                 self._resize()
-                count, _ = self.period()
-                index, self.index = self.index, (self.index + 1) % count
+                count, tick = self.period()
+                # The slots whose time has come: one on schedule, more when
+                # the last ticks' beats took longer than a tick (at most a
+                # whole period; after a longer stall the schedule starts afresh).
+                behind = int((loop.time() - next_at) // tick)
+                due_count = min(count, 1 + max(behind, 0))
+                next_at = loop.time() if behind >= count else next_at + (due_count - 1) * tick
+                indexes = [(self.index + k) % count for k in range(due_count)]
+                self.index = (self.index + due_count) % count
                 # Every kind's sockets are taken before anything is awaited: a
                 # socket that opens meanwhile waits for its own slot.
-                due = [(slots, slots.take(index)) for slots in list(self.kinds.values())]
+                due = [(slots, slots.take(indexes)) for slots in list(self.kinds.values())]
                 for slots, sockets in due:
                     await slots.beat(sockets)
             except Exception:

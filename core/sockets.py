@@ -5,13 +5,18 @@ gets an ``error`` event and the socket stays open: nothing the other side
 sent is lost because a client sent garbage.
 """
 
+import asyncio
+import contextlib
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 
 from core.errors import ChatError
@@ -26,11 +31,63 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 
 
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+
+
+async def serve(consumer: Any, scope: dict[str, Any], receive: Receive, send: Any) -> None:
+    """Channels' ``AsyncConsumer.__call__``, with a lighter loop: what the
+    socket receives (frames, and events from its channel) is handled one
+    message at a time, in the order it came, as Channels does.
+
+    Channels' loop (``await_many_dispatch``) makes a new task, and the
+    ``asyncio.wait`` around it, for every message a socket handles; with
+    thousands of sockets open, those waiting objects were most of what each
+    collection of the garbage collector's young generations walked, and
+    those collections were the benchmark's longest stops
+    (docs/performance.md). Here each source has one task for the socket's
+    life, and a lock keeps the handling one at a time.
+    """
+    consumer.scope = scope
+    consumer.channel_layer = get_channel_layer(consumer.channel_layer_alias)
+    sources = [receive]
+    if consumer.channel_layer is not None:
+        consumer.channel_name = await consumer.channel_layer.new_channel()
+        consumer.channel_receive = functools.partial(
+            consumer.channel_layer.receive, consumer.channel_name
+        )
+        sources.append(consumer.channel_receive)
+    consumer.base_send = send
+    one_at_a_time = asyncio.Lock()
+
+    async def pump(source: Receive) -> None:
+        while True:
+            message = await source()
+            async with one_at_a_time:
+                await consumer.dispatch(message)
+
+    pumps = [asyncio.ensure_future(pump(source)) for source in sources]
+    try:
+        done, _ = await asyncio.wait(pumps, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            task.result()  # StopConsumer when the socket closed, or the handler's error
+    except StopConsumer:
+        pass
+    finally:
+        for task in pumps:
+            task.cancel()
+        for task in pumps:
+            with contextlib.suppress(asyncio.CancelledError, StopConsumer):
+                await task
+
+
 class ChatSocket(AsyncJsonWebsocketConsumer):
     """Base consumer: subclasses map frame types to ``actions`` and forward events."""
 
     # Frame type → name of the coroutine method handling it.
     actions: dict[str, str] = {}
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Any) -> None:
+        await serve(self, scope, receive, send)
 
     async def websocket_connect(self, message: dict[str, Any]) -> None:
         # In the embedded mode the worker's events come through the database.

@@ -1,0 +1,83 @@
+"""The heartbeat ticker keeps its period when its beats are slow.
+
+A console's presence row is refreshed only by its heartbeat; if a busy
+process beat its sockets less often than every HEARTBEAT_SECONDS, the
+presence sweep would end the shift of librarians who never left. A tick
+whose beats took longer than a tick takes the slots it fell behind by
+together, so each socket is still beaten about once a period.
+"""
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from core import heartbeats
+
+PERIOD = 0.4
+TICK = 0.05  # eight slots
+
+
+class Socket:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+@pytest.fixture
+def short_period(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings.HEARTBEAT_SECONDS = PERIOD
+    monkeypatch.setattr(heartbeats, "HEARTBEAT_TICK_SECONDS", TICK)
+
+
+def kind_beating(beaten: dict[str, list[float]], *, takes: float) -> heartbeats.Kind:
+    async def beat(sockets: list[Socket]) -> None:
+        await asyncio.sleep(takes)  # a database call that waits, as under load
+        now = asyncio.get_running_loop().time()
+        for socket in sockets:
+            beaten.setdefault(socket.name, []).append(now)
+
+    return heartbeats.Kind(f"slow-{takes}", beat)
+
+
+async def run_for(seconds: float, kind: heartbeats.Kind, sockets: list[Socket]) -> None:
+    ticker = heartbeats.Heartbeats()
+    for socket in sockets:
+        ticker.add(kind, socket)
+    await asyncio.sleep(seconds)
+    for socket in sockets:
+        ticker.discard(kind, socket)
+    assert ticker.task is not None
+    ticker.task.cancel()
+
+
+def longest_gap(times: list[float]) -> float:
+    return max(b - a for a, b in zip(times, times[1:], strict=False))
+
+
+async def test_slow_beats_still_reach_every_socket_once_a_period(short_period: None) -> None:
+    beaten: dict[str, list[float]] = {}
+    sockets = [Socket(f"s{i}") for i in range(16)]
+    # Each beat takes three ticks: without catching up, a round of the eight
+    # slots would take three periods.
+    await run_for(3.2, kind_beating(beaten, takes=TICK * 3), sockets)
+    assert set(beaten) == {socket.name for socket in sockets}
+    for name, times in beaten.items():
+        assert len(times) >= 5, (name, len(times))
+        # A period, plus the beat's own time and a tick of lateness.
+        assert longest_gap(times) <= PERIOD + TICK * 4 + 0.1, (name, longest_gap(times))
+
+
+async def test_beats_on_time_take_one_slot_a_tick(short_period: None) -> None:
+    beaten: dict[str, list[float]] = {}
+    batches: list[int] = []
+    kind = kind_beating(beaten, takes=0)
+    original = kind.beat
+
+    async def counting(sockets: list[Socket]) -> None:
+        batches.append(len(sockets))
+        await original(sockets)
+
+    kind = heartbeats.Kind("counted", counting)
+    await run_for(1.0, kind, [Socket(f"s{i}") for i in range(16)])
+    # Sixteen sockets over eight slots: two a tick, never the whole lot at once.
+    assert batches and max(batches) <= 4, batches
