@@ -38,6 +38,7 @@ from chat import sessions
 from chat.models import ChatSession
 from core import db
 from queues.models import Membership, Queue
+from tests.helpers import Clock
 
 User = get_user_model()
 
@@ -264,6 +265,12 @@ def frank(world: World) -> AbstractUser:
 @pytest.fixture
 def supervisor(world: World) -> AbstractUser:
     return world.supervisor
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The server's clock, moved by the test: ``clock.advance(10)`` is ten seconds later."""
+    return Clock(monkeypatch)
 
 
 Ask = Callable[..., ChatSession]

@@ -18,15 +18,10 @@ from chat import sessions
 from chat.models import ChatSession, Message
 from core.logging import MaskPatronTokens
 from shifts import services as shifts
+from tests.helpers import logged_in
 from tests.talk import librarian_notes, librarian_says, patron_says
 
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(person) -> Client:
-    client = Client()
-    client.force_login(getattr(person, "user", person))
-    return client
 
 
 def monitor(librarian, *queues) -> None:

@@ -24,7 +24,7 @@ from core import events
 from core.errors import ChatError
 from core.events import call_service, publish
 from tests.conftest import QUIET_SECONDS
-from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
+from tests.sockets import (  # noqa: F401 - the fixture closes leftover sockets
     call,
     close_sockets_left_open,
     console_of,

@@ -13,15 +13,10 @@ from core.models import ScheduledJob
 from queues.models import Membership, Queue
 from shifts import services as shifts
 from tests.conftest import SERVICE_MODE
+from tests.helpers import logged_in
 from tests.talk import librarian_says
 
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(person) -> Client:
-    client = Client()
-    client.force_login(getattr(person, "user", person))
-    return client
 
 
 # --- Patrons ----------------------------------------------------------------

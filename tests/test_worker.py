@@ -27,8 +27,9 @@ from chat import transfers
 from chat.models import ChatSession, TransferOffer
 from core import relay, scheduler
 from core.models import ScheduledJob
+from tests.helpers import at_once
 from tests.live import ROOT, start_worker, stop, subprocess_database_url
-from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
+from tests.sockets import (  # noqa: F401 - the fixture closes leftover sockets
     call,
     close_sockets_left_open,
     console_of,
@@ -36,7 +37,6 @@ from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes lef
     patron_of,
     reload,
 )
-from tests.queues.test_race import at_once
 
 RUNS: Counter[str] = Counter()
 

@@ -24,15 +24,15 @@ from chat.models import ChatSession, PatronPresence
 from core import heartbeats
 from shifts import services as shifts
 from shifts.models import ConsolePresence
-from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
+from tests.sockets import (  # noqa: F401 - the fixture closes leftover sockets
     Socket,
     call,
     close_sockets_left_open,
     console_of,
+    librarian_says,
     patron_of,
     reload,
 )
-from tests.queues.test_resume import librarian_says
 from tests.talk import patron_connected, sweep_patrons
 
 PERIOD = 0.4

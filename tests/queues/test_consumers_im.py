@@ -1,7 +1,7 @@
 """The Librarians list and IM through real consoles: two librarians, two consoles each.
 
-Against the full ASGI application, like test_consumers.py, whose Socket and
-helpers these tests use. Alice and Bob both monitor Ask Riverside; each has
+Against the full ASGI application, through the sockets of
+``tests/sockets.py``. Alice and Bob both monitor Ask Riverside; each has
 two consoles open (two tabs), and every tab must stay consistent.
 """
 
@@ -18,7 +18,7 @@ from accounts.models import Librarian
 from im.models import ImMessage, ImSession
 from shifts import services as shifts
 from shifts.models import ConsolePresence
-from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
+from tests.sockets import (  # noqa: F401 - the fixture closes leftover sockets
     Socket,
     call,
     close_sockets_left_open,

@@ -1,7 +1,7 @@
 """Transfers through real sockets: Alice's and Bob's consoles and Dana's chat page.
 
-Against the full ASGI application, like test_consumers.py, whose Socket and
-helpers these tests use. Alice and Bob monitor Ask Riverside; Alice holds
+Against the full ASGI application, through the sockets of
+``tests/sockets.py``. Alice and Bob monitor Ask Riverside; Alice holds
 Dana's session. What the patron's socket receives is checked whole: every
 event up to a later marker line, so anything about the negotiation that
 leaked would be caught, not only the events a test looks for.
@@ -16,7 +16,7 @@ import pytest
 from accounts.models import Librarian
 from chat import transfers
 from chat.models import ChatSession, Message, TransferOffer
-from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
+from tests.sockets import (  # noqa: F401 - the fixture closes leftover sockets
     Socket,
     call,
     close_sockets_left_open,

@@ -5,7 +5,7 @@ shift comes from the database (memberships and console presence rows), so
 these tests read it through the selectors and services, never from memory.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +19,7 @@ from queues.models import Membership, Queue
 from shifts import selectors
 from shifts import services as shifts
 from shifts.models import ConsolePresence
-from tests.queues.test_race import at_once
+from tests.helpers import at_once
 from tests.talk import console_heartbeat
 
 pytestmark = pytest.mark.django_db
@@ -48,23 +48,6 @@ def monitored_by(librarian: Librarian) -> set[int]:
 def updates(heard: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The Librarians list rows carried by the ``librarian.updated`` events heard."""
     return [e["librarian"] for e in heard if e["type"] == "librarian.updated"]
-
-
-class Clock:
-    """The server's clock, moved by the test: ``clock.advance(10)`` is ten seconds later."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.now = timezone.now()
-        monkeypatch.setattr(timezone, "now", lambda: self.now)
-
-    def advance(self, seconds: float) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return Clock(monkeypatch)
 
 
 # --- Who is in the list -------------------------------------------------------

@@ -24,7 +24,7 @@ from chat.models import ChatSession, PatronPresence
 from core.batches import Batcher
 from core.db import database_call
 from core.sockets import CLOSE_NOT_FOUND
-from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
+from tests.sockets import (  # noqa: F401 - the fixture closes leftover sockets
     HOST,
     ORIGIN,
     Socket,

@@ -24,16 +24,14 @@ from chat import patrons, sessions, steps, transfers
 from chat.models import ChatSession, PatronPresence, TransferOffer
 from core import events
 from shifts import services as shifts
-from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
+from tests.helpers import at_once, fresh, lines_of
+from tests.sockets import (  # noqa: F401 - the fixture closes leftover sockets
     call,
     close_sockets_left_open,
     console_of,
     patron_of,
     reload,
 )
-from tests.queues.test_librarians import Clock
-from tests.queues.test_race import at_once
-from tests.queues.test_sessions import fresh, lines_of
 from tests.talk import (
     patron_connected,
     patron_heartbeat,
@@ -46,11 +44,6 @@ pytestmark = pytest.mark.django_db
 
 LOST = sessions.CONNECTION_LOST
 TEN_MINUTES = timedelta(minutes=10)
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return Clock(monkeypatch)
 
 
 def gone_since(session: ChatSession) -> datetime:

@@ -1,50 +1,20 @@
 """Two people press a button at the same moment: the database decides, once.
 
 Real threads with their own database connections, released together by a
-barrier, against the real database (SQLite with IMMEDIATE transactions, or
-PostgreSQL in service mode).
+barrier (``tests.helpers.at_once``), against the real database (SQLite with
+IMMEDIATE transactions, or PostgreSQL in service mode).
 """
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
-from django.db import connections
 
 from chat import sessions
 from chat.models import ChatSession, Message
 from core.errors import ChatError
+from tests.helpers import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROUNDS = 20
-
-
-def at_once(**moves: Callable[..., object]) -> dict[str, Any]:
-    """Run each move on its own thread, all released at the same instant.
-
-    Returns what each move returned, or the exception it raised, by name.
-    """
-    barrier = threading.Barrier(len(moves))
-    outcomes: dict[str, Any] = {}
-
-    def run(name: str, move: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcomes[name] = move()
-        except Exception as error:
-            outcomes[name] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=item) for item in moves.items()]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a move never finished"
-    return outcomes
 
 
 def test_two_librarians_picking_up_at_once_one_wins_and_the_other_is_told_who(ask, alice, bob):

@@ -1,18 +1,17 @@
 """Nothing is lost and nothing is said twice across a drop: numbers, resume, heartbeats, retries.
 
-Against the full ASGI application, like test_consumers.py, whose Socket and
-helpers these tests use. The channel layer is a doorbell that may drop a
-ring: :func:`rings_dropped` makes every event published meanwhile vanish on
-its way (the lines are stored, nobody hears of them), which is what a Redis
-restart or a server restart between two processes does to a client.
+Against the full ASGI application, through the sockets of ``tests/sockets.py``.
+The channel layer is a doorbell that may drop a ring: :func:`rings_dropped`
+makes every event published meanwhile vanish on its way (the lines are
+stored, nobody hears of them), which is what a Redis restart or a server
+restart between two processes does to a client.
 
 Dana asks Ask Riverside; Alice picks her up. Dana's lines are numbered by
 the patron's own numbers (no gap where a Librarian Note is); Alice's
 console sees every line by the staff number.
 """
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,56 +32,27 @@ from queues.models import Queue
 from shifts import services as shifts
 from tests import talk
 from tests.conftest import Ask
-from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
+from tests.helpers import at_once
+from tests.sockets import (  # noqa: F401 - the fixture closes leftover sockets
     HOST,
     ORIGIN,
+    TINY_HEARTBEAT,
     Socket,
     call,
     close_sockets_left_open,
     console_of,
+    created_texts,
+    librarian_says,
     monitor,
+    note,
+    numbered,
     patron_of,
+    patron_says,
     reload,
+    rings_dropped,
 )
-from tests.queues.test_race import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-TINY_HEARTBEAT = 0.05
-
-
-@contextmanager
-def rings_dropped() -> Iterator[None]:
-    """Every event published inside the block is lost on its way to the sockets."""
-    send = events._send
-    events._send = lambda event, groups: None
-    try:
-        yield
-    finally:
-        events._send = send
-
-
-@database_sync_to_async
-def librarian_says(session: ChatSession, librarian: Librarian, text: str) -> Message:
-    return talk.librarian_says(session, librarian, text)[0]
-
-
-@database_sync_to_async
-def patron_says(session: ChatSession, text: str) -> Message:
-    return talk.patron_says(session, text)[0]
-
-
-@database_sync_to_async
-def note(session: ChatSession, librarian: Librarian, text: str) -> Message:
-    return line_store(note_line(session, text, librarian))[0]
-
-
-def numbered(messages: list[dict[str, Any]]) -> list[tuple[int, str]]:
-    return [(m["seq"], m["text"]) for m in messages]
-
-
-def created_texts(received: list[dict[str, Any]], type_: str = "message.created") -> list[str]:
-    return [e["message"]["text"] for e in received if e["type"] == type_]
 
 
 # --- Numbering ------------------------------------------------------------------

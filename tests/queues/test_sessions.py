@@ -7,40 +7,12 @@ import pytest
 from chat import patrons, sessions
 from chat.lines import line_store, note_line
 from chat.models import ChatSession, Message
-from core.errors import ChatError
 from queues.models import Membership
 from shifts import services as shifts
+from tests.helpers import fresh, lines_of, refused
 from tests.talk import librarian_says, patron_connected, patron_says, transcripts_delivered
 
 pytestmark = pytest.mark.django_db
-
-
-class refused:  # reads as a sentence: ``with refused("not_found"):``
-    """The move is refused with ``code``; ``as refusal`` gives ``refusal.message``."""
-
-    def __init__(self, code: str) -> None:
-        self.code = code
-        self.message = ""
-
-    def __enter__(self) -> "refused":
-        return self
-
-    def __exit__(self, kind: object, error: object, traceback: object) -> bool:
-        if error is None:
-            pytest.fail(f"expected a {self.code!r} refusal, but the move was allowed")
-        if not isinstance(error, ChatError):
-            return False
-        assert error.code == self.code, f"expected {self.code!r}, got {error.code!r}: {error}"
-        self.message = error.message
-        return True
-
-
-def lines_of(session: ChatSession) -> list[tuple[int, str, str]]:
-    return list(session.messages.order_by("seq").values_list("seq", "kind", "text"))
-
-
-def fresh(session: ChatSession) -> ChatSession:
-    return ChatSession.objects.get(pk=session.pk)
 
 
 # --- A patron asks --------------------------------------------------------

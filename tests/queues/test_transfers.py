@@ -26,11 +26,8 @@ from core.errors import ChatError
 from im import services as ims
 from im.models import ImSession
 from shifts import services as shifts
-from tests.queues.test_librarians import Clock
-from tests.queues.test_race import at_once
-from tests.queues.test_sessions import fresh, lines_of, refused
+from tests.helpers import at_once, fresh, lines_of, logged_in, refused
 from tests.talk import librarian_notes, librarian_says, patron_says
-from tests.test_pages import logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -53,12 +50,6 @@ def on_shift(alice, bob, carol, dave, riverside, cooperative, archive) -> None:
 def held(on_shift, chat, alice) -> ChatSession:
     """Dana's session in Ask Riverside, picked up by Alice (lines 1 and 2)."""
     return chat(alice)
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """The server's clock, moved by the test (the Librarians tests' Clock)."""
-    return Clock(monkeypatch)
 
 
 @pytest.fixture(autouse=True)

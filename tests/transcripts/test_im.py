@@ -21,8 +21,7 @@ from im.models import ImMessage, ImSession
 from im.payloads import im_payload
 from im.selectors import open_ims_snapshot
 from shifts import services as shifts
-from tests.queues.test_race import at_once
-from tests.queues.test_sessions import refused
+from tests.helpers import at_once, logged_in, refused
 
 pytestmark = pytest.mark.django_db
 
@@ -53,12 +52,6 @@ def consoles(*people: Librarian) -> list[str]:
 
 def fresh(im: ImSession) -> ImSession:
     return ImSession.objects.get(pk=im.pk)
-
-
-def logged_in(librarian_or_user: Any) -> Client:
-    client = Client()
-    client.force_login(getattr(librarian_or_user, "user", librarian_or_user))
-    return client
 
 
 # --- Opening --------------------------------------------------------------------

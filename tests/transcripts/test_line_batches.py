@@ -28,7 +28,7 @@ from chat.models import ChatSession, Message
 from core import db
 from core.errors import ChatError
 from tests.conftest import QUIET_SECONDS
-from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
+from tests.sockets import (  # noqa: F401 - the fixture closes leftover sockets
     call,
     close_sockets_left_open,
     console_of,

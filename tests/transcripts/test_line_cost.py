@@ -23,7 +23,7 @@ from chat.payloads import message_payload, patron_message_payload
 from core import events
 from core.errors import ChatError
 from queues.models import Membership
-from tests.queues.test_race import at_once
+from tests.helpers import at_once
 from tests.talk import librarian_says, patron_says
 
 pytestmark = pytest.mark.django_db
