@@ -53,8 +53,8 @@ def broken() -> None:
 def schedule(settings: Any) -> list[scheduler.Job]:
     RUNS.clear()
     settings.PERIODIC_JOBS = {
-        "test.broken": {"call": "tests.test_worker.broken", "every": 60},
-        "test.counted": {"call": "tests.test_worker.counted", "every": 60},
+        "test.broken": {"call": "tests.core.test_worker.broken", "every": 60},
+        "test.counted": {"call": "tests.core.test_worker.counted", "every": 60},
     }
     jobs = scheduler.jobs()
     scheduler.schedule_ensure(jobs)
