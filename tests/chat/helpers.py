@@ -1,21 +1,31 @@
-"""What the transfer tests (tests/chat/test_transfer_*.py) say and check.
+"""What the chat tests share: the transfer tests' moves, and the patron presence tests' tabs.
 
-Moves by name (:func:`offer`, :func:`accept`), what a refused move must leave
-as it was (:func:`state_of`), the invariants that hold after every test
-(:func:`assert_invariants`), and what may have happened to an offer before
-someone clicks OK, Decline or Cancel (``offer_expired`` and the rest).
+Transfers (tests/chat/test_transfer_*.py): moves by name (:func:`offer`,
+:func:`accept`), what a refused move must leave as it was (:func:`state_of`),
+the invariants that hold after every test (:func:`assert_invariants`), and
+what may have happened to an offer before someone clicks OK, Decline or
+Cancel (``offer_expired`` and the rest).
+
+Patron presence (tests/chat/test_patron_presence.py, test_patron_lost.py):
+a tab opened or closed by its channel name (:func:`opened`, :func:`closed`),
+what the librarian hears of it (:func:`left`, :func:`returned`), and the
+closing line of a chat lost with the patron's connection (``LOST``).
 """
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count
 
 from accounts.models import Librarian
-from chat import sessions, transfers
+from chat import patrons, sessions, transfers
 from chat.models import ChatSession, Message, TransferOffer
 from im import services as ims
 from im.models import ImSession
 from tests.helpers import fresh, lines_of
+from tests.talk import patron_connected
+
+# --- Transfers: moves, and what a refused one leaves as it was ------------------------
 
 NOTE = "Wants 1900s census records; Bob knows the genealogy databases."
 
@@ -110,3 +120,36 @@ def offer_accepted(ctx: dict[str, Any]) -> None:
 
 def nothing_happened(ctx: dict[str, Any]) -> None:
     pass
+
+
+# --- Patron presence: tabs, and what the librarian hears -------------------------------
+
+LOST = sessions.CONNECTION_LOST
+TEN_MINUTES = timedelta(minutes=10)
+
+
+def gone_since(session: ChatSession) -> datetime:
+    """Since when the patron is away (the session says they are)."""
+    since = fresh(session).patron_gone_since
+    assert since is not None
+    return since
+
+
+def opened(session: ChatSession, tab: str) -> None:
+    patron_connected(session, tab)
+
+
+def closed(session: ChatSession, tab: str) -> None:
+    patrons.session_patron_disconnected(session=session, channel_name=tab)
+
+
+def left(session: ChatSession, grace_until: Any) -> dict[str, Any]:
+    return {"type": "patron.left", "session": session.pk, "grace_until": grace_until.isoformat()}
+
+
+def returned(session: ChatSession) -> dict[str, Any]:
+    return {"type": "patron.returned", "session": session.pk}
+
+
+def closing_lines(session: ChatSession) -> list[str]:
+    return list(session.messages.filter(text=LOST).values_list("text", flat=True))
