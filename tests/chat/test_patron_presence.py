@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from chat import sessions, steps
+from chat import patrons, sessions, steps
 from chat.models import ChatSession, PatronPresence
 from tests.chat.helpers import LOST, TEN_MINUTES, closed, left, opened, returned
 from tests.helpers import fresh, lines_of
@@ -27,7 +27,7 @@ from tests.sockets import (  # noqa: F401 - the fixture closes leftover sockets
     patron_of,
     reload,
 )
-from tests.talk import patron_heartbeat, sweep_patrons, transcripts_delivered
+from tests.talk import patron_connected, patron_heartbeat, sweep_patrons, transcripts_delivered
 
 pytestmark = pytest.mark.django_db
 
@@ -103,6 +103,50 @@ def test_a_patron_who_never_opened_the_chat_counts_as_gone_since_asking(
     assert [(e["session"], e["closed_by"]) for e in closed_event] == [(session.pk, "system")]
     transcripts_delivered()
     assert [m.to for m in mailoutbox] == [["dana@example.org"]]
+
+
+def test_the_patron_is_present_while_any_of_their_windows_is_open(chat, alice, events_of):
+    session = chat(alice)
+    groups = [f"librarian.{alice.pk}"]
+
+    def opened(tab: str) -> list:
+        return events_of(groups, lambda: patron_connected(session, tab))
+
+    def closed(tab: str) -> list:
+        return events_of(
+            groups,
+            lambda: patrons.session_patron_disconnected(session=session, channel_name=tab),
+        )
+
+    assert [e["type"] for e in opened("tab-1")] == ["patron.returned"]
+    assert opened("tab-2") == []
+    assert fresh(session).patron_present
+
+    assert closed("tab-1") == []
+    assert fresh(session).patron_present
+
+    both_closed = closed("tab-2")
+    assert [(e["type"], e["session"]) for e in both_closed] == [("patron.left", session.pk)]
+    # The librarian is told until when the patron may come back.
+    gone = fresh(session).patron_gone_since
+    assert gone is not None
+    grace = timedelta(seconds=session.queue.patron_grace_seconds)
+    assert both_closed[0]["grace_until"] == (gone + grace).isoformat()
+    assert not fresh(session).patron_present
+
+    # A stray extra close (a socket that never counted) changes nothing.
+    assert closed("tab-3") == []
+    assert not fresh(session).patron_present
+
+
+def test_while_waiting_the_queue_monitors_hear_the_patron_leave(ask, riverside, events_of):
+    session = ask()
+    patron_connected(session, "tab")
+    heard = events_of(
+        [f"queue.{riverside.pk}"],
+        lambda: patrons.session_patron_disconnected(session=session, channel_name="tab"),
+    )
+    assert [(e["type"], e["session"]) for e in heard] == [("patron.left", session.pk)]
 
 
 # --- Sockets whose server process died --------------------------------------------

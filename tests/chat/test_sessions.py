@@ -1,16 +1,16 @@
-"""A chat session's life, move by move: what each person may do and what they are told otherwise."""
+"""A chat session's life, move by move: what each person may do and what they are told otherwise.
 
-from datetime import timedelta
+Asking, the pick-up, lines both ways and the end of the chat, through the
+services of chat/sessions.py and the line store. The transcript the end
+makes due is in tests/transcripts/test_transcript.py.
+"""
 
 import pytest
 
-from chat import patrons, sessions
-from chat.lines import line_store, note_line
+from chat import sessions
 from chat.models import ChatSession, Message
-from queues.models import Membership
-from shifts import services as shifts
 from tests.helpers import fresh, lines_of, refused
-from tests.talk import librarian_says, patron_connected, patron_says, transcripts_delivered
+from tests.talk import librarian_says, patron_says
 
 pytestmark = pytest.mark.django_db
 
@@ -326,177 +326,3 @@ def test_ending_twice_is_refused_and_writes_one_closing_line(chat, alice):
         sessions.session_end_by_patron(session=fresh(session))
     assert session.messages.filter(text="Librarian ended chat session").count() == 1
     assert session.messages.filter(kind="system").count() == 2  # joined, ended
-
-
-# --- The transcript ---------------------------------------------------------
-
-
-def test_the_transcript_is_emailed_on_close_without_librarian_notes(
-    chat, alice, mailoutbox, django_capture_on_commit_callbacks
-):
-    session = chat(alice, email="dana@example.org")
-    patron_says(session=session, text="Is it at the main branch?", client_id=None)
-    librarian_says(session=session, librarian=alice, text="Yes, shelf LP 823 ELI.", client_id=None)
-    line_store(note_line(session, "Patron sounded confused about the branches", alice))
-    with django_capture_on_commit_callbacks(execute=True):
-        sessions.session_end_by_librarian(session_id=session.pk, librarian=alice)
-    # End Session sends nothing itself: the worker does, from the record.
-    assert mailoutbox == []
-    assert transcripts_delivered() == [session.pk]
-
-    assert len(mailoutbox) == 1
-    email = mailoutbox[0]
-    assert email.to == ["dana@example.org"]
-    assert email.subject == "Your chat with Riverside Public Library: transcript"
-    for text in [
-        "Dana: Do you have large-print copies of Middlemarch?",
-        "* Alice has joined the chat.",
-        "Dana: Is it at the main branch?",
-        "Alice: Yes, shelf LP 823 ELI.",
-        "* Librarian ended chat session",
-    ]:
-        assert text in email.body
-    assert "confused" not in email.body
-    assert fresh(session).transcript_sent_at is not None
-
-
-def test_no_email_is_sent_when_the_patron_gave_no_address(
-    chat, alice, mailoutbox, django_capture_on_commit_callbacks
-):
-    session = chat(alice)
-    with django_capture_on_commit_callbacks(execute=True):
-        sessions.session_end_by_patron(session=session)
-    assert mailoutbox == []
-    assert fresh(session).transcript_sent_at is None
-
-
-def test_a_patron_asks_for_the_transcript_after_the_chat_once(
-    chat, alice, mailoutbox, django_capture_on_commit_callbacks
-):
-    session = chat(alice)
-    with refused("session_open") as refusal:
-        sessions.session_transcript_request(session=session, email="dana@example.org")
-    assert refusal.message == "The transcript is sent when the chat ends."
-    with django_capture_on_commit_callbacks(execute=True):
-        sessions.session_end_by_librarian(session_id=session.pk, librarian=alice)
-    assert mailoutbox == []
-
-    with refused("invalid_email"):
-        sessions.session_transcript_request(session=session, email="not-an-address")
-    sessions.session_transcript_request(session=session, email=" dana@example.org ")
-    with refused("transcript_sent"):  # on its way: a second address is refused too
-        sessions.session_transcript_request(session=session, email="other@example.org")
-    transcripts_delivered()
-    assert [m.to for m in mailoutbox] == [["dana@example.org"]]
-    assert "Alice has joined the chat." in mailoutbox[0].body
-
-    with refused("transcript_sent") as refusal:
-        sessions.session_transcript_request(session=session, email="other@example.org")
-    assert refusal.message == "The transcript of this chat was already sent."
-    assert len(mailoutbox) == 1
-    assert fresh(session).patron_email == "dana@example.org"
-
-
-def test_asking_again_for_an_emailed_transcript_from_a_page_opened_before_the_end(
-    ask, alice, mailoutbox, django_capture_on_commit_callbacks
-):
-    # The patron's socket holds the session as it was when the page opened.
-    opened = ask(email="dana@example.org")
-    sessions.session_accept(session_id=opened.pk, librarian=alice)
-    with django_capture_on_commit_callbacks(execute=True):
-        sessions.session_end_by_librarian(session_id=opened.pk, librarian=alice)
-    transcripts_delivered()
-    assert len(mailoutbox) == 1
-    with refused("transcript_sent"):
-        sessions.session_transcript_request(session=opened, email="dana@example.org")
-    assert len(mailoutbox) == 1
-
-
-# --- Monitoring -------------------------------------------------------------
-
-
-def test_a_librarian_monitors_only_queues_she_belongs_to(alice, hillcrest, riverside):
-    with refused("not_member") as refusal:
-        shifts.monitoring_set(librarian=alice, queue_ids=[riverside.pk, hillcrest.pk])
-    assert refusal.message == "You can only monitor queues you are a member of."
-    assert not Membership.objects.filter(is_monitoring=True).exists()
-
-
-def test_monitoring_follows_the_saved_choice_and_tells_every_console(
-    alice, bob, riverside, cooperative, events_of
-):
-    heard = events_of(
-        [f"librarian.{alice.pk}", f"librarian.{bob.pk}"],
-        lambda: shifts.monitoring_set(librarian=alice, queue_ids=[riverside.pk]),
-    )
-    assert heard == [{"type": "monitoring.changed", "queues": [riverside.pk]}]
-    mine = {m.queue: m for m in Membership.objects.filter(librarian=alice)}
-    assert mine[riverside].is_monitoring
-    assert mine[riverside].monitoring_since is not None
-    assert not mine[cooperative].is_monitoring
-    assert not Membership.objects.filter(librarian=bob, is_monitoring=True).exists()
-
-    shifts.monitoring_set(librarian=alice, queue_ids=[str(cooperative.pk)])
-    mine = {m.queue: m for m in Membership.objects.filter(librarian=alice)}
-    assert not mine[riverside].is_monitoring
-    assert mine[riverside].monitoring_since is None
-    assert mine[cooperative].is_monitoring
-
-
-def test_monitoring_keeps_the_time_it_started(alice, riverside, cooperative):
-    shifts.monitoring_set(librarian=alice, queue_ids=[riverside.pk])
-    since = Membership.objects.get(librarian=alice, queue=riverside).monitoring_since
-    shifts.monitoring_set(librarian=alice, queue_ids=[riverside.pk, cooperative.pk])
-    assert Membership.objects.get(librarian=alice, queue=riverside).monitoring_since == since
-
-
-def test_monitoring_a_list_of_things_that_are_not_queue_ids_is_refused(alice):
-    with refused("bad_frame"):
-        shifts.monitoring_set(librarian=alice, queue_ids=["riverside"])
-
-
-# --- Patron presence --------------------------------------------------------
-
-
-def test_the_patron_is_present_while_any_of_their_windows_is_open(chat, alice, events_of):
-    session = chat(alice)
-    groups = [f"librarian.{alice.pk}"]
-
-    def opened(tab: str) -> list:
-        return events_of(groups, lambda: patron_connected(session, tab))
-
-    def closed(tab: str) -> list:
-        return events_of(
-            groups,
-            lambda: patrons.session_patron_disconnected(session=session, channel_name=tab),
-        )
-
-    assert [e["type"] for e in opened("tab-1")] == ["patron.returned"]
-    assert opened("tab-2") == []
-    assert fresh(session).patron_present
-
-    assert closed("tab-1") == []
-    assert fresh(session).patron_present
-
-    both_closed = closed("tab-2")
-    assert [(e["type"], e["session"]) for e in both_closed] == [("patron.left", session.pk)]
-    # The librarian is told until when the patron may come back.
-    gone = fresh(session).patron_gone_since
-    assert gone is not None
-    grace = timedelta(seconds=session.queue.patron_grace_seconds)
-    assert both_closed[0]["grace_until"] == (gone + grace).isoformat()
-    assert not fresh(session).patron_present
-
-    # A stray extra close (a socket that never counted) changes nothing.
-    assert closed("tab-3") == []
-    assert not fresh(session).patron_present
-
-
-def test_while_waiting_the_queue_monitors_hear_the_patron_leave(ask, riverside, events_of):
-    session = ask()
-    patron_connected(session, "tab")
-    heard = events_of(
-        [f"queue.{riverside.pk}"],
-        lambda: patrons.session_patron_disconnected(session=session, channel_name="tab"),
-    )
-    assert [(e["type"], e["session"]) for e in heard] == [("patron.left", session.pk)]
