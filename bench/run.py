@@ -45,7 +45,7 @@ from bench.load import (
     traffic,
 )
 from bench.stack import BenchStack, CpuSample, Meter, log
-from faults.clients import ask_form, ask_post, http_request
+from faults.forms import ask_form, ask_post, http_request
 
 TARGETS = {
     "p50_ms": 20.0,

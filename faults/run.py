@@ -33,8 +33,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from faults.check import Stored, Tally, check, check_transcripts, delivery_stats
-from faults.clients import Console, Party, Patron, login
+from faults.clients import Party
+from faults.forms import login
+from faults.librarian import Console
 from faults.mail import MailServer
+from faults.patron import Patron
 from faults.stack import QUEUE_SLUG, Stack, log
 
 # Seconds without connection cuts after Redis is back (see _restart_redis).
