@@ -15,7 +15,7 @@ Nothing relied on the one thread: a socket handles its frames one at a time
 (Channels awaits each handler), the order of lines within a session is
 decided by the session's row lock, and the pick-up, transfer and presence
 races are decided by conditional UPDATEs, which hold across threads and
-processes alike (tests/queues/test_race.py).
+processes alike (tests/chat/test_race.py).
 """
 
 import asyncio

@@ -22,8 +22,10 @@ from typing import Any
 
 import psycopg
 
-from faults.clients import NOTE_MARKER, TAG, Console, Party, Patron, SentLine, Transcript
+from faults.clients import NOTE_MARKER, TAG, Party, SentLine, Transcript
+from faults.librarian import Console
 from faults.mail import Mail
+from faults.patron import Patron
 
 MESSAGE_ID = re.compile(r"^<transcript-(\d+)@[^>]+>$")
 

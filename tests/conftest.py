@@ -38,6 +38,7 @@ from chat import sessions
 from chat.models import ChatSession
 from core import db
 from queues.models import Membership, Queue
+from tests.helpers import Clock
 
 User = get_user_model()
 
@@ -79,7 +80,7 @@ def database_threads_let_go(django_db_setup: Any, django_db_blocker: Any) -> Any
 @pytest.fixture(scope="session", autouse=True)
 def no_gc_pause_log() -> None:
     """The server's log of long garbage collections (reference_chat/asgi.py)
-    says nothing of this process, which is no server (tests/test_gc_watch.py
+    says nothing of this process, which is no server (tests/core/test_gc_watch.py
     puts it back)."""
     from reference_chat import asgi
 
@@ -102,7 +103,7 @@ def locmem_email(settings: Any) -> None:
 @pytest.fixture(autouse=True)
 def no_relay_reader(settings: Any) -> None:
     """No worker runs beside the in-process sockets unless a test starts one
-    (tests/test_worker.py), so they read no relayed events either."""
+    (tests/core/test_worker.py), so they read no relayed events either."""
     settings.RELAY_READ_SECONDS = 0
 
 
@@ -264,6 +265,12 @@ def frank(world: World) -> AbstractUser:
 @pytest.fixture
 def supervisor(world: World) -> AbstractUser:
     return world.supervisor
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The server's clock, moved by the test: ``clock.advance(10)`` is ten seconds later."""
+    return Clock(monkeypatch)
 
 
 Ask = Callable[..., ChatSession]

@@ -9,8 +9,9 @@ import pytest
 from channels.testing import WebsocketCommunicator
 
 from bench.asgi import application
+from bench.figures import Figures, percentile
 from bench.load import LIBRARIAN, PATRON, Bench, Ledger, Seen
-from bench.run import Figures, percentile, verdicts
+from bench.report import verdicts
 
 ORIGIN = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
 

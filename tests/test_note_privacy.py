@@ -27,20 +27,19 @@ from django.utils import timezone
 from chat import sessions, transfers
 from chat.models import ChatSession, Message
 from im import services as ims
-from tests.queues.test_consumers import Socket, call, console_of, monitor, patron_of
+from tests.sockets import (  # noqa: F401 - the fixture closes leftover sockets
+    Socket,
+    call,
+    close_sockets_left_open,
+    console_of,
+    monitor,
+    patron_of,
+)
 from tests.talk import librarian_notes, librarian_says, patron_says, transcripts_delivered
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 MARKERS = [f"SECRET-{n}" for n in range(1, 13)]
-
-
-@pytest.fixture(autouse=True)
-async def close_sockets_left_open():
-    """Each test closes its sockets; after a failed one, this does, before the database goes."""
-    yield
-    while Socket.still_open:
-        await Socket.still_open[0].close()
 
 
 def _offer(session: ChatSession, sender: Any, receiver: Any, note: str) -> int:

@@ -26,7 +26,7 @@ from django_tasks_db.models import DBTaskResult
 from chat import sessions
 from chat.models import ChatSession
 from core import scheduler
-from tests.queues.test_consumers import (  # noqa: F401 - the fixture closes leftover sockets
+from tests.sockets import (  # noqa: F401 - the fixture closes leftover sockets
     call,
     close_sockets_left_open,
     console_of,
