@@ -30,13 +30,14 @@ application = ProtocolTypeRouter(
 )
 
 # The objects loaded by now (Django, the URL conf, the code) live as long as
-# the process: frozen, no collection walks them again. A larger first
-# threshold collects less often under the churn of thousands of sockets; it
-# took the benchmark's p99 and CPU per line down (docs/performance.md). The
-# middle generation is collected every 5 first-generation collections, not
-# 20: after a thousand sockets connect at once it held so many survivors
-# that collecting it stopped the process for 160 ms; the oldest generation
-# keeps its pace (every 400 first-generation collections at most).
+# the process: frozen, no collection walks them again. The first generation
+# is collected after 5,000 allocations, not Python's 700: fewer stops under
+# the churn of thousands of sockets, each still short, since what a young
+# collection walks is mostly the sockets' waiting (core.sockets.serve keeps
+# that small). At 20,000 a young stop took 12-80 ms and a middle one up to
+# 130 ms (docs/performance.md). The middle generation is collected every 5
+# first-generation collections, not 10: after a thousand sockets connect at
+# once it holds many survivors; the oldest keeps its pace.
 if settings.GC_FIRST_THRESHOLD:
     gc.freeze()
     gc.set_threshold(settings.GC_FIRST_THRESHOLD, 5, 80)

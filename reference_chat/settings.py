@@ -279,7 +279,7 @@ DATABASE_THREADS = env.int("DATABASE_THREADS", default=1)
 # Python's garbage collector in the server process (reference_chat/asgi.py):
 # the first generation's threshold (Python's own: 700); 0 leaves Python's
 # defaults and freezes nothing.
-GC_FIRST_THRESHOLD = env.int("GC_FIRST_THRESHOLD", default=20000)
+GC_FIRST_THRESHOLD = env.int("GC_FIRST_THRESHOLD", default=5000)
 
 # --- REST API (docs/api.md) ------------------------------------------------
 # Read-only JSON under /api/v1/. Staff endpoints use the librarian's Django
