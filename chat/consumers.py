@@ -5,7 +5,6 @@ returns. Everything else arrives as a published event and is forwarded as
 it is. The protocol is docs/protocol.md.
 """
 
-import asyncio
 import re
 from functools import partial
 from typing import Any
@@ -37,9 +36,6 @@ from core.sockets import (
 PATRON_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Beyond any line number (and beyond what the databases take as a parameter).
 MAX_AFTER = 2**31 - 1
-# A heartbeat's frames go out a few at a time: the lines that arrive
-# meanwhile don't wait behind a whole slot's worth of them.
-YIELD_EVERY = 8
 
 
 def _after(query_string: bytes) -> int:
@@ -71,14 +67,12 @@ async def _beat(sockets: list["PatronConsumer"]) -> None:
     beats = await call_service(
         patrons.patron_sockets_beat, [(s.session, s.channel_name) for s in sockets]
     )
-    for n, socket in enumerate(sockets, 1):
+    for socket in sockets:
         beat = beats.get(socket.session.pk)
         if beat is None or not heartbeats().beats(PATRON_SOCKETS, socket):
             continue  # the session is gone, or the socket closed meanwhile
         state, last = beat
         await socket.send_beat({"type": "session.heartbeat", "state": state, "last_seq": last})
-        if n % YIELD_EVERY == 0:
-            await asyncio.sleep(0)  # the lines waiting meanwhile go first
 
 
 PATRON_SOCKETS = Kind("patron", _beat)

@@ -5,7 +5,6 @@ selector and sends what it returns. Everything else arrives as a published
 event and is forwarded as it is. The protocol is docs/protocol.md.
 """
 
-import asyncio
 from functools import partial
 from typing import Any
 
@@ -56,7 +55,6 @@ async def _beat(consoles: list["ConsoleConsumer"]) -> None:
     for console in consoles:
         if heartbeats().beats(CONSOLES, console):
             await console.send_beat({"type": "console.heartbeat", **digests[console.librarian.pk]})
-            await asyncio.sleep(0)  # the lines waiting meanwhile go first
 
 
 CONSOLES = Kind("console", _beat)

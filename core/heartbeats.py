@@ -7,12 +7,14 @@ spread over the ticks of a period (``HEARTBEAT_SECONDS /
 HEARTBEAT_TICK_SECONDS`` slots; a socket joins the least full), and each
 tick hands one slot of each kind to that kind's beat, which does the
 database work of all of them at once (one UPDATE and one SELECT for a slot
-of patron sockets, however many there are). A tick that comes late (its
-beats waited for a busy database) takes the slots it fell behind by
-together, so every socket is still beaten once a period: a console's
-presence row never goes stale because the process was busy (the presence
-sweep would end the librarian's shift). What a beat does is the socket's
-own business (``chat/consumers.py``, ``console/consumers.py``).
+of patron sockets, however many there are). A late tick is not made up
+for (a burst of connections is not answered with a burst of beats), but a
+slot left unbeaten for two periods, because a busy database held up the
+beats before it, is taken with the next tick: every socket is beaten at
+least every two periods, well within the grace periods, so a console's
+presence row never goes stale while it is open (the presence sweep would
+end the librarian's shift). What a beat does is the socket's own business
+(``chat/consumers.py``, ``console/consumers.py``).
 """
 
 import asyncio
@@ -105,6 +107,7 @@ class Heartbeats:
     def __init__(self) -> None:
         self.kinds: dict[Kind, _Slots] = {}
         self.index = 0  # the slot the next tick beats
+        self.beaten_at: list[float] = []  # loop time each slot was last beaten
         self.task: asyncio.Task[None] | None = None
 
     @staticmethod
@@ -148,19 +151,22 @@ class Heartbeats:
         while any(self.kinds.values()):  # the last socket closed: the ticker ends
             self._resize()
             count, tick = self.period()
-            next_at += tick
-            await asyncio.sleep(max(next_at - loop.time(), 0))
+            # On schedule, so each socket beats every period; a late tick is not made up for.
+            next_at = max(next_at + tick, loop.time())
+            await asyncio.sleep(next_at - loop.time())
             try:
                 self._resize()
                 count, tick = self.period()
-                # The slots whose time has come: one on schedule, more when
-                # the last ticks' beats took longer than a tick (at most a
-                # whole period; after a longer stall the schedule starts afresh).
-                behind = int((loop.time() - next_at) // tick)
-                due_count = min(count, 1 + max(behind, 0))
-                next_at = loop.time() if behind >= count else next_at + (due_count - 1) * tick
-                indexes = [(self.index + k) % count for k in range(due_count)]
-                self.index = (self.index + due_count) % count
+                now = loop.time()
+                if len(self.beaten_at) != count:
+                    self.beaten_at = [now] * count
+                overdue = now - 2 * count * tick
+                indexes = [self.index] + [
+                    i for i, at in enumerate(self.beaten_at) if at < overdue and i != self.index
+                ]
+                for i in indexes:
+                    self.beaten_at[i] = now
+                self.index = (self.index + 1) % count
                 # Every kind's sockets are taken before anything is awaited: a
                 # socket that opens meanwhile waits for its own slot.
                 due = [(slots, slots.take(indexes)) for slots in list(self.kinds.values())]

@@ -74,12 +74,26 @@ def test_the_smoke_run_checks_the_harness_and_the_full_run_every_target():
         "pickup_p99_ms": 40,
         "kib_per_socket": 60,
         "memory_sockets": 2000,
-        "ratios": {"max_rate": 0.6, "cpu_per_line": 2.0, "cpu_1000_vs_100_sessions": 1.1},
+        "ratios": {
+            "p99": 4.9,
+            "max_rate": 0.6,
+            "cpu_per_line": 2.0,
+            "cpu_1000_vs_100_sessions": 1.1,
+        },
     }
     assert all(verdicts(line, smoke=True).values())
     full = verdicts(line, smoke=False)
     assert [name for name, held in full.items() if not held] == [
         "restart: every patron caught up within 10 s"
+    ]
+    # Issue 13's ratios: p99 at most 5 x the bare relay's, the highest rate at least 0.6.
+    slower = verdicts(
+        {**line, "ratios": {**line["ratios"], "p99": 5.1, "max_rate": 0.59}}, smoke=False
+    )
+    assert [name for name, held in slower.items() if not held] == [
+        "p99 <= 5 x the bare relay's",
+        "max rate >= 0.6 x the bare relay's",
+        "restart: every patron caught up within 10 s",
     ]
 
 
