@@ -83,6 +83,9 @@ class Tally:
     transcripts: int = 0  # ended sessions with an address: each owes one email
     transcripts_lost: int = 0
     transcripts_twice: int = 0
+    # Sent again because the worker was killed while the mail server took the
+    # first copy: it never heard the server's yes (RFC 1047), so it can't know.
+    transcripts_again_after_kill: int = 0
     refused_after_end: int = 0  # lines refused because the session had ended (expected)
     problems: list[str] = field(default_factory=list)
 
@@ -98,6 +101,12 @@ class Tally:
             f"{self.out_of_order} out of order, {self.leaked} leaked; "
             f"{self.transcripts} transcripts, {self.transcripts_lost} lost, "
             f"{self.transcripts_twice} sent twice"
+            + (
+                f" ({self.transcripts_again_after_kill} sent again after a kill in the "
+                "mail server's reply window, RFC 1047)"
+                if self.transcripts_again_after_kill
+                else ""
+            )
         )
 
     @property
@@ -297,12 +306,29 @@ def check(
     return tally
 
 
+# How near to the moment the mail server took a copy a worker kill must land
+# to have kept the worker from recording it: its yes on the wire and one
+# UPDATE after, or the server finishing a message whose sender just died.
+REPLY_WINDOW_S = 0.5
+
+
 def check_transcripts(
-    tally: Tally, stored: Stored, patrons: list[Patron], mails: list[Mail]
+    tally: Tally,
+    stored: Stored,
+    patrons: list[Patron],
+    mails: list[Mail],
+    worker_kills: list[float] | None = None,
 ) -> None:
     """Each ended session with an address: its transcript reached the mail
     server once, addressed to its patron, with its patron-visible lines, no
-    note and no line of another session. Mail nobody owes counts as leaked."""
+    note and no line of another session. Mail nobody owes counts as leaked.
+
+    One exception, counted apart: a copy sent again because the worker was
+    killed within ``REPLY_WINDOW_S`` of the server taking the one before,
+    while its yes was on the way (SMTP's own duplicate, RFC 1047: a sender
+    that never heard the yes can't tell a taken message from a lost one, and
+    a lost transcript would be worse). Any other second copy is a failure."""
+    kills = worker_kills or []
     by_session: dict[int, list[Mail]] = {}
     for mail in mails:
         match = MESSAGE_ID.match(mail.message_id.strip())
@@ -333,10 +359,15 @@ def check_transcripts(
                 f"{info['attempts']} attempts"
             )
             continue
-        if len(got) > 1:
-            tally.transcripts_twice += len(got) - 1
+        explained = sum(
+            any(abs(kill - m.received_at) <= REPLY_WINDOW_S for kill in kills) for m in got[:-1]
+        )
+        tally.transcripts_again_after_kill += explained
+        if len(got) - 1 > explained:
+            tally.transcripts_twice += len(got) - 1 - explained
             tally.problems.append(
-                f"transcripts_twice +{len(got) - 1}: session {sid} mailed {len(got)} times, at "
+                f"transcripts_twice +{len(got) - 1 - explained}: session {sid} mailed "
+                f"{len(got)} times, at "
                 f"{[round(m.received_at, 3) for m in got]}; recorded sent at {info['sent_at']}, "
                 f"{info['attempts']} attempts"
             )

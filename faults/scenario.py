@@ -125,7 +125,8 @@ class Run(Injection, Endings, Accounting):
             log(survivors)
         tally = check(stored, self.patrons, self.consoles, live)
         mails = self.mail.recorder.received()
-        check_transcripts(tally, stored, self.patrons, mails)
+        kills = [killed for killed, _ in self.faults.worker_down]
+        check_transcripts(tally, stored, self.patrons, mails, kills)
         for line in self._mail_report(stored, tally):
             log(line)
         self._check_ends(stored)

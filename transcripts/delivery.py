@@ -22,9 +22,10 @@ so two tasks never send the same transcript.
 
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import get_connection
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
@@ -95,9 +96,12 @@ def transcript_deliver(*, session_id: int, claim: int) -> bool:
     if not session.patron_email:
         ours.update(transcript_due_at=None)
         return False
+    connection = get_connection()
     try:
-        _send(transcript_message(session))
+        connection.open()
+        connection.send_messages([transcript_message(session)])
     except Exception as failure:
+        _close_quietly(connection)
         attempts = session.transcript_attempts + 1
         if attempts >= settings.TRANSCRIPT_MAX_ATTEMPTS:
             ours.update(transcript_due_at=None, transcript_attempts=attempts)
@@ -119,11 +123,17 @@ def transcript_deliver(*, session_id: int, claim: int) -> bool:
                 backoff(attempts),
             )
         return False
-    ours.update(
-        transcript_sent_at=timezone.now(),
-        transcript_due_at=None,
-        transcript_attempts=session.transcript_attempts + 1,
-    )
+    # Recorded the moment the server has said yes, before saying goodbye: the
+    # time in which a crash leaves a sent transcript looking unsent (and so
+    # sent again, RFC 1047's duplicate) is one UPDATE, not a QUIT as well.
+    try:
+        ours.update(
+            transcript_sent_at=timezone.now(),
+            transcript_due_at=None,
+            transcript_attempts=session.transcript_attempts + 1,
+        )
+    finally:
+        _close_quietly(connection)
     logger.info("transcript of session %s emailed", session_id)
     return True
 
@@ -134,23 +144,14 @@ def transcript_email(session_id: int, claim: int) -> bool:
     return transcript_deliver(session_id=session_id, claim=claim)
 
 
-def _send(message: EmailMessage) -> None:
-    """Hand the message to the mail server; raise if it didn't take it.
-
-    The connection is opened and closed here rather than by ``send()``: once
-    the server has taken the message, a failure to say goodbye (a QUIT that
-    times out) is no failure of the send, and must not make the transcript
-    due again, which would send it twice.
-    """
-    connection = get_connection()
-    connection.open()
+def _close_quietly(connection: Any) -> None:
+    """Say goodbye to the mail server. Once it has taken the message, a
+    goodbye that fails (a QUIT that times out) is no failure of the send and
+    must not make the transcript due again, which would send it twice."""
     try:
-        connection.send_messages([message])
-    finally:
-        try:
-            connection.close()
-        except Exception:
-            logger.warning("the mail server's connection did not close cleanly")
+        connection.close()
+    except Exception:
+        logger.warning("the mail server's connection did not close cleanly")
 
 
 def _claim_number(claim: datetime) -> int:
