@@ -19,7 +19,7 @@ from collections import Counter
 from typing import Any
 
 from faults.accounting import Accounting
-from faults.check import Stored, Tally, check, check_transcripts, delivery_stats
+from faults.check import Stored, Tally, check, delivery_stats
 from faults.endings import Endings
 from faults.forms import login
 from faults.injection import Injection
@@ -28,6 +28,7 @@ from faults.mail import MailServer
 from faults.patron import Patron
 from faults.stack import QUEUE_SLUG, Stack, log
 from faults.state import Faults
+from faults.transcripts import check_transcripts
 
 
 class Run(Injection, Endings, Accounting):
