@@ -32,6 +32,7 @@ from chat.line_sql import line_statement, seq_take
 from chat.models import ChatSession, Message
 from chat.payloads import message_payload, patron_message_payload
 from chat.selectors import session_for_librarian
+from core.db import on_postgresql
 from core.errors import ChatError
 from core.events import Outbox, publish
 from core.groups import librarian_group, patron_group
@@ -159,7 +160,7 @@ def line_store(write: LineWrite) -> tuple[Message, bool]:
         if write.reader is not None and write.session_id:
             session_for_librarian(session_id=write.session_id, librarian=write.reader)
         raise write.refused
-    if connection.vendor == "postgresql":
+    if on_postgresql():
         return _store_in_one_statement(write)
     return _store_in_two_statements(write)
 
