@@ -83,9 +83,7 @@ class ChatSession(models.Model):
     )
     requeue_note = models.CharField(max_length=500, blank=True)
     # How many transfers of this session were settled (taken, declined,
-    # cancelled, expired, or the session returned to its queue). An IM opened
-    # about the session from the Transfer dialog copies its lines here as
-    # Librarian Notes only while this has not moved since (im/services.py).
+    # cancelled, expired, or the session returned to its queue).
     transfer_round = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:

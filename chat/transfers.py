@@ -6,7 +6,7 @@ leaves it with the sender, who is told. Every step is a conditional UPDATE
 on the offer (and, for OK, on the session), so a late OK, a double click, a
 cancel racing an OK or a third person can change nothing. Each step writes a
 Librarian Note, and each settled transfer moves the session's
-``transfer_round`` on (an IM about the session stops being copied into it).
+``transfer_round`` on.
 """
 
 import logging
@@ -357,5 +357,5 @@ def offers_withdraw(session: ChatSession) -> None:
 
 
 def _round_settled(session_id: int) -> None:
-    """A transfer of the session was settled: an IM about it is no longer copied into it."""
+    """A transfer of the session was settled: its round moves on."""
     ChatSession.objects.filter(pk=session_id).update(transfer_round=F("transfer_round") + 1)

@@ -73,6 +73,7 @@ class ConsoleConsumer(ChatSocket):
         "im.open": "open_im",
         "im.send": "send_im_line",
         "im.read": "read_im",
+        "im.about": "tie_im",
         "im.end": "end_im",
         "transfer.targets": "list_transfer_targets",
         "transfer.offer": "offer_transfer",
@@ -235,6 +236,15 @@ class ConsoleConsumer(ChatSocket):
             seq=frame_int(frame, "seq"),
         )
 
+    async def tie_im(self, frame: Frame) -> None:
+        about = frame_int(frame, "session") if frame.get("session") is not None else None
+        await call_service(
+            ims.im_about_set,
+            im_id=frame_int(frame, "im"),
+            librarian=self.librarian,
+            session_id=about,
+        )
+
     async def end_im(self, frame: Frame) -> None:
         await call_service(ims.im_end, im_id=frame_int(frame, "im"), librarian=self.librarian)
 
@@ -296,6 +306,7 @@ class ConsoleConsumer(ChatSocket):
     im_message_created = ChatSocket.forward
     im_read = ChatSocket.forward
     im_ended = ChatSocket.forward
+    im_about_changed = ChatSocket.forward
     transfer_offered = ChatSocket.forward
     transfer_accepted = ChatSocket.forward
     transfer_declined = ChatSocket.forward

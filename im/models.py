@@ -3,14 +3,22 @@
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Greatest, Least
+from django.utils import timezone
 
 
 class ImSession(models.Model):
     """A private conversation between two librarians (the IM tab).
 
-    Open until either side ends it. Lines are :class:`ImMessage`, numbered
-    per IM session like a chat session's lines.
+    Open until either side ends it, logs off or leaves the shift, or no line
+    was said in it for ``IM_IDLE_MINUTES`` (``end_reason`` says which). Lines
+    are :class:`ImMessage`, numbered per IM session like a chat session's lines.
     """
+
+    class EndReason(models.TextChoices):
+        ENDED = "ended", "Ended"
+        LOGGED_OFF = "logged_off", "Logged off"
+        LEFT_SHIFT = "left_shift", "Left the shift"
+        IDLE = "idle", "Idle"
 
     initiator = models.ForeignKey(
         "accounts.Librarian", on_delete=models.PROTECT, related_name="ims_started"
@@ -23,15 +31,16 @@ class ImSession(models.Model):
     ended_by = models.ForeignKey(
         "accounts.Librarian", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
     last_seq = models.PositiveIntegerField(default=0)
-    # The patron session this IM is about while a transfer is arranged: its
-    # lines are copied into that session's Chat History as Librarian Notes.
+    # When the last line was said (or the session opened): the idle sweep's clock.
+    last_line_at = models.DateTimeField(default=timezone.now)
+    # The patron session this IM is about (the About select of the IM pane,
+    # or the Transfer dialog's session): while it is open, every line said
+    # here is also stored in its Chat History as a Librarian Note.
     about_session = models.ForeignKey(
         "chat.ChatSession", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    # The session's ``transfer_round`` when the IM was linked to it: once a
-    # transfer of it is settled the round moves on and the copying stops.
-    about_round = models.PositiveIntegerField(default=0, editable=False)
     # The last sequence number each side has read: unread counts survive a reload.
     initiator_read_seq = models.PositiveIntegerField(default=0)
     recipient_read_seq = models.PositiveIntegerField(default=0)
@@ -51,6 +60,12 @@ class ImSession(models.Model):
                 condition=Q(ended_at__isnull=True),
                 name="one_open_im_per_pair",
             ),
+        ]
+        indexes = [
+            # The idle sweep: open IM sessions whose last line is older than the cut-off.
+            models.Index(
+                fields=["last_line_at"], condition=Q(ended_at__isnull=True), name="im_open_idle"
+            )
         ]
 
     def __str__(self) -> str:
@@ -74,6 +89,10 @@ class ImMessage(models.Model):
     text = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
     client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 - NULL = none
+    # The patron session this line was also stored in as a Librarian Note (null: private).
+    noted_in = models.ForeignKey(
+        "chat.ChatSession", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = "IM line"

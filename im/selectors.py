@@ -12,7 +12,7 @@ from im.payloads import im_line_payload, im_payload
 
 def ims_of(librarian: Librarian) -> QuerySet[ImSession]:
     return ImSession.objects.filter(Q(initiator=librarian) | Q(recipient=librarian)).select_related(
-        "initiator", "recipient", "ended_by"
+        "initiator", "recipient", "ended_by", "about_session"
     )
 
 

@@ -211,6 +211,8 @@ PATRON_OPEN_BATCH = 64
 # A console gone longer than this (closed, or its server process died) ends
 # the librarian's shift; shorter is a page reload. Heartbeats refresh it.
 CONSOLE_GRACE_SECONDS = env.int("CONSOLE_GRACE_SECONDS", default=30)
+# An IM session with no line for this long ends by itself (im.services.im_idle_sweep).
+IM_IDLE_MINUTES = env.int("IM_IDLE_MINUTES", default=30)
 # Every open socket refreshes its presence row this often (and tells its
 # client the latest sequence numbers, so a lost event is noticed).
 HEARTBEAT_SECONDS = 10
@@ -261,6 +263,7 @@ PERIODIC_JOBS = {
         "call": "core.scheduler.task_results_prune",
         "every": 3600,
     },
+    "im.im_idle_sweep": {"call": "im.services.im_idle_sweep", "every": SWEEP_SECONDS},
 }
 # In the embedded mode, how often the web process reads the events the
 # worker relayed through the database (core/relay.py); 0: never.

@@ -24,6 +24,8 @@ from core.errors import ChatError
 from core.events import publish
 from core.groups import librarian_group
 from core.presence import presence_refresh
+from im.models import ImSession
+from im.services import ims_end_for
 from queues.models import Membership
 from queues.selectors import monitored_queue_ids
 from shifts.models import ConsolePresence
@@ -70,11 +72,13 @@ def librarian_log_off(*, librarian: Librarian) -> int:
     """The librarian logs off: they stop monitoring, and their active sessions end.
 
     Each session they hold ends as if they had clicked End Session (closing
-    line, transcript email): a patron is never left talking to nobody.
-    Publishes ``monitoring.changed`` and ``session.closed`` for each session.
-    Returns how many sessions were ended.
+    line, transcript email): a patron is never left talking to nobody. Their
+    open IM sessions end too (the next IM is a new New IM Request).
+    Publishes ``monitoring.changed``, ``im.ended`` for each IM session and
+    ``session.closed`` for each session. Returns how many sessions were ended.
     """
     monitoring_set(librarian=librarian, queue_ids=[])
+    ims_end_for(librarian_id=librarian.pk, reason=ImSession.EndReason.LOGGED_OFF)
     return librarian_sessions_end(librarian=librarian)
 
 
@@ -110,7 +114,8 @@ def presence_sweep(*, now: datetime | None = None) -> list[int]:
     """End the shift of every monitoring librarian with no console seen within the grace period.
 
     Their monitoring stops (``monitoring.changed`` to their consoles,
-    ``librarian.updated`` to their queues' monitors). Run by the worker's
+    ``librarian.updated`` to their queues' monitors) and their open IM
+    sessions end (``im.ended`` to both sides). Run by the worker's
     schedule; safe with several workers and web processes at once. Returns
     their ids.
 
@@ -142,6 +147,7 @@ def presence_sweep(*, now: datetime | None = None) -> list[int]:
                 continue  # back meanwhile, or another worker's sweep got there first
             publish({"type": "monitoring.changed", "queues": []}, librarian_group(librarian_id))
             librarian_updated(librarian_id, also_queues=before)
+            ims_end_for(librarian_id=librarian_id, reason=ImSession.EndReason.LEFT_SHIFT)
         ended.append(librarian_id)
         logger.info("librarian %s left (no console within the grace period)", librarian_id)
     return ended

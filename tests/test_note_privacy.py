@@ -2,7 +2,8 @@
 
 One session is filled with notes by every route that makes one: a note typed
 in the console (by the service and over the console socket), IM lines about
-the session, a transfer offered and declined, offered and cancelled, offered
+the session (from the Transfer dialog, and from the IM tab over the console
+socket, tied in its About select), a transfer offered and declined, offered and cancelled, offered
 and accepted, offered and left to expire, a return to the queue and the
 pick-up from it, and an offer withdrawn when the session ends. Every note a
 test writes carries a marker ``SECRET-<n>``; the notes the services write
@@ -39,7 +40,9 @@ from tests.talk import librarian_notes, librarian_says, patron_says, transcripts
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-MARKERS = [f"SECRET-{n}" for n in range(1, 13)]
+MARKERS = [f"SECRET-{n}" for n in range(1, 14)]
+# An IM tied to no session: private between the two librarians, so in no note either.
+UNTIED = "UNTIED-1 lunch at one?"
 
 
 def _offer(session: ChatSession, sender: Any, receiver: Any, note: str) -> int:
@@ -109,6 +112,16 @@ async def test_no_librarian_note_reaches_the_patron_by_any_path(
     await call(_im_line, im_id, alice, "SECRET-3 can you take this one")
     await call(_im_line, im_id, bob, "SECRET-4 give me a minute")
 
+    # The IM tab: "No patron session" in the About select, then Dana's session again.
+    await console.send(type="im.about", im=im_id, session=None)
+    await console.expect("im.about.changed", where=lambda e: e["about"] is None)
+    await console.send(type="im.send", im=im_id, text=UNTIED, client_id="im-1")
+    await console.expect("im.message.stored", client_id="im-1")
+    await console.send(type="im.about", im=im_id, session=session.pk)
+    await console.expect("im.about.changed", where=lambda e: e["about"] is not None)
+    await console.send(type="im.send", im=im_id, text="SECRET-13 tied again", client_id="im-2")
+    await console.expect("im.message.stored", client_id="im-2")
+
     # A transfer declined, one cancelled, one accepted by Bob.
     offer = await call(_offer, session, alice, bob, "SECRET-5 large print question")
     await call(transfers.transfer_decline, offer_id=offer, librarian=bob)
@@ -174,6 +187,7 @@ async def test_no_librarian_note_reaches_the_patron_by_any_path(
     # Every route made its note (the markers, and the services' own words).
     for marker in MARKERS:
         assert any(marker in note for note in notes), f"{marker} was not stored as a note"
+    assert not any(UNTIED in note for note in notes), "an IM tied to nothing became a note"
     for words in [
         "declined the transfer",
         "cancelled the transfer request",
@@ -186,6 +200,7 @@ async def test_no_librarian_note_reaches_the_patron_by_any_path(
         assert any(words in note for note in notes), f"no note says {words!r}"
 
     def assert_no_note_in(where: str, text: str) -> None:
+        assert UNTIED not in text, f"the private IM leaked into {where}"
         for marker in MARKERS:
             assert marker not in text, f"{marker} leaked into {where}"
         for note in notes:

@@ -1,7 +1,9 @@
 """Librarian Notes by hand, the IM arranging a transfer, and the transfer in Chat History.
 
-An IM opened from the Transfer dialog is copied into the session as
-Librarian Notes until the transfer is settled, however it is settled.
+An IM opened from the Transfer dialog is tied to the session: its lines are
+stored there as Librarian Notes as they are said, and a settled transfer
+leaves the tie as the IM pane shows it (tests/im/test_im_about.py has the
+About select that changes it).
 
 The people are those of tests/chat/conftest.py: Alice holds Dana's session
 in Ask Riverside (``held``), Bob monitors it too, Carol only the cooperative,
@@ -97,7 +99,7 @@ def test_the_im_arranging_a_transfer_is_kept_as_notes_in_time_order(held, alice,
         session=held, librarian=alice, text="Getting a colleague for you.", client_id=None
     )
     accept(offer(held, alice, bob), bob)
-    say_im(im, alice, "Thanks Bob")  # after the OK: no longer about this session
+    say_im(im, alice, "Thanks Bob")  # after the OK: still about this session
 
     assert lines_of(held)[2:] == [
         (3, "patron", "Are you still there?"),
@@ -107,11 +109,12 @@ def test_the_im_arranging_a_transfer_is_kept_as_notes_in_time_order(held, alice,
         (7, "note", f"Transfer request to Bob: {NOTE}"),
         (8, "note", "Bob accepted the transfer and took the session."),
         (9, "system", "Bob has joined the chat."),
+        (10, "note", "IM to Bob: Thanks Bob"),
     ]
     authors = dict(held.messages.filter(seq__in=[4, 5]).values_list("seq", "author__display_name"))
     assert authors == {4: "Alice", 5: "Bob"}
     assert not held.messages.patron_visible().filter(kind=Message.Kind.NOTE).exists()
-    assert fresh_im(im).about_session_id is None
+    assert fresh_im(im).about_session_id == held.pk
     assert fresh_im(im).last_seq == 3
 
 
@@ -136,7 +139,7 @@ def _settle(how: str, session: ChatSession, alice: Librarian, bob: Librarian, cl
 
 
 @pytest.mark.parametrize("how", ["accepted", "declined", "expired", "cancelled", "requeued"])
-def test_once_the_transfer_is_settled_later_im_lines_stay_out_of_the_session(
+def test_however_the_transfer_is_settled_the_im_stays_about_the_session_until_untied(
     held, alice, bob, clock, how
 ):
     im, _ = ims.im_open(initiator=alice, recipient_id=bob.pk, about_session_id=held.pk)
@@ -145,9 +148,13 @@ def test_once_the_transfer_is_settled_later_im_lines_stay_out_of_the_session(
     notes = notes_of(held)
     assert notes[0] == "IM to Alice: Ready when you are"
 
+    say_im(im, alice, "How did it go?")
+    assert notes_of(held) == [*notes, "IM to Bob: How did it go?"]
+    # "No patron session" in the About select: the rest stays private.
+    ims.im_about_set(im_id=im.pk, librarian=bob, session_id=None)
     say_im(im, bob, "Lunch later?")
     say_im(im, alice, "Sure")
-    assert notes_of(held) == notes
+    assert notes_of(held) == [*notes, "IM to Bob: How did it go?"]
     assert fresh_im(im).about_session_id is None
 
 
@@ -179,7 +186,9 @@ def test_the_dialog_ims_anyone_monitoring_the_sessions_queue(
 def test_the_dialog_ims_only_about_a_session_you_hold(held, ask, alice, bob, dave):
     with refused("not_primary") as refusal:
         ims.im_open(initiator=bob, recipient_id=alice.pk, about_session_id=held.pk)
-    assert refusal.message == "Only the librarian chatting with this patron can transfer it."
+    assert refusal.message == (
+        "An IM can be about a patron session you are chatting in, and this one is not."
+    )
     with refused("not_primary"):
         ims.im_open(initiator=alice, recipient_id=bob.pk, about_session_id=ask(name="Eli").pk)
     with refused("not_found"):

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from chat.models import ChatSession, PatronPresence, TransferOffer
 from core.models import RelayedEvent
+from im.models import ImSession
 from queues.models import Membership
 from shifts.models import ConsolePresence
 
@@ -62,6 +63,10 @@ QUERIES: dict[str, tuple[Callable[[], QuerySet], str]] = {
             "transcript_due_at"
         ),
         "session_transcript_due",
+    ),
+    "IM sessions idle past IM_IDLE_MINUTES (im.im_idle_sweep)": (
+        lambda: ImSession.objects.filter(ended_at__isnull=True, last_line_at__lt=NOW),
+        "im_open_idle",
     ),
     "console rows to prune": (
         lambda: ConsolePresence.objects.filter(last_seen__lt=NOW),

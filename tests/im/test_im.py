@@ -339,7 +339,10 @@ def test_either_side_ends_and_both_see_who_did(im, alice, bob, ender, request, h
     heard = heard_by(consoles(alice, bob), lambda: ims.im_end(im_id=im.pk, librarian=who))
     person = {"id": who.pk, "display_name": who.display_name, "staff_id": who.staff_id}
     for console in consoles(alice, bob):
-        assert heard[console] == [{"type": "im.ended", "im": im.pk, "ended_by": person}]
+        assert heard[console] == [
+            {"type": "im.ended", "im": im.pk, "ended_by": person, "reason": "ended",
+             "idle_minutes": 30}
+        ]  # fmt: skip
     ended = fresh(im)
     assert ended.ended_by == who
     assert ended.ended_at is not None

@@ -1,6 +1,7 @@
 // IM between librarians: My Active IM Sessions with unread counts, the
-// selected session's pane and composer, the New IM Request popup, and the
-// IM events. The Transfer dialog asks a colleague through askByIm here.
+// selected session's pane with its About select (the patron session its
+// lines are also Librarian Notes of) and composer, the New IM Request popup,
+// and the IM events. The Transfer dialog asks a colleague through askByIm here.
 import { el, formatTime, newClientId, playAlert } from "../socket.js";
 import { $, lineProblem } from "./dom.js";
 import { announce, openModal, toast } from "./dialogs.js";
@@ -41,6 +42,16 @@ export function markImRead(id) {
 
 const openKey = (librarianId) => `im.open:${librarianId}`;
 
+// The patron sessions I am chatting in: what an IM of mine can be about.
+const mySessions = () =>
+  state.activeSessions().filter((s) => s.state === "active" && s.primary && s.primary.id === state.myId());
+
+// A new IM is about the session selected in My Active, if I am chatting in it.
+function selectedSessionId() {
+  const id = state.selectedId();
+  return mySessions().some((s) => s.id === id) ? id : null;
+}
+
 export function openIm(librarianId) {
   const open = state.openImWith(librarianId);
   if (open) {
@@ -49,8 +60,9 @@ export function openIm(librarianId) {
     return;
   }
   state.setImOpening(librarianId);
+  const session = selectedSessionId();
   send(
-    { type: "im.open", librarian: librarianId },
+    { type: "im.open", librarian: librarianId, ...(session === null ? {} : { session }) },
     {
       key: openKey(librarianId),
       onError: (error) => {
@@ -129,6 +141,7 @@ export function imLineElement(line) {
       { class: "line-meta" },
       el("span", { class: "line-author" }, line.author),
       el("time", { datetime: line.created_at || "" }, line.pending ? "sending…" : formatTime(line.created_at)),
+      line.noted_in ? el("span", { class: "badge badge-note" }, "Librarian Note") : null,
     ),
     el("div", { class: "line-text" }, line.text),
   );
@@ -179,15 +192,68 @@ export function renderImPane() {
   $("im-log").lastElementChild?.scrollIntoView({ block: "end" });
   const ended = Boolean(im.ended_at);
   $("im-composer").hidden = ended;
+  $("im-about-row").hidden = ended;
   $("im-end").hidden = ended;
   $("im-end").disabled = false;
   $("im-readonly").hidden = !ended;
-  $("im-readonly").textContent = ended
-    ? im.ended_by && im.ended_by.id !== state.myId()
-      ? `${im.ended_by.display_name} ended this IM session.`
-      : "You ended this IM session."
-    : "";
+  $("im-readonly").textContent = ended ? endedText(im.ended_by, im.end_reason, im.idle_minutes) : "";
   $("im-error").textContent = "";
+  renderAbout(im);
+}
+
+// Why the IM session ended, in words.
+function endedText(by, reason, idleMinutes) {
+  if (reason === "idle") return `This IM session ended after ${idleMinutes ?? 30} minutes without a message.`;
+  const who = by && by.id !== state.myId() ? by.display_name : "You";
+  if (reason === "logged_off") return `${who} logged off: this IM session has ended.`;
+  if (reason === "left_shift") return `${who} left the shift: this IM session has ended.`;
+  return who === "You" ? "You ended this IM session." : `${who} ended this IM session.`;
+}
+
+// The announcement of an IM session someone or something else ended.
+function endedSaid(im, { ended_by: by, reason, idle_minutes: idleMinutes }) {
+  if (reason === "idle") {
+    return `The IM session with ${im.with.display_name} ended after ${idleMinutes} minutes without a message.`;
+  }
+  if (reason === "logged_off") return `${by.display_name} logged off: the IM session has ended.`;
+  if (reason === "left_shift") return `${by.display_name} left the shift: the IM session has ended.`;
+  return `${by.display_name} ended the IM session.`;
+}
+
+// The About select: "No patron session", the sessions I am chatting in, and
+// the session the IM is tied to if it isn't one of mine (the other side's).
+function renderAbout(im) {
+  const select = $("im-about");
+  const about = im.about;
+  const options = [el("option", { value: "" }, "No patron session (private)")];
+  const mine = mySessions();
+  for (const s of mine) options.push(el("option", { value: String(s.id) }, `${s.patron_name} (chat #${s.id})`));
+  if (about && !mine.some((s) => s.id === about.id)) {
+    options.push(el("option", { value: String(about.id) }, `${about.patron_name} (chat #${about.id})`));
+  }
+  select.replaceChildren(...options);
+  select.value = about ? String(about.id) : "";
+  $("im-hint").textContent = about
+    ? `About ${about.patron_name} (chat #${about.id}): these IMs are also kept in that chat's Chat History as Librarian Notes. The patron never sees them.`
+    : "Only the other librarian sees IMs; patrons never do.";
+}
+
+function changeAbout() {
+  const im = state.imSession(state.selectedImId());
+  if (!im || im.ended_at) return;
+  const value = $("im-about").value;
+  const session = value === "" ? null : Number(value);
+  if ((im.about?.id ?? null) === session) return;
+  send(
+    { type: "im.about", im: im.id, session },
+    {
+      onError: (error) => {
+        $("im-error").textContent = error.message;
+        const now = state.imSession(im.id);
+        if (now && state.selectedImId() === im.id) renderAbout(now);
+      },
+    },
+  );
 }
 
 // ---------------------------------------------------------------- sending
@@ -249,11 +315,14 @@ function sendIm() {
 
 function newImRequest(im) {
   const who = `${im.with.display_name} (${im.with.staff_id})`;
-  announce(`New IM Request from ${who}.`);
+  const about = im.about ? ` about ${im.about.patron_name} (chat #${im.about.id})` : "";
+  announce(`New IM Request from ${who}${about}.`);
   if (state.settings().im_sound) playAlert();
   $("tab-im").classList.toggle("tab-marked", !isTabSelected("tab-im"));
   imDialogFor = im.id;
-  $("im-dialog-body").replaceChildren(el("p", {}, el("strong", {}, who), " wants to send you instant messages."));
+  $("im-dialog-body").replaceChildren(
+    el("p", {}, el("strong", {}, who), ` wants to send you instant messages${about}.`),
+  );
   if (!imDialog.open) focusBeforeImDialog = openModal(imDialog, $("im-dialog-ok"));
 }
 
@@ -315,13 +384,23 @@ export const handlers = {
     state.patchIm(im.id, { read_seq: Math.max(im.read_seq, frame.read_seq) });
     renderImList();
   },
+  "im.about.changed"(frame) {
+    const im = state.patchIm(frame.im, { about: frame.about });
+    if (im && state.selectedImId() === im.id) renderAbout(im);
+  },
   "im.ended"(frame) {
     const im = state.imSession(frame.im);
     if (!im) return;
-    state.patchIm(im.id, { ended_at: new Date().toISOString(), ended_by: frame.ended_by });
-    if (frame.ended_by.id !== state.myId()) {
-      announce(`${frame.ended_by.display_name} ended the IM session.`);
-      if (state.selectedImId() !== im.id) toast(`${frame.ended_by.display_name} ended the IM session.`);
+    state.patchIm(im.id, {
+      ended_at: new Date().toISOString(),
+      ended_by: frame.ended_by,
+      end_reason: frame.reason,
+      idle_minutes: frame.idle_minutes,
+    });
+    if (!frame.ended_by || frame.ended_by.id !== state.myId()) {
+      const said = endedSaid(im, frame);
+      announce(said);
+      if (state.selectedImId() !== im.id) toast(said);
     }
     if (state.selectedImId() !== im.id) state.removeIm(im.id);
     renderImList();
@@ -343,6 +422,12 @@ export function initialize() {
       event.preventDefault();
       sendIm();
     }
+  });
+  $("im-about").addEventListener("change", changeAbout);
+  // My active sessions change while the pane is shown: fresh options on the way in.
+  $("im-about").addEventListener("focus", () => {
+    const im = state.imSession(state.selectedImId());
+    if (im && !im.ended_at) renderAbout(im);
   });
   $("im-end").addEventListener("click", () => {
     if (state.selectedImId() === null) return;
