@@ -69,7 +69,8 @@ def test_transfer_asked_by_im_and_accepted(world: World, people: People) -> None
     expect(dialog.locator("#transfer-im-log")).to_contain_text("Can you take a census question?")
 
     expect(bob.locator("#im-dialog")).to_be_visible()
-    expect_announced(bob, "New IM Request from Alice (RPL-104).")
+    dana_id = ChatSession.objects.get(patron_name="Dana").pk
+    expect_announced(bob, f"New IM Request from Alice (RPL-104) about Dana (chat #{dana_id}).")
     bob.locator("#im-dialog").get_by_role("button", name="OK").click()
     expect(bob.locator("#im-log")).to_contain_text("Can you take a census question?")
     bob.locator("#im-text").fill("Yes, send them over.")
