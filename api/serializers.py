@@ -79,8 +79,14 @@ class ErrorSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class PatronLineSerializer(serializers.ModelSerializer[Message]):
-    """A line as the patron may read it: no visibility, no staff ids."""
+    """A line as the patron may read it: no visibility, no staff ids, the patron's numbering."""
 
+    seq = serializers.IntegerField(
+        source="patron_seq",
+        read_only=True,
+        help_text="The patron's own numbering: 1, 2, 3 … over the lines the patron may "
+        "read, with no gaps (the patron socket's numbers).",
+    )
     author = serializers.CharField(
         source="author_name",
         read_only=True,
@@ -107,8 +113,8 @@ class PatronChatSerializer(serializers.ModelSerializer[ChatSession]):
     has_email = serializers.SerializerMethodField()
     transcript_sent = serializers.SerializerMethodField()
     messages = serializers.SerializerMethodField(
-        help_text="The lines the patron may read, by seq. Librarian Notes are never here, "
-        "so seq may have gaps."
+        help_text="The lines the patron may read, by seq: 1, 2, 3 … with no gaps. "
+        "Librarian Notes are never here, nor counted."
     )
 
     class Meta:
@@ -136,7 +142,7 @@ class PatronChatSerializer(serializers.ModelSerializer[ChatSession]):
     @extend_schema_field(PatronLineSerializer(many=True))
     def get_messages(self, session: ChatSession) -> list[dict[str, Any]]:
         # The one visibility rule, read here and nowhere else for a patron.
-        lines = Message.objects.patron_visible().filter(session=session).order_by("seq")
+        lines = Message.objects.patron_visible().filter(session=session).order_by("patron_seq")
         return PatronLineSerializer(lines, many=True).data  # type: ignore[return-value]
 
 
