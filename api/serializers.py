@@ -15,6 +15,12 @@ from accounts.models import Librarian, Library
 from chat.models import ChatSession, Message
 from queues.models import Queue
 
+# The largest id there can be: ids are BigAutoFields, 64-bit signed integers
+# on SQLite and PostgreSQL alike. A bigger one is refused before it reaches
+# the database, which can't take it as a parameter (SQLite raises an
+# OverflowError).
+MAX_ID = 2**63 - 1
+
 
 class BlankAsNullCharField(serializers.CharField):
     """An optional text stored as "" that the API shows as null, like the socket payloads."""
@@ -73,6 +79,14 @@ class ErrorSerializer(serializers.Serializer[dict[str, Any]]):
     """Every error: a sentence to show a person (validation errors name their field instead)."""
 
     detail = serializers.CharField(read_only=True)
+
+
+# A refused filter: each field named, with what is wrong with it.
+VALIDATION_ERROR_SCHEMA = {
+    "type": "object",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "example": {"queue": ["A valid integer is required."]},
+}
 
 
 # --- The patron's own session ----------------------------------------------------
@@ -245,11 +259,15 @@ class SessionFilterSerializer(serializers.Serializer[dict[str, Any]]):
     """The Chat History filters, as query parameters of ``GET /api/v1/sessions/``."""
 
     queue = serializers.IntegerField(
-        required=False, min_value=1, help_text="A queue id: only that queue's sessions."
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="A queue id: only that queue's sessions.",
     )
     librarian = serializers.IntegerField(
         required=False,
         min_value=1,
+        max_value=MAX_ID,
         help_text="A librarian id: only sessions they hold or held last (the primary).",
     )
     date_from = serializers.DateField(
