@@ -402,6 +402,26 @@ def test_the_schema_lists_every_endpoint(client, db):
     assert "note" in schema["components"]["schemas"]["StaffLine"]["properties"]
 
 
+def test_the_schema_names_every_status_and_the_cookie_as_security_not_a_parameter(client, db):
+    schema = client.get("/api/v1/schema/", {"format": "json"}).json()
+    operations = {path: item["get"] for path, item in schema["paths"].items()}
+    assert {path: set(op["responses"]) for path, op in operations.items()} == {
+        "/api/v1/status/": {"200"},
+        "/api/v1/chat/{token}/": {"200", "404"},
+        "/api/v1/sessions/": {"200", "400", "403", "404"},
+        "/api/v1/sessions/{session_id}/": {"200", "403", "404"},
+    }
+    # The librarian's session cookie is a security scheme: no operation takes
+    # it as a parameter, and the public ones need none.
+    assert schema["components"]["securitySchemes"] == {
+        "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "sessionid"}
+    }
+    for path, operation in operations.items():
+        assert all(p["in"] != "cookie" for p in operation.get("parameters", [])), path
+        staff = path.startswith("/api/v1/sessions/")
+        assert operation["security"] == ([{"cookieAuth": []}] if staff else [{}]), path
+
+
 def test_the_schema_is_also_yaml_and_there_is_no_ui_page(client, db):
     response = client.get("/api/v1/schema/")
     assert response.status_code == 200
