@@ -15,6 +15,12 @@ from accounts.models import Librarian, Library
 from chat.models import ChatSession, Message
 from queues.models import Queue
 
+# The largest id there can be: ids are BigAutoFields, 64-bit signed integers
+# on SQLite and PostgreSQL alike. A bigger one is refused before it reaches
+# the database, which can't take it as a parameter (SQLite raises an
+# OverflowError).
+MAX_ID = 2**63 - 1
+
 
 class BlankAsNullCharField(serializers.CharField):
     """An optional text stored as "" that the API shows as null, like the socket payloads."""
@@ -75,12 +81,26 @@ class ErrorSerializer(serializers.Serializer[dict[str, Any]]):
     detail = serializers.CharField(read_only=True)
 
 
+# A refused filter: each field named, with what is wrong with it.
+VALIDATION_ERROR_SCHEMA = {
+    "type": "object",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "example": {"queue": ["A valid integer is required."]},
+}
+
+
 # --- The patron's own session ----------------------------------------------------
 
 
 class PatronLineSerializer(serializers.ModelSerializer[Message]):
-    """A line as the patron may read it: no visibility, no staff ids."""
+    """A line as the patron may read it: no visibility, no staff ids, the patron's numbering."""
 
+    seq = serializers.IntegerField(
+        source="patron_seq",
+        read_only=True,
+        help_text="The patron's own numbering: 1, 2, 3 … over the lines the patron may "
+        "read, with no gaps (the patron socket's numbers).",
+    )
     author = serializers.CharField(
         source="author_name",
         read_only=True,
@@ -107,8 +127,8 @@ class PatronChatSerializer(serializers.ModelSerializer[ChatSession]):
     has_email = serializers.SerializerMethodField()
     transcript_sent = serializers.SerializerMethodField()
     messages = serializers.SerializerMethodField(
-        help_text="The lines the patron may read, by seq. Librarian Notes are never here, "
-        "so seq may have gaps."
+        help_text="The lines the patron may read, by seq: 1, 2, 3 … with no gaps. "
+        "Librarian Notes are never here, nor counted."
     )
 
     class Meta:
@@ -136,7 +156,7 @@ class PatronChatSerializer(serializers.ModelSerializer[ChatSession]):
     @extend_schema_field(PatronLineSerializer(many=True))
     def get_messages(self, session: ChatSession) -> list[dict[str, Any]]:
         # The one visibility rule, read here and nowhere else for a patron.
-        lines = Message.objects.patron_visible().filter(session=session).order_by("seq")
+        lines = Message.objects.patron_visible().filter(session=session).order_by("patron_seq")
         return PatronLineSerializer(lines, many=True).data  # type: ignore[return-value]
 
 
@@ -239,11 +259,15 @@ class SessionFilterSerializer(serializers.Serializer[dict[str, Any]]):
     """The Chat History filters, as query parameters of ``GET /api/v1/sessions/``."""
 
     queue = serializers.IntegerField(
-        required=False, min_value=1, help_text="A queue id: only that queue's sessions."
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="A queue id: only that queue's sessions.",
     )
     librarian = serializers.IntegerField(
         required=False,
         min_value=1,
+        max_value=MAX_ID,
         help_text="A librarian id: only sessions they hold or held last (the primary).",
     )
     date_from = serializers.DateField(

@@ -13,11 +13,13 @@ from typing import Any
 
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import cache_control, never_cache
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,6 +27,8 @@ from rest_framework.views import APIView
 from accounts.models import Librarian
 from api.selectors import queue_status
 from api.serializers import (
+    MAX_ID,
+    VALIDATION_ERROR_SCHEMA,
     ErrorSerializer,
     PatronChatSerializer,
     SessionFilterSerializer,
@@ -32,7 +36,7 @@ from api.serializers import (
     StaffSessionSerializer,
     StatusSerializer,
 )
-from chat.models import ChatSession
+from chat.models import PATRON_TOKEN, ChatSession
 from chat.selectors import session_for_librarian, session_for_patron
 from core.errors import ChatError
 from transcripts.selectors import session_history
@@ -43,6 +47,18 @@ STATUS_MAX_AGE = 15
 
 NOT_LOGGED_IN = OpenApiResponse(
     ErrorSerializer, description="Not logged in, or logged in without a librarian profile."
+)
+TOKEN = OpenApiParameter(
+    "token",
+    {"type": "string", "pattern": f"^{PATRON_TOKEN.pattern}$"},
+    OpenApiParameter.PATH,
+    description="The token of the patron's chat page (/chat/<token>/).",
+)
+SESSION_ID = OpenApiParameter(
+    "session_id",
+    {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    OpenApiParameter.PATH,
+    description="The session's id.",
 )
 
 
@@ -82,6 +98,7 @@ class PatronChatView(APIView):
     @extend_schema(
         tags=["patron"],
         summary="The patron's own session",
+        parameters=[TOKEN],
         responses={
             200: PatronChatSerializer,
             404: OpenApiResponse(ErrorSerializer, description="No session has this token."),
@@ -122,8 +139,11 @@ class SessionListView(ListAPIView[ChatSession]):
         parameters=[SessionFilterSerializer],
         responses={
             200: StaffSessionSerializer(many=True),
-            400: OpenApiResponse(description="A filter is not valid; the body names it."),
+            400: OpenApiResponse(
+                VALIDATION_ERROR_SCHEMA, description="A filter is not valid; the body names it."
+            ),
             403: NOT_LOGGED_IN,
+            404: OpenApiResponse(ErrorSerializer, description="A page past the last."),
         },
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -155,6 +175,7 @@ class SessionDetailView(RetrieveAPIView[ChatSession]):
     @extend_schema(
         tags=["staff"],
         summary="One session, the whole staff record",
+        parameters=[SESSION_ID],
         responses={
             200: StaffSessionDetailSerializer,
             403: NOT_LOGGED_IN,
@@ -174,3 +195,15 @@ class SessionDetailView(RetrieveAPIView[ChatSession]):
         except ChatError as error:
             # Same answer whether it exists elsewhere or not at all.
             raise NotFound(error.message) from None
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI document (YAML, or JSON with ?format=json); its errors are JSON as everywhere."""
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        if response.status_code >= 400:  # a 405, an unknown ?format=
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)

@@ -6,6 +6,7 @@ session), :mod:`chat.lines` (its lines), :mod:`chat.patrons` (the patron's
 presence) and :mod:`chat.transfers` (offers).
 """
 
+import re
 import secrets
 
 from django.db import models
@@ -18,6 +19,12 @@ from core.groups import patron_group
 def new_patron_token() -> str:
     # 192 bits from the OS's CSPRNG: the patron's only key to the session.
     return secrets.token_urlsafe(24)
+
+
+# What a token from new_patron_token can look like (URL-safe base64, within
+# the column's length): anything else is no session's, and is not worth a query
+# (one with a NUL in it is an error on PostgreSQL).
+PATRON_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class ChatSession(models.Model):

@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Librarian
-from chat.models import ChatSession, Message, TransferOffer
+from chat.models import PATRON_TOKEN, ChatSession, Message, TransferOffer
 from chat.payloads import patron_message_payload, patron_session
 from chat.roster import with_shift_figures
 from core.errors import ChatError
@@ -32,6 +32,8 @@ def session_for_librarian(*, session_id: object, librarian: Librarian) -> ChatSe
 
 def session_for_patron(*, token: str) -> ChatSession | None:
     """The session of this token, with what the patron's view shows (no ordering: one row)."""
+    if not PATRON_TOKEN.fullmatch(token):
+        return None
     try:
         return ChatSession.objects.select_related("queue", "library", "primary").get(token=token)
     except ChatSession.DoesNotExist:

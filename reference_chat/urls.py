@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from api import errors as api_errors
 from reference_chat import views
 from shifts.views import log_out
 
@@ -24,3 +25,9 @@ urlpatterns = [
     path("console/history/", include("transcripts.urls")),
     path("api/v1/", include("api.urls")),
 ]
+
+# JSON for every path under /api/, Django's own pages (templates/404.html,
+# 500.html) for the rest of the site (api/errors.py).
+handler400 = api_errors.bad_request
+handler404 = api_errors.page_not_found
+handler500 = api_errors.server_error

@@ -10,10 +10,11 @@ test writes carries a marker ``SECRET-<n>``; the notes the services write
 themselves ("Bob declined the transfer.") are checked by their whole text.
 
 Then every path a patron can read is walked: each frame their socket
-received throughout, a fresh socket after the fact, the chat page, the
-transcript email, the patron API and the public status. None may carry a
-note. The staff record must carry all of them, so the test can't pass by
-storing nothing.
+received throughout, a fresh socket after the fact (a snapshot, a resume,
+a heartbeat), the chat page, the transcript email, the patron API and the
+public status. None may carry a note, nor count them: every path numbers
+the patron's lines 1, 2, 3 … with no gap where a note is. The staff record
+must carry all of them, so the test can't pass by storing nothing.
 """
 
 import json
@@ -29,6 +30,7 @@ from chat import sessions, transfers
 from chat.models import ChatSession, Message
 from im import services as ims
 from tests.sockets import (  # noqa: F401 - the fixture closes leftover sockets
+    TINY_HEARTBEAT,
     Socket,
     call,
     close_sockets_left_open,
@@ -70,7 +72,7 @@ def _get(url: str, person: Any = None) -> Any:
 
 
 async def test_no_librarian_note_reaches_the_patron_by_any_path(
-    ask, alice, bob, riverside, mailoutbox
+    ask, alice, bob, riverside, mailoutbox, settings
 ):
     session = await call(ask, name="Dana", email="dana@example.org")
     await monitor(alice, riverside)
@@ -221,19 +223,38 @@ async def test_no_librarian_note_reaches_the_patron_by_any_path(
         "Librarian ended chat session",
     ], "the patron's socket heard the conversation throughout"
     assert all("note" not in f["message"] for f in frames if f["type"] == "message.created")
+    # The patron's own numbers, notes interleaved throughout: 1 (the question),
+    # then each line as it came, and the answer to their own line says its number.
+    visible = 1 + len(said)
+    numbers = list(range(1, visible + 1))
+    assert [m["seq"] for m in frames[0]["messages"]] == [1]
+    assert [f["message"]["seq"] for f in frames if f["type"] == "message.created"] == numbers[1:]
+    [stored] = [f for f in frames if f["type"] == "message.stored"]
+    assert stored["seq"] == 1 + said.index("It is for my mother.") + 1
     assert [f["librarian"] for f in frames if f["type"] == "session.accepted"] == [
         {"display_name": "Alice"},
         {"display_name": "Bob"},
         {"display_name": "Alice"},
     ]
 
-    # (b) A patron socket opened afterwards, from the very first line.
+    # (b) A patron socket opened afterwards, from the very first line; one that
+    # resumes after line 4 (on opening, and by asking); its heartbeat.
+    settings.HEARTBEAT_SECONDS = TINY_HEARTBEAT
     again = await patron_of(session, after=0)
     snapshot = await again.expect("session.snapshot")
+    heartbeat = await again.expect("session.heartbeat")
+    await again.send(type="session.resume", after=4)
+    resumed = await again.expect("session.snapshot")
     await again.close()
-    assert_no_note_in("a fresh patron snapshot", json.dumps(snapshot))
+    later = await patron_of(session, after=4)
+    reopened = await later.expect("session.snapshot")
+    await later.close()
+    assert_no_note_in("a fresh patron snapshot", json.dumps([snapshot, resumed, reopened]))
     assert [m["text"] for m in snapshot["messages"]][-1] == "Librarian ended chat session"
-    assert len(snapshot["messages"]) == 1 + len(said)
+    assert [m["seq"] for m in snapshot["messages"]] == numbers
+    assert snapshot["session"]["last_seq"] == heartbeat["last_seq"] == visible
+    for after_four in (resumed, reopened):
+        assert after_four["messages"] == snapshot["messages"][4:]
 
     # (c) The patron page after a reload.
     page = await call(_get, f"/chat/{session.token}/")
@@ -245,15 +266,19 @@ async def test_no_librarian_note_reaches_the_patron_by_any_path(
     assert [m.to for m in mailoutbox] == [["dana@example.org"]]
     email = mailoutbox[0]
     assert_no_note_in("the transcript email", f"{email.subject}\n{email.body}")
-    assert "Alice again. The large print desk has it." in email.body
-    assert "Thanks Bob" in email.body
+    # Every line, in the patron's order (each found after the one before it).
+    place = 0
+    for line in snapshot["messages"]:
+        place = email.body.find(line["text"], place)
+        assert place >= 0, f"{line['text']!r} is not in the transcript after the line before it"
+        place += len(line["text"])
 
     # (e) The patron API.
     response = await call(_get, f"/api/v1/chat/{session.token}/")
     assert response.status_code == 200
     assert_no_note_in("the patron API", response.content.decode())
-    assert [m["text"] for m in response.json()["messages"]] == [
-        m["text"] for m in snapshot["messages"]
+    assert [(m["seq"], m["text"]) for m in response.json()["messages"]] == [
+        (m["seq"], m["text"]) for m in snapshot["messages"]
     ]
 
     # (f) The public status.
@@ -270,6 +295,8 @@ async def test_no_librarian_note_reaches_the_patron_by_any_path(
     noted = [m["text"] for m in detail["messages"] if m["note"]]
     assert noted == notes
     assert all(m["kind"] == "note" for m in detail["messages"] if m["note"])
+    # Notes sit between the patron's lines in the staff numbering, which no patron path used.
+    assert [m["seq"] for m in detail["messages"] if not m["note"]] != numbers
 
 
 async def test_a_note_published_to_the_patron_group_by_mistake_is_not_delivered(chat, alice):

@@ -10,7 +10,7 @@ from chat.models import ChatSession
 
 def transcript_render(session: ChatSession) -> tuple[str, str]:
     """Subject and body of the transcript, built only from patron-visible lines."""
-    lines = session.messages.patron_visible().order_by("seq")
+    lines = session.messages.patron_visible().order_by("patron_seq")
     subject = f"Your chat with {session.library.name}: transcript"
     body = render_to_string(
         "emails/transcript.txt",

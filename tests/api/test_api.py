@@ -156,7 +156,8 @@ def test_the_patron_reads_their_own_session_without_the_notes(client, chat, alic
         (1, "patron", "Dana", "Do you have large-print copies of Middlemarch?"),
         (2, "system", "", "Alice has joined the chat."),
         (3, "librarian", "Alice", "Hello Dana"),
-        (5, "patron", "Dana", "Thank you"),
+        # The patron's own numbering: no gap where Alice's note is.
+        (4, "patron", "Dana", "Thank you"),
     ]
     assert all(set(m) == {"seq", "kind", "author", "text", "created_at"} for m in body["messages"])
     text = response.content.decode()
@@ -184,7 +185,7 @@ def test_a_wrong_token_is_not_found(client, ask):
 def test_a_librarian_logged_in_gets_nothing_more_from_the_patron_endpoint(chat, alice):
     session = a_conversation(chat, alice)
     body = logged_in(alice).get(f"/api/v1/chat/{session.token}/").json()
-    assert [m["seq"] for m in body["messages"]] == [1, 2, 3, 5]
+    assert [m["seq"] for m in body["messages"]] == [1, 2, 3, 4]
     assert "note" not in json.dumps(body["messages"][0])
 
 
@@ -399,6 +400,26 @@ def test_the_schema_lists_every_endpoint(client, db):
     patron_line = schema["components"]["schemas"]["PatronLine"]["properties"]
     assert "note" not in patron_line
     assert "note" in schema["components"]["schemas"]["StaffLine"]["properties"]
+
+
+def test_the_schema_names_every_status_and_the_cookie_as_security_not_a_parameter(client, db):
+    schema = client.get("/api/v1/schema/", {"format": "json"}).json()
+    operations = {path: item["get"] for path, item in schema["paths"].items()}
+    assert {path: set(op["responses"]) for path, op in operations.items()} == {
+        "/api/v1/status/": {"200"},
+        "/api/v1/chat/{token}/": {"200", "404"},
+        "/api/v1/sessions/": {"200", "400", "403", "404"},
+        "/api/v1/sessions/{session_id}/": {"200", "403", "404"},
+    }
+    # The librarian's session cookie is a security scheme: no operation takes
+    # it as a parameter, and the public ones need none.
+    assert schema["components"]["securitySchemes"] == {
+        "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "sessionid"}
+    }
+    for path, operation in operations.items():
+        assert all(p["in"] != "cookie" for p in operation.get("parameters", [])), path
+        staff = path.startswith("/api/v1/sessions/")
+        assert operation["security"] == ([{"cookieAuth": []}] if staff else [{}]), path
 
 
 def test_the_schema_is_also_yaml_and_there_is_no_ui_page(client, db):
