@@ -307,7 +307,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging --------------------------------------------------------------
-# Logs say what happened to which session id, never what anybody wrote.
+# Logs say what happened to which session id, never what anybody wrote. Every
+# record of every logger has its patron tokens masked when it is made,
+# traceback included (core/logging.py).
+LOGGING_CONFIG = "core.logging.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -322,6 +325,10 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Django's own handlers (a console one in DEBUG, mail to ADMINS) go:
+        # its records reach ours at the root, once, like everybody else's.
+        # INFO even with LOG_LEVEL=DEBUG: the SQL log would quote tokens.
+        "django": {"handlers": [], "level": "INFO"},
         "django.channels.server": {"level": "WARNING"},
         # Scanners sending a wrong Host header are not worth a traceback each.
         "django.security.DisallowedHost": {"handlers": [], "propagate": False},
