@@ -9,7 +9,8 @@ Redis, where several Daphne processes serve as one.
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
+
+from core.secret_key import secret_key_from_file
 
 env = environ.Env()
 
@@ -17,13 +18,15 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # Everything the app writes at run time (SQLite, mail files) lives here.
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
-# The built-in key is only for DEBUG on a developer's machine: refusing it
-# with DEBUG off keeps a copied dev configuration from reaching production.
-INSECURE_DEV_SECRET_KEY = "insecure-dev-key-never-use-in-production"  # noqa: S105
-DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEV_SECRET_KEY)
-if not DEBUG and SECRET_KEY == INSECURE_DEV_SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+# Safe with nothing set: debug pages (every URL pattern, tracebacks, settings)
+# only when asked for with DEBUG=true, on a developer's machine.
+DEBUG = env.bool("DEBUG", default=False)
+# Without SECRET_KEY, a machine makes its own on the first run and keeps it
+# under VAR_DIR (core/secret_key.py), which its processes share. Processes on
+# several machines must be given one (check --deploy says so: core/checks.py).
+SECRET_KEY_FILE = VAR_DIR / "secret_key"
+SECRET_KEY_FROM_ENV = bool(env.str("SECRET_KEY", default=""))
+SECRET_KEY = env.str("SECRET_KEY", default="") or secret_key_from_file(SECRET_KEY_FILE)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -179,6 +179,8 @@ def server(
         **os.environ,
         "DATABASE_URL": subprocess_database_url(),
         "DEBUG": "true",
+        # The test's own key: the logins it makes (force_login) hold on the server.
+        "SECRET_KEY": settings.SECRET_KEY,
         "VAR_DIR": str(var_dir),
         "SWEEP_SECONDS": "1",
         "CHANNEL_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
