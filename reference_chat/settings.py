@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy (core/security.py).
+    "core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -189,12 +191,47 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Reference Chat <chat
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # --- Security when served behind TLS -------------------------------------
+# Off by default so that `make run` works over plain http on one machine; the
+# production set in README.md turns each on, and `check --deploy` names any
+# left off. The image (Dockerfile) sets SECURE_COOKIES=true.
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Staff pages are never framed (X-Frame-Options and CSP frame-ancestors).
+X_FRAME_OPTIONS = "DENY"
+# The Content-Security-Policy (django-csp): nothing inline, nothing from
+# another origin. core.security.SecurityHeadersMiddleware adds the page's own
+# ws:/wss: origin to connect-src, and the Permissions-Policy header; its
+# docstring says how the patron pages will relax framing (a later issue).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Features the product doesn't use, denied to the page and anything it embeds;
+# autoplay stays for the page itself (the console's sound alert).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(self), camera=(), display-capture=(), encrypted-media=(), "
+    "fullscreen=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), "
+    "payment=(), picture-in-picture=(), publickey-credentials-get=(), screen-wake-lock=(), "
+    "serial=(), usb=(), xr-spatial-tracking=()"
+)
 
 # --- Product settings -----------------------------------------------------
 CHAT_MAX_LINE_CHARS = 4000
