@@ -49,8 +49,9 @@ def test_a_chat_works_and_no_page_breaks_the_policy(world: World, people: People
     alice.goto("/console/history/im/")
 
     # The log-in page, and the admin a supervisor uses.
-    dana.goto("/login/")
-    expect(dana.get_by_label("Username")).to_be_visible()
+    for login in ("/login/", "/admin/login/"):
+        dana.goto(login)
+        expect(dana.get_by_label("Username")).to_be_visible()
     sam = supervisor_page(people, world)
     for url in (
         "/admin/",
