@@ -38,6 +38,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=reference_chat.settings \
     DEBUG=false \
+    SECURE_COOKIES=true \
     STATIC_ROOT=/app/staticfiles \
     VAR_DIR=/app/var
 

@@ -32,7 +32,11 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
+# DEBUG is off unless the environment says DEBUG=true (development): the
+# static files are then served by WhiteNoise from STATIC_ROOT, hashed and
+# compressed, so they are collected first.
 run: migrate
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo --if-empty
 	@echo
 	@echo "Reference Chat is at http://$(HOST):$(PORT)/"

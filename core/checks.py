@@ -15,3 +15,17 @@ def email_is_configured(app_configs: object, **kwargs: object) -> list[Warning]:
             )
         ]
     return []
+
+
+@register(deploy=True)
+def secret_key_is_shared(app_configs: object, **kwargs: object) -> list[Warning]:
+    if settings.REDIS_URL and not getattr(settings, "SECRET_KEY_FROM_ENV", True):
+        return [
+            Warning(
+                f"SECRET_KEY was made by this machine ({settings.SECRET_KEY_FILE}).",
+                hint="Processes on several machines must share one: set SECRET_KEY "
+                "to the same long random value everywhere.",
+                id="reference_chat.W002",
+            )
+        ]
+    return []

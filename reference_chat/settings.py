@@ -9,7 +9,8 @@ Redis, where several Daphne processes serve as one.
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
+
+from core.secret_key import secret_key_from_file
 
 env = environ.Env()
 
@@ -17,13 +18,15 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # Everything the app writes at run time (SQLite, mail files) lives here.
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
-# The built-in key is only for DEBUG on a developer's machine: refusing it
-# with DEBUG off keeps a copied dev configuration from reaching production.
-INSECURE_DEV_SECRET_KEY = "insecure-dev-key-never-use-in-production"  # noqa: S105
-DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEV_SECRET_KEY)
-if not DEBUG and SECRET_KEY == INSECURE_DEV_SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+# Safe with nothing set: debug pages (every URL pattern, tracebacks, settings)
+# only when asked for with DEBUG=true, on a developer's machine.
+DEBUG = env.bool("DEBUG", default=False)
+# Without SECRET_KEY, a machine makes its own on the first run and keeps it
+# under VAR_DIR (core/secret_key.py), which its processes share. Processes on
+# several machines must be given one (check --deploy says so: core/checks.py).
+SECRET_KEY_FILE = VAR_DIR / "secret_key"
+SECRET_KEY_FROM_ENV = bool(env.str("SECRET_KEY", default=""))
+SECRET_KEY = env.str("SECRET_KEY", default="") or secret_key_from_file(SECRET_KEY_FILE)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -57,6 +60,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy (core/security.py).
+    "core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -186,12 +191,47 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Reference Chat <chat
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # --- Security when served behind TLS -------------------------------------
+# Off by default so that `make run` works over plain http on one machine; the
+# production set in README.md turns each on, and `check --deploy` names any
+# left off. The image (Dockerfile) sets SECURE_COOKIES=true.
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Staff pages are never framed (X-Frame-Options and CSP frame-ancestors).
+X_FRAME_OPTIONS = "DENY"
+# The Content-Security-Policy (django-csp): nothing inline, nothing from
+# another origin. core.security.SecurityHeadersMiddleware adds the page's own
+# ws:/wss: origin to connect-src, and the Permissions-Policy header; its
+# docstring says how the patron pages will relax framing (a later issue).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Features the product doesn't use, denied to the page and anything it embeds;
+# autoplay stays for the page itself (the console's sound alert).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(self), camera=(), display-capture=(), encrypted-media=(), "
+    "fullscreen=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), "
+    "payment=(), picture-in-picture=(), publickey-credentials-get=(), screen-wake-lock=(), "
+    "serial=(), usb=(), xr-spatial-tracking=()"
+)
 
 # --- Product settings -----------------------------------------------------
 CHAT_MAX_LINE_CHARS = 4000
@@ -312,7 +352,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging --------------------------------------------------------------
-# Logs say what happened to which session id, never what anybody wrote.
+# Logs say what happened to which session id, never what anybody wrote. Every
+# record of every logger has its patron tokens masked when it is made,
+# traceback included (core/logging.py).
+LOGGING_CONFIG = "core.logging.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -327,6 +370,10 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Django's own handlers (a console one in DEBUG, mail to ADMINS) go:
+        # its records reach ours at the root, once, like everybody else's.
+        # INFO even with LOG_LEVEL=DEBUG: the SQL log would quote tokens.
+        "django": {"handlers": [], "level": "INFO"},
         "django.channels.server": {"level": "WARNING"},
         # Scanners sending a wrong Host header are not worth a traceback each.
         "django.security.DisallowedHost": {"handlers": [], "propagate": False},

@@ -95,6 +95,17 @@ def line_connections_closed() -> Any:
 
 
 @pytest.fixture(autouse=True)
+def static_files_unhashed(settings: Any) -> None:
+    """Pages name their static files plainly: with DEBUG off (the default) the
+    settings pick the hashed storage, which needs collectstatic's manifest.
+    tests/core/test_static.py and tests/test_live_logs.py test that one."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
 def locmem_email(settings: Any) -> None:
     """Every email lands in ``mail.outbox`` (the ``mailoutbox`` fixture), never in var/mail."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -56,6 +56,7 @@ def daphne_ports(transactional_db: None) -> Iterator[list[int]]:
         **os.environ,
         "DATABASE_URL": subprocess_database_url(),
         "DEBUG": "true",
+        "SECRET_KEY": settings.SECRET_KEY,  # the logins the test makes hold on the server
         "VAR_DIR": str(settings.VAR_DIR),
         "CHANNEL_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
     }

@@ -179,6 +179,8 @@ def server(
         **os.environ,
         "DATABASE_URL": subprocess_database_url(),
         "DEBUG": "true",
+        # The test's own key: the logins it makes (force_login) hold on the server.
+        "SECRET_KEY": settings.SECRET_KEY,
         "VAR_DIR": str(var_dir),
         "SWEEP_SECONDS": "1",
         "CHANNEL_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
@@ -232,6 +234,7 @@ class People:
         context.add_init_script(script=_RECORD_ANNOUNCEMENTS)
         page = context.new_page()
         page.on("pageerror", lambda error: _page_errors.append(str(error)))
+        page.on("console", _note_csp_violation)
         return page
 
     def console(self, librarian: Librarian, *, monitor: Iterable[str] = ()) -> Page:
@@ -279,6 +282,20 @@ class People:
 
 
 _page_errors: list[str] = []
+# What Chromium refused under the Content-Security-Policy ("Refused to load …
+# because it violates the following Content Security Policy directive …").
+_csp_violations: list[str] = []
+
+
+def _note_csp_violation(message: Any) -> None:
+    if "Content Security Policy" in message.text:
+        _csp_violations.append(message.text)
+
+
+def csp_violations() -> list[str]:
+    """Every Content-Security-Policy violation the pages of this test reported so far."""
+    return list(_csp_violations)
+
 
 # Keeps every text the console's aria-live region is given, so a test can
 # check what was announced even if the next announcement followed at once
@@ -299,12 +316,14 @@ document.addEventListener("DOMContentLoaded", () => {
 def people(browser: Browser, server: Server, world: Any) -> Iterator[People]:
     """Browser contexts for the named people of tests/conftest.py."""
     _page_errors.clear()
+    _csp_violations.clear()
     crowd = People(browser=browser, server=server)
     try:
         yield crowd
     finally:
         crowd.close()
     assert not _page_errors, f"uncaught errors in the pages: {_page_errors}"
+    assert not _csp_violations, f"Content-Security-Policy violations: {_csp_violations}"
 
 
 # ---------------------------------------------------------------- steps
