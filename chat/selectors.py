@@ -10,6 +10,7 @@ from chat.models import ChatSession, Message, TransferOffer
 from chat.payloads import patron_message_payload, patron_session
 from chat.roster import with_shift_figures
 from core.errors import ChatError
+from core.text import text_storable
 from queues.models import Membership
 from queues.selectors import monitors_of
 
@@ -31,7 +32,13 @@ def session_for_librarian(*, session_id: object, librarian: Librarian) -> ChatSe
 
 
 def session_for_patron(*, token: str) -> ChatSession | None:
-    """The session of this token, with what the patron's view shows (no ordering: one row)."""
+    """The session of this token, with what the patron's view shows (no ordering: one row).
+
+    A token that can't be one (``/chat/%00/`` would reach PostgreSQL as a NUL)
+    is no session's, and is not worth a query.
+    """
+    if not text_storable(token):
+        return None
     try:
         return ChatSession.objects.select_related("queue", "library", "primary").get(token=token)
     except ChatSession.DoesNotExist:
