@@ -11,13 +11,20 @@ the log; none is lost.
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import People, log_lines, pick_up, say
+from tests.browser.test_accessibility import Axe
 from tests.conftest import World
 
 EMPTY = "A message can't be empty."
 TOO_FAST = "You are sending too fast. Wait a moment and send it again."
+
+
+@pytest.fixture(name="axe")
+def _axe(axe_source: str) -> Axe:
+    return Axe(axe_source)
 
 
 def _type_raw(page: Page, box: str, text: str) -> None:
@@ -27,7 +34,7 @@ def _type_raw(page: Page, box: str, text: str) -> None:
 
 
 def test_a_refused_line_shows_not_sent_and_the_next_one_is_delivered(
-    world: World, people: People
+    world: World, people: People, axe: Axe
 ) -> None:
     alice = people.console(world.alice, monitor=["Ask Riverside"])
     dana = people.patron_asks(name="Dana")
@@ -43,12 +50,14 @@ def test_a_refused_line_shows_not_sent_and_the_next_one_is_delivered(
     say(dana, "Is the Riverside branch open on Sunday?")
     expect(alice.locator("#session-log")).to_contain_text("open on Sunday?")
     expect(dana.locator("#log li.line-pending")).to_have_count(0)
+    axe.check(dana, "patron page, a line not sent")
 
     _type_raw(alice, "#composer-text", "\x07")
     expect(alice.locator("#session-log li.line-failed")).to_contain_text(f"Not sent: {EMPTY}")
     say(alice, "Yes, from 1 to 5 pm.")
     expect(dana.locator("#log")).to_contain_text("Yes, from 1 to 5 pm.")
     expect(alice.locator("#session-log li.line-pending")).to_have_count(0)
+    axe.check(alice, "Patron Chat, a line not sent")
 
     # Nothing sends the refused lines again when the socket comes back.
     dana.context.set_offline(True)
@@ -58,6 +67,7 @@ def test_a_refused_line_shows_not_sent_and_the_next_one_is_delivered(
     expect(dana.locator("#log li.line-failed")).to_have_count(1)
     say(dana, "Thanks!")
     expect(alice.locator("#session-log")).to_contain_text("Thanks!")
+    axe.assert_clean()
 
 
 def test_a_line_sent_too_fast_goes_back_into_the_box_and_none_is_lost(
