@@ -111,3 +111,57 @@ def test_a_line_sent_too_fast_goes_back_into_the_box_and_none_is_lost(
     dana.locator("#message").press("Enter")
     expect(alice.locator("#session-log")).to_contain_text(in_box)
     expect(dana.locator("#message")).to_have_value("")
+
+
+def test_the_console_keeps_a_refused_im_and_too_fast_lines_through_a_reconnect(
+    world: World, people: People
+) -> None:
+    alice = people.console(world.alice, monitor=["Ask Riverside"])
+    bob = people.console(world.bob, monitor=["Ask Riverside"])
+    dana = people.patron_asks(name="Dana", question="Hello?")
+    for console in (alice, bob):
+        console.locator("#request-dialog").get_by_role("button", name="OK").click()
+    pick_up(alice, "Dana")
+
+    # An IM of nothing but control characters: not sent, and the next one goes.
+    alice.get_by_role("tab", name="IM").click()
+    alice.locator("#im-librarians").get_by_role("button", name="Bob (RPL-117)").click()
+    expect(alice.locator("#im-title")).to_have_text("IM with Bob (RPL-117)")
+    bob.locator("#im-dialog").get_by_role("button", name="OK").click()
+    _type_raw(alice, "#im-text", "\x00")
+    expect(alice.locator("#im-log li.line-failed")).to_contain_text(f"Not sent: {EMPTY}")
+    expect(alice.locator("#im-error")).to_have_text(EMPTY)
+    alice.locator("#im-text").fill("Are you free at noon?")
+    alice.locator("#im-text").press("Enter")
+    expect(bob.locator("#im-log")).to_contain_text("Are you free at noon?")
+
+    # Lines to Dana faster than the burst: one back in the box, the rest not sent.
+    alice.get_by_role("tab", name="Patron Chat").click()
+    sent = [f"Line {n}" for n in range(30)]
+    alice.locator("#composer-text").evaluate(
+        """(box, lines) => {
+          for (const line of lines) {
+            box.value = line;
+            box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+          }
+        }""",
+        sent,
+    )
+    expect(alice.locator("#composer-error")).to_have_text(TOO_FAST)
+    expect(alice.locator("#composer-text")).to_have_value(re.compile(r"Line \d+"))
+    in_box = alice.locator("#composer-text").input_value()
+    expect(alice.locator("#session-log li.line-pending")).to_have_count(0)
+    not_sent = alice.locator("#session-log li.line-failed .line-text").all_inner_texts()
+    assert not_sent and in_box not in not_sent
+
+    # The console reconnects and draws the session again: the lines not sent
+    # are still shown, and nothing sends them.
+    alice.context.set_offline(True)
+    expect(alice.locator("#connection")).to_have_text("Reconnecting…")
+    alice.context.set_offline(False)
+    expect(alice.locator("#connection")).to_have_text("Connected")
+    expect(alice.locator("#session-log li.line-failed")).to_have_count(len(not_sent))
+    say(alice, "That was too much at once, sorry.")
+    expect(dana.locator("#log")).to_contain_text("That was too much at once, sorry.")
+    patron_sees = dana.locator("#log").inner_text()
+    assert not any(f"{text}\n" in f"{patron_sees}\n" for text in [in_box, *not_sent])
