@@ -93,6 +93,7 @@ class PatronConsumer(ChatSocket):
         "session.resume": "resume",
         "transcript.request": "request_transcript",
     }
+    line_actions = frozenset({"message.send"})
 
     session: ChatSession
 

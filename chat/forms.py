@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 
 from accounts.models import Library
+from core.text import CleanCharField
 from queues.models import Queue
 
 
@@ -11,7 +12,9 @@ class AskForm(forms.Form):
     """The patron's chat form. The email is required or optional per queue;
     a cooperative queue asks which library the patron belongs to."""
 
-    patron_name = forms.CharField(
+    # Names and questions are cleaned of what no database stores
+    # (core/text.py); the email, like every address, is refused instead.
+    patron_name = CleanCharField(
         label="Screen name",
         max_length=80,
         widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
@@ -25,7 +28,7 @@ class AskForm(forms.Form):
     library = forms.ModelChoiceField(
         queryset=Library.objects.none(), label="Your library", empty_label="Choose your library"
     )
-    question = forms.CharField(
+    question = CleanCharField(
         label="Your question",
         max_length=settings.CHAT_MAX_LINE_CHARS,
         widget=forms.Textarea(attrs={"rows": 4}),

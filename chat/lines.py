@@ -36,6 +36,7 @@ from core.db import on_postgresql
 from core.errors import ChatError
 from core.events import Outbox, publish
 from core.groups import librarian_group, patron_group
+from core.text import text_clean
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +44,14 @@ logger = logging.getLogger(__name__)
 def line_validate(text: object) -> str:
     """Return the line as it will be stored, or raise ``invalid_line``.
 
-    Trailing white space is dropped; a line with nothing but white space is empty.
+    Cleaned of what no database here stores (``core.text.text_clean``: NUL and
+    the other control characters dropped, a lone surrogate shown as U+FFFD);
+    trailing white space is dropped; a line with nothing but white space
+    (or nothing left after cleaning) is empty.
     """
     if not isinstance(text, str):
         raise ChatError("invalid_line", "A message must be text.")
-    text = text.rstrip()
+    text = text_clean(text).rstrip()
     if not text.strip():
         raise ChatError("invalid_line", "A message can't be empty.")
     limit = settings.CHAT_MAX_LINE_CHARS

@@ -31,7 +31,11 @@ def session_for_librarian(*, session_id: object, librarian: Librarian) -> ChatSe
 
 
 def session_for_patron(*, token: str) -> ChatSession | None:
-    """The session of this token, with what the patron's view shows (no ordering: one row)."""
+    """The session of this token, with what the patron's view shows (no ordering: one row).
+
+    A token that can't be one (``/chat/%00/`` would reach PostgreSQL as a NUL)
+    is no session's, and is not worth a query.
+    """
     if not PATRON_TOKEN.fullmatch(token):
         return None
     try:

@@ -27,6 +27,7 @@ from chat.transfers import offers_withdraw
 from core.errors import ChatError
 from core.events import publish
 from core.groups import librarian_group, patron_group, queue_group
+from core.text import text_clean, text_storable
 from queues.models import Queue
 
 logger = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ def session_enqueue(
         raise ChatError("queue_closed", "This chat service is closed right now.")
     if not queue.libraries.filter(pk=library.pk).exists():
         raise ChatError("invalid_library", "That library does not take questions here.")
-    patron_name = " ".join(patron_name.split())[:80]
+    patron_name = " ".join(text_clean(patron_name).split())[:80]
     if not patron_name:
         raise ChatError("invalid_name", "Please give a screen name.")
     patron_email = patron_email.strip()
@@ -251,7 +252,10 @@ def session_transcript_request(*, session: ChatSession, email: str) -> ChatSessi
 
 
 def _email_validate(email: str) -> None:
+    # An address is refused, not cleaned: a changed address is someone else's.
     try:
+        if not text_storable(email):
+            raise ValidationError("unstorable")
         validate_email(email)
     except ValidationError:
         raise ChatError("invalid_email", "That doesn't look like an email address.") from None

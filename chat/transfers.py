@@ -25,6 +25,7 @@ from chat.selectors import session_for_librarian, session_lines
 from core.errors import ChatError
 from core.events import publish
 from core.groups import librarian_group, queue_group
+from core.text import text_clean
 from queues.selectors import monitors
 
 logger = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ def transfer_offer(
 def _offer_note(note: object) -> str:
     if not isinstance(note, str):
         raise ChatError("bad_frame", '"note" must be text.')
-    note = " ".join(note.split())
+    note = " ".join(text_clean(note).split())
     if len(note) > 500:
         raise ChatError("invalid_line", "A transfer note can be at most 500 characters.")
     return note

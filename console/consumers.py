@@ -83,6 +83,7 @@ class ConsoleConsumer(ChatSocket):
         "transfer.cancel": "cancel_transfer",
         "console.sync": "sync",
     }
+    line_actions = frozenset({"message.send", "im.send"})
 
     librarian: Librarian
     queue_groups: set[str]

@@ -10,6 +10,7 @@ import contextlib
 import functools
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.conf import settings
 
 from core.errors import ChatError
 from core.relay import reading_ensure
+from core.text import text_storable
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,33 @@ CLOSE_NOT_FOUND = 4404
 
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
+
+TOO_FAST = ChatError("too_fast", "You are sending too fast. Wait a moment and send it again.")
+
+
+class LineBucket:
+    """A token bucket: ``burst`` lines at once, then ``rate`` a second.
+
+    One per socket, in the socket's own memory: no database call on the
+    chat path, and a patron's several tabs (sockets) each have their own.
+    """
+
+    __slots__ = ("burst", "rate", "stamp", "tokens")
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens = float(burst)
+        self.stamp = time.monotonic()
+
+    def take(self) -> bool:
+        """Take a token if there is one: False means the line is refused."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
 
 
 async def serve(consumer: Any, scope: dict[str, Any], receive: Receive, send: Any) -> None:
@@ -85,6 +114,10 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
 
     # Frame type → name of the coroutine method handling it.
     actions: dict[str, str] = {}
+    # The frame types that say a line: each takes a token of the socket's
+    # bucket (CHAT_LINES_PER_SECOND, CHAT_LINES_BURST), or is ``too_fast``.
+    line_actions: frozenset[str] = frozenset()
+    _bucket: LineBucket | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Any) -> None:
         await serve(self, scope, receive, send)
@@ -137,6 +170,8 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
             return
         action: Callable[[Frame], Awaitable[None]] = getattr(self, action_name)
         try:
+            if frame["type"] in self.line_actions and not self._line_allowed():
+                raise TOO_FAST  # nothing is stored; the client keeps the line
             await action(frame)
         except ChatError as error:
             extra = {"ref": ref} if ref is not None else {}
@@ -145,6 +180,11 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
             if isinstance(frame.get("client_id"), str):
                 extra["client_id"] = frame["client_id"]
             await self.send_json(error.as_event(**extra))
+
+    def _line_allowed(self) -> bool:
+        if self._bucket is None:
+            self._bucket = LineBucket(settings.CHAT_LINES_PER_SECOND, settings.CHAT_LINES_BURST)
+        return self._bucket.take()
 
     async def forward(self, event: dict[str, Any]) -> None:
         """Send a published event to the browser as it is."""
@@ -192,5 +232,11 @@ def frame_text(frame: Frame) -> str:
 
 
 def frame_client_id(frame: Frame) -> str | None:
-    """The sender's id for a line (a UUID); a retry with the same id stores nothing new."""
-    return frame_str(frame, "client_id", required=False, max_len=64)
+    """The sender's id for a line (a UUID); a retry with the same id stores nothing new.
+
+    It is stored with the line, so one no database can store is refused.
+    """
+    client_id = frame_str(frame, "client_id", required=False, max_len=64)
+    if client_id is not None and not text_storable(client_id):
+        raise ChatError("bad_frame", '"client_id" must be printable text.')
+    return client_id

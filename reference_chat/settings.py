@@ -238,6 +238,11 @@ CHAT_MAX_LINE_CHARS = 4000
 # A frame bigger than this is refused before it is parsed (a line of 4,000
 # characters of four-byte UTF-8 plus its envelope fits well inside).
 CHAT_MAX_FRAME_BYTES = 64 * 1024
+# Lines a socket may send (patron lines, librarian lines and notes, IMs): a
+# token bucket per socket, this many at once, then this many a second; a
+# line over it is refused as too_fast and nothing is stored.
+CHAT_LINES_BURST = env.int("CHAT_LINES_BURST", default=20)
+CHAT_LINES_PER_SECOND = env.float("CHAT_LINES_PER_SECOND", default=5.0)
 # The most lines of a process stored in one database call and transaction
 # (chat/writer.py): the lines that arrive while a batch is stored.
 CHAT_LINE_BATCH = 64

@@ -1,6 +1,6 @@
 // The patron's chat page: waiting view, live chat, End Session, transcript.
 // Protocol: docs/protocol.md (patron socket).
-import { RECHECK_MS, ReconnectingSocket, formatWait, lineElement, newClientId } from "./socket.js";
+import { RECHECK_MS, ReconnectingSocket, formatWait, lineElement, lineRefusedPut, newClientId } from "./socket.js";
 
 const root = document.getElementById("patron-chat");
 const token = root.dataset.token;
@@ -150,10 +150,15 @@ function resendPending() {
 
 function showError(frame) {
   if (frame.client_id && state.pending.has(frame.client_id)) {
+    // Refused: never sent again. Too fast, it goes back into an empty box;
+    // otherwise it stays in the log, marked "not sent" with the reason.
     const pending = state.pending.get(frame.client_id);
-    pending.element.remove();
     state.pending.delete(frame.client_id);
-    if (!textarea.value) textarea.value = pending.text;
+    lineRefusedPut(frame, pending, (text) => {
+      if (textarea.value) return false;
+      textarea.value = text;
+      return true;
+    });
   }
   if (frame.code === "invalid_email" || frame.code === "transcript_sent") {
     transcriptError.textContent = frame.message;

@@ -171,6 +171,33 @@ export function lineElement(line, { viewer }) {
   );
 }
 
+// The code of a line refused only for now (the socket's limit of lines a
+// second): its text goes back into the composer, not into the log.
+export const TOO_FAST = "too_fast";
+
+// A line the server refused for good (an error with its client_id) stays in
+// the log, marked "not sent" with the reason; nothing sends it again, and
+// the lines after it go on as if it had never been typed.
+export function markNotSent(element, reason) {
+  element.classList.remove("line-pending");
+  element.classList.add("line-failed");
+  const time = element.querySelector("time");
+  if (time) time.textContent = "not sent";
+  element.append(el("div", { class: "line-reason" }, `Not sent: ${reason}`));
+}
+
+// Where a refused line goes: back into an empty composer (`put(text)`,
+// returning false when the person has typed something else meanwhile), or
+// marked "not sent" in the log. Returns true if it went back.
+export function lineRefusedPut(error, pending, put) {
+  if (error.code === TOO_FAST && put(pending.text)) {
+    pending.element.remove();
+    return true;
+  }
+  markNotSent(pending.element, error.message);
+  return false;
+}
+
 export function playAlert() {
   try {
     const Ctx = window.AudioContext || window.webkitAudioContext;

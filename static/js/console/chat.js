@@ -1,7 +1,7 @@
 // My Active and the Patron Chat pane: the sessions I hold, the selected
 // one's lines, patron details and presence, the composer with its drafts and
 // Librarian Note toggle, End Session, and the session events that change them.
-import { el, formatTime, lineElement, newClientId } from "../socket.js";
+import { el, formatTime, lineElement, lineRefusedPut, newClientId } from "../socket.js";
 import { $, lineProblem } from "./dom.js";
 import { announce, toast } from "./dialogs.js";
 import { pickUpWon, renderNew } from "./newlist.js";
@@ -180,22 +180,33 @@ function sendLineFrame(clientId, pending) {
   );
 }
 
+// Refused: never sent again. Too fast, it goes back into the session's
+// composer (or draft) if that is empty; otherwise it stays in the log,
+// marked "not sent" with the reason (kept as a failed entry, so the log
+// still shows it when it is drawn again).
 function lineRefused(clientId, error) {
   const pending = state.dropPendingLine(clientId);
   if (!pending) {
     toast(error.message);
     return;
   }
-  pending.element.remove();
-  if (state.selectedId() === pending.session) {
-    if (!$("composer-text").value) $("composer-text").value = pending.text;
-    $("composer-error").textContent = error.message;
-  }
+  const selected = state.selectedId() === pending.session;
+  const back = lineRefusedPut(error, pending, (text) => {
+    if (selected ? $("composer-text").value : state.draftOf(pending.session)) return false;
+    if (selected) $("composer-text").value = text;
+    else state.setDraft(pending.session, text);
+    return true;
+  });
+  if (!back) state.addPendingLine(clientId, { ...pending, failed: true });
+  if (selected) $("composer-error").textContent = error.message;
+  else toast(error.message);
 }
 
 // The socket is back: every line not yet answered goes again, same ids.
 export function resendLines() {
-  for (const [clientId, pending] of state.pendingLines()) if (!pending.im) sendLineFrame(clientId, pending);
+  for (const [clientId, pending] of state.pendingLines()) {
+    if (!pending.im && !pending.failed) sendLineFrame(clientId, pending);
+  }
 }
 
 function sendLine() {

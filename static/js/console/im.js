@@ -2,7 +2,7 @@
 // selected session's pane with its About select (the patron session its
 // lines are also Librarian Notes of) and composer, the New IM Request popup,
 // and the IM events. The Transfer dialog asks a colleague through askByIm here.
-import { el, formatTime, newClientId, playAlert } from "../socket.js";
+import { el, formatTime, lineRefusedPut, newClientId, playAlert } from "../socket.js";
 import { $, lineProblem } from "./dom.js";
 import { announce, openModal, toast } from "./dialogs.js";
 import { imHistoryChanged } from "./history.js";
@@ -275,15 +275,24 @@ function imLineRefused(clientId, error) {
     toast(error.message);
     return;
   }
-  pending.element.remove();
-  if (state.selectedImId() === pending.im) {
-    if (!$("im-text").value) $("im-text").value = pending.text;
-    $("im-error").textContent = error.message;
-  }
+  // As a chat line's (chat.js): too fast, back into an empty composer or
+  // draft; otherwise "not sent" in the log, never sent again.
+  const selected = state.selectedImId() === pending.im;
+  const back = lineRefusedPut(error, pending, (text) => {
+    if (selected ? $("im-text").value : state.imDraftOf(pending.im)) return false;
+    if (selected) $("im-text").value = text;
+    else state.setImDraft(pending.im, text);
+    return true;
+  });
+  if (!back) state.addPendingLine(clientId, { ...pending, failed: true });
+  if (selected) $("im-error").textContent = error.message;
+  else toast(error.message);
 }
 
 export function resendImLines() {
-  for (const [clientId, pending] of state.pendingLines()) if (pending.im) sendImFrame(clientId, pending);
+  for (const [clientId, pending] of state.pendingLines()) {
+    if (pending.im && !pending.failed) sendImFrame(clientId, pending);
+  }
 }
 
 function sendImLine(imId, text) {
