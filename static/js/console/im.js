@@ -3,7 +3,7 @@
 // IM events. The Transfer dialog asks a colleague through askByIm here.
 import { el, formatTime, newClientId, playAlert } from "../socket.js";
 import { $, lineProblem } from "./dom.js";
-import { announce, openModal, toast } from "./dialogs.js";
+import { announce, announcePopup, showPopup, toast } from "./dialogs.js";
 import { imHistoryChanged } from "./history.js";
 import { send, settle } from "./protocol.js";
 import * as state from "./state.js";
@@ -12,7 +12,6 @@ import { isTabSelected, selectTab, whenTabSelected } from "./tabs.js";
 
 const imDialog = $("im-dialog");
 let imDialogFor = null; // the IM session the New IM Request popup is about
-let focusBeforeImDialog = null;
 const changeWatchers = []; // called with an IM session whose lines changed
 
 // `watcher(im)` runs when an IM session gets a line, or the line typed in
@@ -249,12 +248,12 @@ function sendIm() {
 
 function newImRequest(im) {
   const who = `${im.with.display_name} (${im.with.staff_id})`;
-  announce(`New IM Request from ${who}.`);
+  announcePopup(`New IM Request from ${who}.`);
   if (state.settings().im_sound) playAlert();
   $("tab-im").classList.toggle("tab-marked", !isTabSelected("tab-im"));
   imDialogFor = im.id;
   $("im-dialog-body").replaceChildren(el("p", {}, el("strong", {}, who), " wants to send you instant messages."));
-  if (!imDialog.open) focusBeforeImDialog = openModal(imDialog, $("im-dialog-ok"));
+  showPopup(imDialog); // never takes focus: dialogs.js
 }
 
 // ---------------------------------------------------------------- events
@@ -356,7 +355,6 @@ export function initialize() {
     if (id !== null && state.imSession(id)) selectIm(id);
   });
   imDialog.addEventListener("close", () => {
-    if (imDialogFor !== null && focusBeforeImDialog) focusBeforeImDialog.focus();
     imDialogFor = null;
   });
   document.addEventListener("visibilitychange", () => {
