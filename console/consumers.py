@@ -16,6 +16,7 @@ from chat.lines import librarian_line
 from chat.writer import post_line
 from console.selectors import (
     console_digests,
+    console_outcomes_for,
     console_snapshot_for,
     session_detail_for,
     transfer_targets_payload,
@@ -59,6 +60,22 @@ async def _beat(consoles: list["ConsoleConsumer"]) -> None:
 
 CONSOLES = Kind("console", _beat)
 
+# A console asks about what one reconnect left behind: a few boxes and rows.
+MAX_OUTCOME_IDS = 100
+
+
+def _id_list(frame: Frame, key: str) -> list[int]:
+    """A list of at most MAX_OUTCOME_IDS ids (absent: none)."""
+    value = frame.get(key, [])
+    if (
+        not isinstance(value, list)
+        or len(value) > MAX_OUTCOME_IDS
+        # Within a database id's range: a larger one overflows SQLite.
+        or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**63 for v in value)
+    ):
+        raise ChatError("bad_frame", f'"{key}" must be a list of at most {MAX_OUTCOME_IDS} ids.')
+    return value
+
 
 class ConsoleConsumer(ChatSocket):
     """``/ws/console/``: one librarian's console, all their queues."""
@@ -82,6 +99,7 @@ class ConsoleConsumer(ChatSocket):
         "transfer.decline": "decline_transfer",
         "transfer.cancel": "cancel_transfer",
         "console.sync": "sync",
+        "console.outcomes": "explain_outcomes",
     }
     line_actions = frozenset({"message.send", "im.send"})
 
@@ -252,6 +270,17 @@ class ConsoleConsumer(ChatSocket):
     async def sync(self, frame: Frame) -> None:
         """The console noticed it missed something: a fresh snapshot."""
         await self._resync()
+
+    async def explain_outcomes(self, frame: Frame) -> None:
+        """What became of offers and requests this console showed and never
+        heard the end of (they left its snapshot while it was away)."""
+        await self.send_json(
+            await database_call(console_outcomes_for)(
+                librarian=self.librarian,
+                offer_ids=_id_list(frame, "offers"),
+                session_ids=_id_list(frame, "sessions"),
+            )
+        )
 
     async def list_transfer_targets(self, frame: Frame) -> None:
         targets = await database_call(transfer_targets_payload)(

@@ -37,3 +37,32 @@ def console_snapshot(
         "ims": ims,
         "offers": [offer_payload(o) for o in offers],
     }
+
+
+def session_now(session: ChatSession) -> dict[str, Any]:
+    """Where a session stands now: its state, who holds it, how it ended.
+    Needs ``primary`` loaded."""
+    return {
+        "state": session.state,
+        "primary": librarian_ref(session.primary) if session.primary else None,
+        "closed_by": session.closed_by or None,
+    }
+
+
+def console_outcomes(
+    *, offers: Iterable[TransferOffer], sessions: Iterable[ChatSession]
+) -> dict[str, Any]:
+    """What became of offers and requests a console showed and heard no end of."""
+    return {
+        "type": "console.outcomes",
+        "offers": [{**offer_payload(o), "now": session_now(o.session)} for o in offers],
+        "sessions": [
+            {
+                "id": s.pk,
+                "patron_name": s.patron_name,
+                "queue": {"id": s.queue_id, "name": s.queue.name},
+                **session_now(s),
+            }
+            for s in sessions
+        ],
+    }

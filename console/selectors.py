@@ -15,10 +15,11 @@ from chat.selectors import (
     open_offers_for,
     session_for_librarian,
     session_lines,
+    sessions_visible_to,
     transfer_targets_for,
     waiting_sessions_for,
 )
-from console.payloads import console_snapshot
+from console.payloads import console_outcomes, console_snapshot
 from im.selectors import open_ims_by_librarian, open_ims_snapshot
 from queues.models import Membership
 from queues.selectors import memberships_of
@@ -39,6 +40,20 @@ def console_snapshot_for(librarian_id: int) -> tuple[Librarian, dict[str, Any]]:
         offers=open_offers_for(librarian),
         server_time=timezone.now().isoformat(),
     )
+
+
+def console_outcomes_for(
+    *, librarian: Librarian, offer_ids: list[int], session_ids: list[int]
+) -> dict[str, Any]:
+    """``console.outcomes``: the offers among ``offer_ids`` the librarian sent
+    or received and the sessions among ``session_ids`` of their queues, each
+    with where its session stands now. Anything else is left out, with no
+    hint that it exists."""
+    offers = TransferOffer.objects.filter(
+        Q(sender=librarian) | Q(receiver=librarian), pk__in=offer_ids
+    ).select_related("sender", "receiver", "session__queue", "session__library", "session__primary")
+    sessions = sessions_visible_to(librarian).filter(pk__in=session_ids)
+    return console_outcomes(offers=offers.order_by("pk"), sessions=sessions.order_by("pk"))
 
 
 def session_detail_for(*, session_id: int, librarian: Librarian) -> dict[str, Any]:

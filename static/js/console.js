@@ -12,6 +12,7 @@ import * as im from "./console/im.js";
 import * as librarians from "./console/librarians.js";
 import * as newlist from "./console/newlist.js";
 import * as offers from "./console/offers.js";
+import * as outcomes from "./console/outcomes.js";
 import { connect, handle, watch } from "./console/protocol.js";
 import * as settings from "./console/settings.js";
 import * as state from "./console/state.js";
@@ -21,9 +22,13 @@ import * as transfer from "./console/transfer.js";
 
 const snapshot = {
   // On every connect, on console.sync and when monitoring changes: the whole
-  // state again, and every part drawn from it.
+  // state again, and every part drawn from it. Offers and requests on screen
+  // that it no longer has ended while no event could reach this console:
+  // their boxes close, and outcomes.js says what became of them.
   "console.snapshot"(frame) {
     $("connection").textContent = "Connected";
+    const offersBefore = state.offerIds();
+    const requestsBefore = newlist.requestsShown();
     state.applySnapshot(frame);
     settings.renderMonitoring();
     settings.renderSettings();
@@ -33,12 +38,16 @@ const snapshot = {
     librarians.renderLibrarians();
     im.renderImList();
     im.renderImPane();
-    for (const offer of state.offers()) if (offer.receiver.id === state.myId()) offers.showOffer(offer);
+    offers.renderOffers();
     settings.renderMonitoringStatus();
+    outcomes.explainGone({
+      offers: offersBefore.filter((id) => !state.offerById(id)),
+      sessions: requestsBefore.filter((id) => !state.waitingRow(id)),
+    });
   },
 };
 
-for (const part of [snapshot, newlist.handlers, chat.handlers, sync.handlers, librarians.handlers, im.handlers, transfer.handlers, offers.handlers, settings.handlers]) {
+for (const part of [snapshot, newlist.handlers, chat.handlers, sync.handlers, librarians.handlers, im.handlers, transfer.handlers, offers.handlers, outcomes.handlers, settings.handlers]) {
   handle(part);
 }
 watch(sync.noteChange);

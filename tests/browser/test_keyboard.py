@@ -54,10 +54,13 @@ def test_librarian_flow_by_keyboard_alone(world: World, people: People, server: 
     alice.keyboard.press("Enter")
     expect(alice.locator("#monitoring-status")).to_have_text("Monitoring 1 of 2.")
 
-    # A request: the popup takes focus; OK leads to the request under New.
+    # A request: the popup is announced and leaves focus where it was;
+    # Alt+Shift+N goes to its OK, which leads to the request under New.
     dana = people.patron_asks(name="Dana", question=QUESTION)
     bob.locator("#request-dialog").get_by_role("button", name="OK").click()
     expect_announced(alice, f"New request from Dana in Ask Riverside: {QUESTION}")
+    expect(alice.locator("#request-dialog-ok")).not_to_be_focused()
+    alice.keyboard.press("Alt+Shift+N")
     expect(alice.locator("#request-dialog-ok")).to_be_focused()
     alice.keyboard.press("Enter")
     request = alice.locator("#new-list").get_by_role("button", name="Pick up Dana")
@@ -79,14 +82,14 @@ def test_librarian_flow_by_keyboard_alone(world: World, people: People, server: 
     expect(alice.locator("#composer-text")).to_be_focused()
     _type(alice, "Room 2 is free on Saturday.")
     expect(alice.locator("#session-log .line-note")).to_contain_text("Room 2 is free")
-    alice.keyboard.press("Tab")
-    alice.keyboard.press("Space")  # Note off again
-    expect(alice.get_by_label("Note", exact=True)).not_to_be_checked()
+    expect(alice.get_by_label("Note", exact=True)).not_to_be_checked()  # a note is one line
 
-    # An IM from Bob: the popup takes focus; OK opens the IM tab on it.
+    # An IM from Bob: announced; Alt+Shift+N goes to OK, which opens the IM tab on it.
     bob.get_by_role("tab", name="IM").click()
     bob.locator("#im-librarians").get_by_role("button", name="Alice (RPL-104)").click()
     expect_announced(alice, "New IM Request from Bob (RPL-117).")
+    expect(alice.locator("#composer-text")).to_be_focused()
+    alice.keyboard.press("Alt+Shift+N")
     expect(alice.locator("#im-dialog-ok")).to_be_focused()
     alice.keyboard.press("Enter")
     expect(alice.locator("#im-text")).to_be_focused()

@@ -229,6 +229,23 @@ function sendLine() {
   sendLineFrame(clientId, state.pendingLine(clientId));
   textarea.value = "";
   state.setDraft(session.id, "");
+  // A note is one line: the next one goes to the patron unless Note is ticked again.
+  if (note) setNoteMode(false, `Note added. Back to replying to ${session.patron_name}.`);
+}
+
+// The composer writes to the patron or, with Note ticked, a Librarian Note:
+// said by the band above the box, its colour, its label and placeholder, the
+// button (Add Note) and, when `said`, the announcer.
+function setNoteMode(note, said = null) {
+  $("composer-note").checked = note;
+  $("composer").classList.toggle("composer-note", note);
+  $("composer-mode").hidden = !note;
+  $("composer-text").placeholder = note
+    ? "Librarian Note: only librarians see it, never the patron"
+    : "Type a message and press Enter";
+  $("composer-send").textContent = note ? "Add Note" : "Send";
+  $("composer-label").textContent = note ? "Librarian Note" : "Message to the patron";
+  if (said) announce(said);
 }
 
 // ---------------------------------------------------------------- events
@@ -312,12 +329,7 @@ export function initialize() {
 
   $("composer-note").addEventListener("change", () => {
     const note = $("composer-note").checked;
-    $("composer").classList.toggle("composer-note", note);
-    $("composer-text").placeholder = note
-      ? "Librarian Note: only librarians see it, never the patron"
-      : "Type a message and press Enter";
-    $("composer-send").textContent = note ? "Add Note" : "Send";
-    $("composer-label").textContent = note ? "Librarian Note" : "Message to the patron";
+    setNoteMode(note, note ? "Note mode: the next line is a Librarian Note, never seen by the patron." : "Back to replying to the patron.");
   });
   $("composer").addEventListener("submit", (event) => {
     event.preventDefault();

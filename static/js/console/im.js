@@ -4,7 +4,7 @@
 // and the IM events. The Transfer dialog asks a colleague through askByIm here.
 import { el, formatTime, lineRefusedPut, newClientId, playAlert } from "../socket.js";
 import { $, lineProblem } from "./dom.js";
-import { announce, openModal, toast } from "./dialogs.js";
+import { announce, announcePopup, showPopup, toast } from "./dialogs.js";
 import { imHistoryChanged } from "./history.js";
 import { send, settle } from "./protocol.js";
 import * as state from "./state.js";
@@ -13,7 +13,6 @@ import { isTabSelected, selectTab, whenTabSelected } from "./tabs.js";
 
 const imDialog = $("im-dialog");
 let imDialogFor = null; // the IM session the New IM Request popup is about
-let focusBeforeImDialog = null;
 const changeWatchers = []; // called with an IM session whose lines changed
 
 // `watcher(im)` runs when an IM session gets a line, or the line typed in
@@ -325,14 +324,14 @@ function sendIm() {
 function newImRequest(im) {
   const who = `${im.with.display_name} (${im.with.staff_id})`;
   const about = im.about ? ` about ${im.about.patron_name} (chat #${im.about.id})` : "";
-  announce(`New IM Request from ${who}${about}.`);
+  announcePopup(`New IM Request from ${who}${about}.`);
   if (state.settings().im_sound) playAlert();
   $("tab-im").classList.toggle("tab-marked", !isTabSelected("tab-im"));
   imDialogFor = im.id;
   $("im-dialog-body").replaceChildren(
     el("p", {}, el("strong", {}, who), ` wants to send you instant messages${about}.`),
   );
-  if (!imDialog.open) focusBeforeImDialog = openModal(imDialog, $("im-dialog-ok"));
+  showPopup(imDialog); // never takes focus: dialogs.js
 }
 
 // ---------------------------------------------------------------- events
@@ -450,7 +449,6 @@ export function initialize() {
     if (id !== null && state.imSession(id)) selectIm(id);
   });
   imDialog.addEventListener("close", () => {
-    if (imDialogFor !== null && focusBeforeImDialog) focusBeforeImDialog.focus();
     imDialogFor = null;
   });
   document.addEventListener("visibilitychange", () => {

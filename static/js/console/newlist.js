@@ -1,8 +1,10 @@
 // New: the requests waiting in the queues I monitor, how long each has
-// waited, picking one up, and the New Patron Request popup and sound.
+// waited, picking one up, and the New Patron Request popup and sound. The
+// popup lists only requests still waiting: one someone picked up (or whose
+// patron left) leaves it, live or at the next snapshot.
 import { el, formatWait, playAlert } from "../socket.js";
 import { $ } from "./dom.js";
-import { announce, openModal, toast } from "./dialogs.js";
+import { announcePopup, showPopup, toast } from "./dialogs.js";
 import { send, settle } from "./protocol.js";
 import * as state from "./state.js";
 import { isTabSelected, selectTab } from "./tabs.js";
@@ -10,7 +12,6 @@ import { isTabSelected, selectTab } from "./tabs.js";
 const baseTitle = document.title;
 const dialog = $("request-dialog");
 let unseenRequests = []; // what the popup lists, until OK
-let focusBeforeDialog = null;
 
 function waitedSeconds(row) {
   return (state.serverNow() - Date.parse(row.waiting_since || row.created_at)) / 1000;
@@ -63,6 +64,7 @@ export function renderNew() {
   badge.textContent = rows.length;
   badge.setAttribute("aria-label", `${rows.length} waiting`);
   document.title = rows.length ? `(${rows.length}) ${baseTitle}` : baseTitle;
+  if (dialog.open) pruneRequestDialog();
 }
 
 function tickWaited() {
@@ -105,7 +107,7 @@ export function pickUpWon(id) {
 // ---------------------------------------------------------------- the popup
 
 function alertNewRequest(row) {
-  announce(`New request from ${row.patron_name} in ${row.queue.name}: ${row.question_preview}`);
+  announcePopup(`New request from ${row.patron_name} in ${row.queue.name}: ${row.question_preview}`);
   if (state.settings().alert_sound) playAlert();
   if (!isTabSelected("tab-chat")) $("tab-chat").classList.add("tab-marked");
   if (state.settings().alert_popup) {
@@ -128,7 +130,22 @@ function showRequestDialog() {
   );
   $("request-dialog-title").textContent =
     unseenRequests.length > 1 ? `${unseenRequests.length} New Patron Requests` : "New Patron Request";
-  if (!dialog.open) focusBeforeDialog = openModal(dialog, $("request-dialog-ok"));
+  showPopup(dialog);
+}
+
+// The ids the New Patron Request popup lists now.
+export function requestsShown() {
+  return dialog.open ? unseenRequests.map((row) => row.id) : [];
+}
+
+// Requests no longer waiting (picked up, the patron left, or a snapshot
+// without them) leave the popup; it closes when none is left.
+function pruneRequestDialog() {
+  const still = unseenRequests.filter((row) => state.waitingRow(row.id));
+  if (still.length === unseenRequests.length) return;
+  unseenRequests = still;
+  if (still.length) showRequestDialog();
+  else closeRequestDialog();
 }
 
 function closeRequestDialog() {
@@ -151,11 +168,9 @@ export function initialize() {
   $("request-dialog-ok").addEventListener("click", () => {
     closeRequestDialog();
     selectTab("tab-chat");
-    const first = $("new-list").querySelector("button");
-    (first || focusBeforeDialog)?.focus();
+    $("new-list").querySelector("button")?.focus();
   });
   dialog.addEventListener("close", () => {
     unseenRequests = [];
-    if (focusBeforeDialog && document.activeElement === document.body) focusBeforeDialog.focus();
   });
 }

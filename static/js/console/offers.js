@@ -1,10 +1,12 @@
 // Transfer offers as events, both sides, and the receiver's New Transferred
 // Chat Session box: who offers whom, the question and note, the countdown,
-// OK and Decline. One box at a time; other offers to me wait in state.
+// OK and Decline. One box at a time; every other open offer to me (waiting
+// behind it, or put away with Escape) stays under "Offers to you" with its
+// countdown, one Show away, until it is answered or expires.
 import { el, playAlert } from "../socket.js";
 import { renderActive, select } from "./chat.js";
 import { $ } from "./dom.js";
-import { announce, openModal, toast } from "./dialogs.js";
+import { POPUP_KEY, announce, announcePopup, showPopup, toast } from "./dialogs.js";
 import { send, settle } from "./protocol.js";
 import * as state from "./state.js";
 import { selectTab } from "./tabs.js";
@@ -12,15 +14,28 @@ import { refreshOfferViews } from "./transfer.js";
 
 const offerDialog = $("offer-dialog");
 let offerShown = null; // the offer the box shows
-let focusBeforeOffer = null;
+const alerted = new Set(); // offers to me already announced (a snapshot doesn't ring again)
+const putAway = new Set(); // offers to me the librarian put away with Escape
 
 const answerKey = (offerId) => `transfer.answer:${offerId}`;
+const offersToMe = () => state.offers().filter((o) => o.receiver.id === state.myId());
+const countdown = (offer) => `${state.secondsLeft(offer)} s left to answer.`;
 
-export function showOffer(offer) {
-  if (offerDialog.open && offerShown !== offer.id) return; // one at a time; the rest wait in state
+// Shows `offer` in the box, unless the box shows another (it then waits under
+// "Offers to you"). `asked`: the librarian asked for it (Show), so it takes
+// the box from any other and the focus goes to its OK.
+export function showOffer(offer, { asked = false } = {}) {
+  if (!alerted.has(offer.id)) {
+    alerted.add(offer.id);
+    announcePopup(`New Transferred Chat Session from ${offer.sender.display_name}: ${offer.session.patron_name}.`);
+    if (state.settings().alert_sound) playAlert();
+  }
+  if (!asked && offerDialog.open && offerShown !== offer.id) {
+    renderOffersToMe();
+    return;
+  }
+  putAway.delete(offer.id);
   offerShown = offer.id;
-  announce(`New Transferred Chat Session from ${offer.sender.display_name}: ${offer.session.patron_name}.`);
-  if (state.settings().alert_sound) playAlert();
   $("offer-error").textContent = "";
   $("offer-dialog-body").replaceChildren(
     el("p", {}, el("strong", {}, offer.sender.display_name), ` (${offer.sender.staff_id}) wants to transfer a patron to you.`),
@@ -36,20 +51,88 @@ export function showOffer(offer) {
       el("dt", {}, "Note"),
       el("dd", {}, offer.note || "—"),
     ),
-    el("p", { class: "muted small", id: "offer-countdown" }, `${state.secondsLeft(offer)} s left to answer.`),
+    el("p", { class: "muted small", id: "offer-countdown" }, countdown(offer)),
   );
   $("offer-ok").disabled = false;
   $("offer-decline").disabled = false;
-  if (!offerDialog.open) focusBeforeOffer = openModal(offerDialog, $("offer-ok"));
+  showPopup(offerDialog);
+  if (asked) $("offer-ok").focus();
+  renderOffersToMe();
+}
+
+// Every open offer to me: the box shows one, unless put away; the others are
+// listed under "Offers to you". On each snapshot.
+export function renderOffers() {
+  // A box or an entry whose offer the snapshot no longer has: gone. Why is
+  // told by outcomes.js (it asks the server, as for every offer gone unheard).
+  for (const id of [...alerted]) {
+    if (state.offerById(id)) continue;
+    alerted.delete(id);
+    putAway.delete(id);
+    if (offerShown === id) closeOfferDialog(id);
+  }
+  for (const offer of offersToMe()) if (!putAway.has(offer.id)) showOffer(offer);
+  renderOffersToMe();
+}
+
+// "Offers to you": each open offer to me that the box doesn't show, with its
+// countdown and Show. Rebuilt only when the offers change; the countdowns
+// tick in place, so a focused Show keeps its focus.
+function renderOffersToMe() {
+  const waiting = offersToMe().filter((o) => !(offerDialog.open && offerShown === o.id));
+  const list = $("offers-to-me-list");
+  const ids = waiting.map((o) => String(o.id)).join(",");
+  if (list.dataset.ids !== ids) {
+    const focusedId = document.activeElement?.closest?.("#offers-to-me-list li")?.dataset.id;
+    list.dataset.ids = ids;
+    list.replaceChildren(
+      ...waiting.map((offer) =>
+        el(
+          "li",
+          { dataset: { id: offer.id } },
+          el(
+            "span",
+            {},
+            el("strong", {}, offer.sender.display_name),
+            ` offers you ${offer.session.patron_name} (${offer.session.queue.name}): `,
+            el("span", { class: "offer-left", dataset: { offer: offer.id } }, countdown(offer)),
+          ),
+          el(
+            "button",
+            {
+              type: "button",
+              class: "button",
+              dataset: { popupTarget: "" },
+              "aria-label": `Show ${offer.sender.display_name}'s offer: ${offer.session.patron_name}`,
+              onclick: () => showOffer(state.offerById(offer.id) || offer, { asked: true }),
+            },
+            "Show",
+          ),
+        ),
+      ),
+    );
+    if (focusedId) list.querySelector(`li[data-id="${focusedId}"] button`)?.focus();
+  }
+  $("offers-to-me").hidden = waiting.length === 0;
+}
+
+function tickCountdowns() {
+  const shown = offerShown !== null && state.offerById(offerShown);
+  if (offerDialog.open && shown) $("offer-countdown").textContent = countdown(shown);
+  for (const span of document.querySelectorAll("#offers-to-me-list .offer-left")) {
+    const offer = state.offerById(Number(span.dataset.offer));
+    if (offer) span.textContent = countdown(offer);
+  }
 }
 
 function closeOfferDialog(offerId) {
   if (offerShown !== offerId) return;
   offerShown = null;
   if (offerDialog.open) offerDialog.close();
-  // The next open offer to me, if any, takes its place.
-  const next = state.nextOfferToMe();
+  // The next open offer to me, if any and not put away, takes its place.
+  const next = offersToMe().find((o) => !putAway.has(o.id));
   if (next) showOffer(next);
+  renderOffersToMe();
 }
 
 // OK or Decline: the box waits for the answer with both buttons off.
@@ -63,29 +146,33 @@ function answer(type) {
   }
 }
 
+// Forgets an offer to me that is no longer open, wherever it showed.
+function forget(offerId) {
+  state.removeOffer(offerId);
+  alerted.delete(offerId);
+  putAway.delete(offerId);
+  closeOfferDialog(offerId);
+  renderOffersToMe();
+}
+
 // OK or Decline came too late (expired, cancelled, the patron left): nothing
 // changed; the offer is gone, and if the box still shows it, it goes away
 // with the reason said.
 function tooLate(offerId, error) {
-  state.removeOffer(offerId);
-  if (offerShown === offerId && offerDialog.open) {
-    closeOfferDialog(offerId);
-    toast(error.message);
-    announce(error.message);
-    return;
-  }
+  const shown = offerShown === offerId && offerDialog.open;
+  forget(offerId);
+  if (shown) announce(error.message);
   toast(error.message);
 }
 
 function offerEnded(offer, message) {
-  state.removeOffer(offer.id);
   if (offer.receiver.id === state.myId()) {
-    if (offerShown === offer.id) {
-      closeOfferDialog(offer.id);
-      toast(`${offer.sender.display_name}'s transfer of ${offer.session.patron_name} is no longer open.`);
-    }
+    const known = alerted.has(offer.id);
+    forget(offer.id);
+    if (known) toast(`${offer.sender.display_name}'s transfer of ${offer.session.patron_name} is no longer open.`);
     return;
   }
+  state.removeOffer(offer.id);
   announce(message);
   toast(message);
   refreshOfferViews(offer.session.id);
@@ -104,10 +191,9 @@ export const handlers = {
   },
   "transfer.accepted"(frame) {
     const offer = frame.offer;
-    state.removeOffer(offer.id);
     if (offer.receiver.id === state.myId()) {
       settle(answerKey(offer.id));
-      closeOfferDialog(offer.id);
+      forget(offer.id);
       if (frame.detail) {
         state.addActive(frame.detail);
         renderActive();
@@ -117,6 +203,7 @@ export const handlers = {
       }
       return;
     }
+    state.removeOffer(offer.id);
     state.patchSession(offer.session.id, { state: "transferred", transferred_to: offer.receiver.display_name });
     if (frame.line) state.addSessionLine(offer.session.id, frame.line);
     announce(`${offer.receiver.display_name} took ${offer.session.patron_name}'s session.`);
@@ -136,18 +223,24 @@ export const handlers = {
 };
 
 export function initialize() {
-  setInterval(() => {
-    const offer = offerShown !== null && state.offerById(offerShown);
-    if (offerDialog.open && offer) $("offer-countdown").textContent = `${state.secondsLeft(offer)} s left to answer.`;
-  }, 1000);
+  setInterval(tickCountdowns, 1000);
   $("offer-ok").addEventListener("click", () => answer("transfer.accept"));
   $("offer-decline").addEventListener("click", () => answer("transfer.decline"));
-  offerDialog.addEventListener("cancel", (event) => {
-    // Escape leaves the offer open (it still expires); the box closes for now.
+  offerDialog.addEventListener("cancel", () => {
+    // Escape puts the box away; the offer stays open (until it expires)
+    // under "Offers to you", with its countdown and Show.
+    if (offerShown === null) return;
+    const offer = state.offerById(offerShown);
+    putAway.add(offerShown);
     offerShown = null;
-    event.stopPropagation();
+    if (offer) {
+      announce(
+        `${offer.sender.display_name}'s transfer of ${offer.session.patron_name} stays open under Offers to you until it expires. ${POPUP_KEY} goes back to it.`,
+      );
+    }
   });
   offerDialog.addEventListener("close", () => {
-    if (focusBeforeOffer && document.activeElement === document.body) focusBeforeOffer.focus();
+    if (offerShown !== null) return; // closed by an answer, handled there
+    renderOffersToMe();
   });
 }

@@ -5,7 +5,7 @@
 import { el } from "../socket.js";
 import { renderActive, renderPane } from "./chat.js";
 import { $ } from "./dom.js";
-import { openModal, toast } from "./dialogs.js";
+import { giveFocusBack, openModal, toast } from "./dialogs.js";
 import { askByIm, imLineElement, markImRead, onImChange } from "./im.js";
 import { homeLabel } from "./librarians.js";
 import { send, settle } from "./protocol.js";
@@ -189,6 +189,9 @@ export function initialize() {
   transferDialog.addEventListener("close", () => {
     state.setTransfer(null);
     $("transfer-status").textContent = "";
-    focusBeforeTransfer?.focus();
+    // Back to the Transfer button; once the session moved (taken, returned
+    // to the queue, ended) that button is gone: to the session's heading,
+    // above the line that says what happened, or else the Patron Chat tab.
+    giveFocusBack(focusBeforeTransfer, $("session-title"), $("tab-chat"));
   });
 }
