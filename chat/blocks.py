@@ -6,7 +6,7 @@ recorded when the session was asked for) and only until the block expires
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -78,8 +78,19 @@ def patron_block(*, session_id: object, librarian: Librarian, reason: str) -> Pa
 def patron_block_lift(*, block: PatronBlock, by: AbstractBaseUser) -> bool:
     """A supervisor lifts a block early (the admin). Returns whether it was standing."""
     lifted = PatronBlock.objects.filter(pk=block.pk, lifted_at__isnull=True).update(
-        lifted_at=timezone.now(), lifted_by=by
+        lifted_at=timezone.now(), lifted_by=by, address_hash=""
     )
     if lifted:
         logger.info("block %s lifted by user %s", block.pk, by.pk)
     return bool(lifted)
+
+
+def patron_blocks_prune(*, now: datetime | None = None) -> int:
+    """Blank the address hash of blocks that expired (the worker's schedule):
+    a block keeps it only while it stands. Returns how many were blanked."""
+    now = now or timezone.now()
+    return (
+        PatronBlock.objects.filter(expires_at__lte=now)
+        .exclude(address_hash="")
+        .update(address_hash="")
+    )

@@ -90,6 +90,7 @@ class ChatSession(models.Model):
     transfer_round = models.PositiveIntegerField(default=0, editable=False)
     # The patron's client address as a keyed hash (core.clients.address_hash),
     # never the address: what a librarian's block applies to (chat/blocks.py).
+    # Blanked when the session closes: a block is made from an open one.
     patron_address_hash = models.CharField(max_length=64, blank=True, editable=False)
     # When the librarian ended the session by blocking the patron: no
     # transcript is sent or offered for it.
@@ -275,7 +276,8 @@ class PatronPresence(models.Model):
 class PatronBlock(models.Model):
     """A librarian kept an abusive patron's address from new chats until ``expires_at``.
 
-    Only the address's keyed hash is kept (``core.clients.address_hash``). A
+    Only the address's keyed hash is kept (``core.clients.address_hash``),
+    and only while the block stands: lifted or expired, it is blanked. A
     supervisor may lift a block early in the admin (``lifted_at``).
     """
 
@@ -300,7 +302,11 @@ class PatronBlock(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["address_hash", "expires_at"], name="block_address")]
+        indexes = [
+            models.Index(fields=["address_hash", "expires_at"], name="block_address"),
+            # The worker's prune of expired blocks' hashes.
+            models.Index(fields=["expires_at"], name="block_expiry", condition=~Q(address_hash="")),
+        ]
 
     def __str__(self) -> str:
         return f"block from session #{self.session_id} until {self.expires_at:%Y-%m-%d %H:%M}"

@@ -202,6 +202,8 @@ def session_close(
             state=ChatSession.State.CLOSED,
             closed_at=now,
             closed_by=closed_by,
+            # Only an open session can be blocked from: its address goes now.
+            patron_address_hash="",
             transcript_due_at=(
                 Case(When(~Q(patron_email=""), then=Value(now)), default=None)
                 if transcript

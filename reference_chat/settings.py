@@ -288,6 +288,7 @@ PERIODIC_JOBS = {
         "call": "core.relay.relayed_events_prune",
         "every": 60,
     },
+    "chat.patron_blocks_prune": {"call": "chat.blocks.patron_blocks_prune", "every": 600},
     "core.task_results_prune": {
         "call": "core.scheduler.task_results_prune",
         "every": 3600,

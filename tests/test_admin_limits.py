@@ -109,5 +109,6 @@ def test_a_supervisor_sees_a_block_and_lifts_it(sam, alice, riverside, riverside
     assert block.lifted_at is not None
     assert block.lifted_by is not None
     assert block.lifted_by.username == "sam"
+    assert block.address_hash == ""  # kept only while the block stands
     assert BLOCKED not in ask()
     assert ChatSession.objects.count() == 2

@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from chat.blocks import patron_blocks_prune
 from chat.models import ChatSession, Message, PatronBlock
 from core.clients import address_hash
 from tests.sockets import call, close_sockets_left_open, console_of, patron_of  # noqa: F401
@@ -117,3 +118,8 @@ async def test_the_block_expires_after_its_time(alice, riverside_library, settin
         expires_at=timezone.now() - timedelta(seconds=1),
     )
     assert (await call(ask_form, riverside_library)).status_code == 302
+    # The hash goes with the block: the worker's prune blanks it, and the
+    # ended session kept none past its close.
+    assert await call(patron_blocks_prune) == 1
+    assert (await call(PatronBlock.objects.get)).address_hash == ""
+    assert (await call(ChatSession.objects.get, pk=session.pk)).patron_address_hash == ""
