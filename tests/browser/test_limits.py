@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import People, pick_up, say
+from tests.browser.conftest import People, pick_up, say, screenshot
 from tests.browser.test_accessibility import Axe
 from tests.conftest import World
 
@@ -55,6 +55,7 @@ def test_a_librarian_blocks_an_abusive_patron(world: World, people: People, axe:
         "Please say why you are blocking this patron."
     )
     axe.check(alice, "Block dialog with its error")
+    screenshot(alice, "console-block-dialog")
     alice.locator("#block-reason").fill("Abusive language")
     alice.locator("#block-reason").press("Tab")
     alice.keyboard.press("Tab")
