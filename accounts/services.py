@@ -14,7 +14,8 @@ SUPERVISORS = "Supervisors"
 
 # What a supervisor manages from the admin: staff, libraries, queues and
 # membership. Chat sessions and their lines are read-only there, so only
-# "view" is granted on them.
+# "view" is granted on them; blocks of patrons and log-in lock-outs are
+# lifted there.
 SUPERVISOR_PERMISSIONS = {
     "auth": {"user": ["view", "add", "change"], "group": ["view"]},
     "accounts": {
@@ -25,8 +26,10 @@ SUPERVISOR_PERMISSIONS = {
         "queue": ["view", "add", "change", "delete"],
         "membership": ["view", "add", "change", "delete"],
     },
-    "chat": {"chatsession": ["view"], "message": ["view"]},
+    "chat": {"chatsession": ["view"], "message": ["view"], "patronblock": ["view", "change"]},
     "im": {"imsession": ["view"], "immessage": ["view"]},
+    # Failed log-ins: deleting an access attempt lifts its lock-out.
+    "axes": {"accessattempt": ["view", "delete"], "accessfailurelog": ["view"]},
 }
 
 

@@ -1,6 +1,13 @@
-from django.contrib import admin
+from typing import cast
 
-from chat.models import ChatSession, Message
+from django.contrib import admin, messages
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from chat.blocks import patron_block_lift
+from chat.models import ChatSession, Message, PatronBlock
 from core.admin import ReadOnlyAdminMixin
 
 
@@ -63,3 +70,51 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "text",
     )
     readonly_fields = fields
+
+
+@admin.register(PatronBlock)
+class PatronBlockAdmin(admin.ModelAdmin):
+    """Blocks librarians made from a session: who, when, until when, why. A
+    supervisor lifts one early with the action; nothing else is edited."""
+
+    list_display = [
+        "created_at",
+        "blocked_by",
+        "expires_at",
+        "standing",
+        "reason",
+        "session",
+        "lifted_at",
+        "lifted_by",
+    ]
+    list_select_related = ["blocked_by", "lifted_by", "session"]
+    list_filter = ["lifted_at"]
+    date_hierarchy = "created_at"
+    fields = (
+        "session",
+        "blocked_by",
+        "created_at",
+        "expires_at",
+        "reason",
+        "lifted_at",
+        "lifted_by",
+    )
+    readonly_fields = fields
+    actions = ["lift"]
+
+    @admin.display(boolean=True, description="in force")
+    def standing(self, block: PatronBlock) -> bool:
+        return block.lifted_at is None and block.expires_at > timezone.now()
+
+    @admin.action(description="Lift the selected blocks", permissions=["change"])
+    def lift(self, request: HttpRequest, queryset: QuerySet[PatronBlock]) -> None:
+        # The admin's views are for logged-in staff only.
+        supervisor = cast(AbstractBaseUser, request.user)
+        lifted = sum(patron_block_lift(block=block, by=supervisor) for block in queryset)
+        self.message_user(request, f"{lifted} block(s) lifted.", messages.SUCCESS)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

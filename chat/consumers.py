@@ -17,6 +17,7 @@ from chat.models import ChatSession
 from chat.selectors import patron_snapshot, session_ids_for_patrons
 from chat.writer import post_line
 from core.batches import Batcher
+from core.clients import address_hash, scope_client_address
 from core.db import database_call
 from core.errors import ChatError
 from core.events import call_service
@@ -157,7 +158,12 @@ class PatronConsumer(ChatSocket):
 
     async def request_transcript(self, frame: Frame) -> None:
         email = frame_str(frame, "email", max_len=254) or ""
-        await call_service(sessions.session_transcript_request, session=self.session, email=email)
+        await call_service(
+            sessions.session_transcript_request,
+            session=self.session,
+            email=email,
+            address_hash=address_hash(scope_client_address(self.scope)),
+        )
         await self.send_json({"type": "transcript.sent", "email": email})
 
     # Published events. The patron group only ever receives patron-visible
@@ -182,5 +188,6 @@ class PatronConsumer(ChatSocket):
                 "type": "session.closed",
                 "closed_by": event["closed_by"],
                 "has_email": event["has_email"],
+                "transcript_offered": event["transcript_offered"],
             }
         )

@@ -9,6 +9,7 @@ presence) and :mod:`chat.transfers` (offers).
 import re
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -92,6 +93,13 @@ class ChatSession(models.Model):
     # How many transfers of this session were settled (taken, declined,
     # cancelled, expired, or the session returned to its queue).
     transfer_round = models.PositiveIntegerField(default=0, editable=False)
+    # The patron's client address as a keyed hash (core.clients.address_hash),
+    # never the address: what a librarian's block applies to (chat/blocks.py).
+    # Blanked when the session closes: a block is made from an open one.
+    patron_address_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # When the librarian ended the session by blocking the patron: no
+    # transcript is sent or offered for it.
+    blocked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -268,3 +276,42 @@ class PatronPresence(models.Model):
 
     def __str__(self) -> str:
         return f"patron socket of #{self.session_id}"
+
+
+class PatronBlock(models.Model):
+    """A librarian kept an abusive patron's address from new chats until ``expires_at``.
+
+    Only the address's keyed hash is kept (``core.clients.address_hash``),
+    and only while the block stands: lifted or expired, it is blanked. A
+    supervisor may lift a block early in the admin (``lifted_at``).
+    """
+
+    address_hash = models.CharField(max_length=64, editable=False)
+    session = models.ForeignKey(
+        ChatSession, on_delete=models.SET_NULL, null=True, related_name="+", editable=False
+    )
+    blocked_by = models.ForeignKey(
+        "accounts.Librarian", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reason = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["address_hash", "expires_at"], name="block_address"),
+            # The worker's prune of expired blocks' hashes.
+            models.Index(fields=["expires_at"], name="block_expiry", condition=~Q(address_hash="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"block from session #{self.session_id} until {self.expires_at:%Y-%m-%d %H:%M}"

@@ -103,8 +103,21 @@ def patron_session(session: ChatSession) -> dict[str, Any]:
         "closed_by": session.closed_by or None,
         "has_email": bool(session.patron_email),
         "transcript_sent": session.transcript_sent_at is not None,
+        "transcript_offered": transcript_offered(session),
         "last_seq": session.last_patron_seq,
     }
+
+
+def transcript_offered(session: ChatSession) -> bool:
+    """Whether the patron's page may offer to email the transcript of this
+    ended session (:func:`session_transcript_request` would take it)."""
+    return (
+        session.state == ChatSession.State.CLOSED
+        and session.accepted_at is not None
+        and session.blocked_at is None
+        and not session.patron_email
+        and session.transcript_sent_at is None
+    )
 
 
 def offer_payload(offer: TransferOffer) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Librarian
-from chat.models import PATRON_TOKEN, ChatSession, Message, TransferOffer
+from chat.models import PATRON_TOKEN, ChatSession, Message, PatronBlock, TransferOffer
 from chat.payloads import patron_message_payload, patron_session
 from chat.roster import with_shift_figures
 from core.errors import ChatError
@@ -42,6 +42,17 @@ def session_for_patron(*, token: str) -> ChatSession | None:
         return ChatSession.objects.select_related("queue", "library", "primary").get(token=token)
     except ChatSession.DoesNotExist:
         return None
+
+
+def block_standing(*, address_hash: str) -> PatronBlock | None:
+    """The block that keeps this address (its keyed hash) from a new chat now, if any."""
+    return (
+        PatronBlock.objects.filter(
+            address_hash=address_hash, expires_at__gt=timezone.now(), lifted_at__isnull=True
+        )
+        .order_by("-expires_at")
+        .first()
+    )
 
 
 def session_ids_for_patrons(tokens: list[str]) -> list[int | None]:

@@ -10,6 +10,7 @@ move that is not allowed raises :class:`~core.errors.ChatError`.
 import logging
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -20,13 +21,14 @@ from accounts.models import Librarian, Library
 from chat import steps
 from chat.lines import line_store, line_validate, patron_line, system_line
 from chat.models import ChatSession
-from chat.payloads import session_detail, session_row
+from chat.payloads import session_detail, session_row, transcript_offered
 from chat.roster import librarian_updated
-from chat.selectors import session_for_librarian, session_lines
+from chat.selectors import block_standing, session_for_librarian, session_lines
 from chat.transfers import offers_withdraw
 from core.errors import ChatError
 from core.events import publish
 from core.groups import librarian_group, patron_group, queue_group
+from core.limits import limit_take
 from core.text import text_clean, text_storable
 from queues.models import Queue
 
@@ -44,13 +46,22 @@ def session_enqueue(
     patron_name: str,
     patron_email: str,
     question: object,
+    address_hash: str = "",
 ) -> ChatSession:
     """A patron asks: a new waiting session whose first line is the question.
 
     Requires: an open queue that serves ``library``; an email if the queue
-    requires one. Changes: a new session and its line 1.
-    Publishes ``session.created`` to the queue's monitors.
+    requires one; no block standing on the patron's address (its keyed
+    hash, ``core.clients.address_hash``). Changes: a new session and its
+    line 1. Publishes ``session.created`` to the queue's monitors.
     """
+    if address_hash and block_standing(address_hash=address_hash) is not None:
+        # No details: not who, not why, not until when.
+        raise ChatError(
+            "blocked",
+            "You can't start a new chat from this connection right now. "
+            "Please contact the library another way.",
+        )
     if not queue.is_open:
         raise ChatError("queue_closed", "This chat service is closed right now.")
     if not queue.libraries.filter(pk=library.pk).exists():
@@ -71,6 +82,7 @@ def session_enqueue(
             patron_name=patron_name,
             patron_email=patron_email,
             question=question,
+            patron_address_hash=address_hash,
         )
         line_store(patron_line(session=session, text=question, client_id=None))
         publish({"type": "session.created", "session": session_row(session)}, queue_group(queue.pk))
@@ -156,6 +168,7 @@ def session_close(
     closed_by: str,
     librarian: Librarian | None = None,
     gone_before: datetime | None = None,
+    transcript: bool = True,
 ) -> ChatSession:
     """Close a waiting or active session: the one way any session ends.
 
@@ -166,7 +179,7 @@ def session_close(
     closing line; the session's open transfer offers are withdrawn.
     Publishes ``session.closed`` to the patron, the queue's monitors and the
     librarian; the transcript is due if an address is known (the worker
-    emails it).
+    emails it), unless ``transcript`` is false (a blocked patron's).
     """
     rows = ChatSession.objects.filter(
         pk=session.pk, state__in=[ChatSession.State.WAITING, ChatSession.State.ACTIVE]
@@ -190,7 +203,13 @@ def session_close(
             state=ChatSession.State.CLOSED,
             closed_at=now,
             closed_by=closed_by,
-            transcript_due_at=Case(When(~Q(patron_email=""), then=Value(now)), default=None),
+            # Only an open session can be blocked from: its address goes now.
+            patron_address_hash="",
+            transcript_due_at=(
+                Case(When(~Q(patron_email=""), then=Value(now)), default=None)
+                if transcript
+                else None
+            ),
         ):
             raise steps.close_refusal(session.pk)
         was_waiting = session.state == ChatSession.State.WAITING
@@ -206,7 +225,9 @@ def session_close(
             "session": session.pk,
             "queue": session.queue_id,
             "closed_by": closed_by,
-            "has_email": bool(session.patron_email),
+            # The transcript is on its way; or else the page may offer to email it.
+            "has_email": bool(session.patron_email) and transcript,
+            "transcript_offered": transcript_offered(session) and transcript,
         }
         groups = [patron_group(session.pk), queue_group(session.queue_id)]
         if session.primary_id:
@@ -224,31 +245,68 @@ def session_close(
     return session
 
 
-def session_transcript_request(*, session: ChatSession, email: str) -> ChatSession:
-    """A patron without a known address asks for the transcript at the end.
+def session_transcript_request(
+    *, session: ChatSession, email: str, address_hash: str = ""
+) -> ChatSession:
+    """A patron who gave no address when asking asks for the transcript at the end.
 
-    Requires: the session is closed and no transcript was sent or is on its way.
-    Changes: ``patron_email``; the transcript is due (the worker emails it).
+    The form must not relay mail: it sends only the transcript of a chat a
+    librarian answered (never a question nobody read, which is all the
+    sender's own words), once per session, at most
+    ``TRANSCRIPT_LIMIT_PER_HOUR`` per client address, and never for a
+    session that ended with a block.
+    Requires: the session is closed, was answered and not blocked; no
+    address was given when asking or since. Changes: ``patron_email``; the
+    transcript is due (the worker emails it).
     """
     email = email.strip()
     _email_validate(email)
     with transaction.atomic():
+        # One UPDATE decides: a second request (another tab, a retry, a new
+        # address after the first) matches no row, since the address is set.
         rows = ChatSession.objects.filter(
             pk=session.pk,
             state=ChatSession.State.CLOSED,
+            accepted_at__isnull=False,
+            blocked_at__isnull=True,
+            patron_email="",
             transcript_sent_at__isnull=True,
             transcript_due_at__isnull=True,
         )
+        if not rows.exists():
+            raise _transcript_refusal(session.pk)
+        if not limit_take(
+            scope="transcript",
+            key=address_hash or f"session-{session.pk}",
+            limit=settings.TRANSCRIPT_LIMIT_PER_HOUR,
+            window=3600,
+        ):
+            raise ChatError(
+                "too_many_transcripts",
+                "Too many transcripts were asked for from this connection. "
+                "Please try again in an hour.",
+            )
         if not rows.update(patron_email=email, transcript_due_at=timezone.now()):
-            # The state as stored: the caller's object may predate the close
-            # (the patron's socket loads it once, when the page opens).
-            state = ChatSession.objects.values_list("state", flat=True).get(pk=session.pk)
-            if state != ChatSession.State.CLOSED:
-                raise ChatError("session_open", "The transcript is sent when the chat ends.")
-            raise ChatError("transcript_sent", "The transcript of this chat was already sent.")
+            raise _transcript_refusal(session.pk)
     logger.info("transcript of session %s asked for", session.pk)
     session.refresh_from_db()
     return session
+
+
+def _transcript_refusal(session_id: int) -> ChatError:
+    # The session as stored: the caller's object may predate the close (the
+    # patron's socket loads it once, when the page opens).
+    session = ChatSession.objects.get(pk=session_id)
+    if session.state != ChatSession.State.CLOSED:
+        return ChatError("session_open", "The transcript is sent when the chat ends.")
+    if session.patron_email or session.transcript_sent_at or session.transcript_due_at:
+        return ChatError("transcript_sent", "The transcript of this chat was already sent.")
+    if session.blocked_at is not None:
+        return ChatError("no_transcript", "There is no transcript to email for this chat.")
+    return ChatError(
+        "no_transcript",
+        "No librarian answered this chat, so there is no transcript to email.",
+    )
 
 
 def _email_validate(email: str) -> None:

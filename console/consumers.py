@@ -11,7 +11,7 @@ from typing import Any
 from accounts.models import Librarian
 from accounts.selectors import librarian_of
 from accounts.services import librarian_settings_update
-from chat import sessions, transfers
+from chat import blocks, sessions, transfers
 from chat.lines import librarian_line
 from chat.writer import post_line
 from console.selectors import (
@@ -100,6 +100,7 @@ class ConsoleConsumer(ChatSocket):
         "transfer.cancel": "cancel_transfer",
         "console.sync": "sync",
         "console.outcomes": "explain_outcomes",
+        "session.block": "block_patron",
     }
     line_actions = frozenset({"message.send", "im.send"})
 
@@ -318,6 +319,22 @@ class ConsoleConsumer(ChatSocket):
     async def cancel_transfer(self, frame: Frame) -> None:
         await call_service(
             transfers.transfer_cancel, offer_id=frame_int(frame, "offer"), librarian=self.librarian
+        )
+
+    async def block_patron(self, frame: Frame) -> None:
+        """Block: the session ends and its patron's address can't ask again for a while."""
+        block = await call_service(
+            blocks.patron_block,
+            session_id=frame_int(frame, "session"),
+            librarian=self.librarian,
+            reason=frame_str(frame, "reason", max_len=2000) or "",
+        )
+        await self.send_json(
+            {
+                "type": "session.blocked",
+                "session": frame["session"],
+                "until": block.expires_at.isoformat() if block else None,
+            }
         )
 
     # Published events, forwarded to the browser.

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class CoreConfig(AppConfig):
@@ -10,3 +11,14 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from core import checks  # noqa: F401 - registers the checks
+
+        post_migrate.connect(_cache_table_ensure, sender=self, dispatch_uid="cache_table")
+
+
+def _cache_table_ensure(sender: AppConfig, using: str = "default", **kwargs: object) -> None:
+    """The database cache's table (the limits' counters, core/limits.py)
+    comes with every ``migrate``: ``make run``, the deployment's migration
+    step and the tests need nothing more. With Redis as the cache it does nothing."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)

@@ -141,6 +141,12 @@ class Stack:
                 "VAR_DIR": str(self.tmp / "var"),
                 "LOG_LEVEL": "WARNING",
                 "PYTHONUNBUFFERED": "1",
+                # Every simulated patron and client comes from 127.0.0.1: the
+                # limits on abuse (README) would refuse them as one.
+                "ASK_LIMIT_PER_HOUR": "0",
+                "TRANSCRIPT_LIMIT_PER_HOUR": "0",
+                "API_ANON_RATE": "1000000/min",
+                "API_USER_RATE": "1000000/min",
                 **self.extra_env,
             }
         )

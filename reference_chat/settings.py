@@ -6,6 +6,7 @@ channel layer. ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and
 Redis, where several Daphne processes serve as one.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -45,6 +46,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "rest_framework",
     "drf_spectacular",
+    # Failed log-ins per account and per address (docs/deployment.md).
+    "axes",
     # The infrastructure, then the domain: each app imports only those
     # listed before it (docs/architecture.md).
     "core",
@@ -69,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out log-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "reference_chat.urls"
@@ -131,18 +136,38 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # (the database is the record clients catch up from), so its at-most-once
 # delivery costs nothing we rely on.
 REDIS_URL = env.str("REDIS_URL", default="")
+CHANNEL_PREFIX = env.str("CHANNEL_PREFIX", default="refchat")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {
-                "hosts": [REDIS_URL],
-                "prefix": env.str("CHANNEL_PREFIX", default="refchat"),
-            },
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_PREFIX},
         }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Cache: the limits' counters (core/limits.py, the API's throttles) -----
+# Shared by every process: Redis when there is one (its own key prefix, so
+# several sites share a Redis), else a table in the database, which
+# `migrate` creates (core/apps.py). Never process memory: a limit must hold
+# however many processes serve.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"{CHANNEL_PREFIX}-cache",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "core_cache",
+            "KEY_PREFIX": f"{CHANNEL_PREFIX}-cache",
+        }
+    }
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -150,6 +175,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: a locked-out account or address is refused before its
+# password is even checked (accounts/backends.py).
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LoginLimitBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "console"
@@ -304,6 +335,7 @@ PERIODIC_JOBS = {
         "call": "core.relay.relayed_events_prune",
         "every": 60,
     },
+    "chat.patron_blocks_prune": {"call": "chat.blocks.patron_blocks_prune", "every": 600},
     "core.task_results_prune": {
         "call": "core.scheduler.task_results_prune",
         "every": 3600,
@@ -343,6 +375,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Every error JSON, a 500 included (api/errors.py).
     "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttles.AnonThrottle", "api.throttles.LibrarianThrottle"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Reference Chat API",
@@ -355,6 +388,37 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
 }
+
+# --- Limits on abuse (README, "Configuration") -----------------------------
+# The client's address is REMOTE_ADDR (behind the documented nginx, Daphne's
+# --proxy-headers has already made it the patron's), or the last entry of
+# this header when set (e.g. X-Real-IP, set by your own proxy). Never
+# X-Forwarded-For by default: a client can write anything there.
+CLIENT_ADDRESS_HEADER = env.str("CLIENT_ADDRESS_HEADER", default="")
+# Chat requests (the ask form) per client address per hour; 0: no limit.
+ASK_LIMIT_PER_HOUR = env.int("ASK_LIMIT_PER_HOUR", default=10)
+# Transcripts asked for at the end of a chat, per client address per hour.
+TRANSCRIPT_LIMIT_PER_HOUR = env.int("TRANSCRIPT_LIMIT_PER_HOUR", default=3)
+# How long a librarian's block keeps a patron's address from a new chat.
+PATRON_BLOCK_HOURS = env.int("PATRON_BLOCK_HOURS", default=24)
+# Failed log-ins (django-axes): this many in a row for one account, or from
+# one address, lock it out for LOGIN_LOCKOUT_MINUTES; a supervisor lifts it
+# in the admin (Axes: Access attempts).
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "core.clients.request_client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
+# Successful log-ins are not logged with their address (failures are, to count them).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# The API's throttles (api/throttles.py), per client address without a
+# log-in, per librarian with one: "N/sec", "N/min", "N/hour" or "N/day".
+API_ANON_RATE = env.str("API_ANON_RATE", default="120/min")
+API_USER_RATE = env.str("API_USER_RATE", default="600/min")
 
 # --- Logging --------------------------------------------------------------
 # Logs say what happened to which session id, never what anybody wrote. Every
@@ -380,6 +444,8 @@ LOGGING = {
         # INFO even with LOG_LEVEL=DEBUG: the SQL log would quote tokens.
         "django": {"handlers": [], "level": "INFO"},
         "django.channels.server": {"level": "WARNING"},
+        # django-axes says every failed log-in at INFO; its lock-outs are WARNINGs.
+        "axes": {"level": "WARNING"},
         # Scanners sending a wrong Host header are not worth a traceback each.
         "django.security.DisallowedHost": {"handlers": [], "propagate": False},
     },

@@ -143,6 +143,16 @@ def test_channel_layer(settings: Any) -> Any:
     channel_layers.backends = {}
 
 
+@pytest.fixture(autouse=True)
+def test_cache(settings: Any) -> None:
+    """The shared cache (the limits' counters) under a key prefix of this
+    test's own: no count of one test (or of a developer's running server on
+    the same Redis or database) reaches another."""
+    cache = dict(django_settings.CACHES["default"])
+    cache["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = {"default": cache}
+
+
 @dataclass
 class World:
     riverside_library: Library

@@ -4,6 +4,7 @@
 // console/ (docs/architecture.md, "The console's front end"); this entry
 // wires them: their frame handlers into the socket's table, their page
 // listeners, and the whole snapshot every part renders from.
+import * as block from "./console/block.js";
 import * as chat from "./console/chat.js";
 import { trapFocusInDialogs } from "./console/dialogs.js";
 import { $ } from "./console/dom.js";
@@ -47,13 +48,13 @@ const snapshot = {
   },
 };
 
-for (const part of [snapshot, newlist.handlers, chat.handlers, sync.handlers, librarians.handlers, im.handlers, transfer.handlers, offers.handlers, outcomes.handlers, settings.handlers]) {
+for (const part of [snapshot, newlist.handlers, chat.handlers, sync.handlers, librarians.handlers, im.handlers, transfer.handlers, offers.handlers, outcomes.handlers, settings.handlers, block.handlers]) {
   handle(part);
 }
 watch(sync.noteChange);
 
 trapFocusInDialogs();
-for (const part of [tabs, newlist, chat, settings, librarians, im, history, transfer, offers]) part.initialize();
+for (const part of [tabs, newlist, chat, settings, librarians, im, history, transfer, offers, block]) part.initialize();
 
 connect({
   onOpen: () => {

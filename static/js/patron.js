@@ -77,6 +77,7 @@ function handleFrame(frame) {
       state.session.closed_by = frame.closed_by;
       state.session.has_email = frame.has_email;
       state.session.transcript_sent = frame.has_email;
+      state.session.transcript_offered = frame.transcript_offered;
       render();
       endedPanel.querySelector("h2").focus();
       break;
@@ -160,7 +161,7 @@ function showError(frame) {
       return true;
     });
   }
-  if (frame.code === "invalid_email" || frame.code === "transcript_sent") {
+  if (["invalid_email", "transcript_sent", "no_transcript", "too_many_transcripts"].includes(frame.code)) {
     transcriptError.textContent = frame.message;
     return;
   }
@@ -190,8 +191,9 @@ function render() {
       transcriptStatus.textContent = "A transcript of this chat is on its way to your email.";
       transcriptForm.hidden = true;
     } else {
+      // Only for a chat a librarian answered, once (the server decides).
       transcriptStatus.textContent = "";
-      transcriptForm.hidden = false;
+      transcriptForm.hidden = !s.transcript_offered;
     }
   }
 }

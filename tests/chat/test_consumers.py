@@ -69,6 +69,7 @@ async def test_the_patron_gets_their_session_on_connect(ask, alice):
         "closed_by": None,
         "has_email": True,
         "transcript_sent": False,
+        "transcript_offered": False,
         "last_seq": 1,
     }
     assert [(m["seq"], m["kind"], m["author"], m["text"]) for m in snapshot["messages"]] == [
@@ -323,6 +324,7 @@ async def test_ending_from_either_side_tells_both(chat, alice, who_ends):
         "type": "session.closed",
         "closed_by": who_ends,
         "has_email": False,
+        "transcript_offered": True,
     }
     closed = await console.expect("session.closed", session=session.pk)
     assert closed["closed_by"] == who_ends

@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from chat.models import ChatSession, PatronPresence, TransferOffer
+from chat.models import ChatSession, PatronBlock, PatronPresence, TransferOffer
 from core.models import RelayedEvent
 from im.models import ImSession
 from queues.models import Membership
@@ -29,6 +29,10 @@ pytestmark = [
 NOW = timezone.now()
 
 QUERIES: dict[str, tuple[Callable[[], QuerySet], str]] = {
+    "blocks expired, their hash still kept (chat.patron_blocks_prune)": (
+        lambda: PatronBlock.objects.filter(expires_at__lte=NOW).exclude(address_hash=""),
+        "block_expiry",
+    ),
     "consoles gone past the grace period (shifts.presence_sweep)": (
         lambda: Membership.objects.monitoring().exclude(
             Exists(

@@ -102,6 +102,7 @@ export function renderPane() {
   $("end-session").hidden = gone;
   $("end-session").disabled = false;
   $("transfer-session").hidden = gone;
+  $("block-session").hidden = gone;
   $("dismiss-session").hidden = !gone;
   $("session-readonly").hidden = !gone;
   $("session-readonly").textContent = {
