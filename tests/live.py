@@ -1,10 +1,13 @@
 """What tests that start real Daphne and worker subprocesses share: a port, the
 test database's URL, the worker, and how to stop them."""
 
+import functools
+import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from django.db import connection
@@ -17,6 +20,21 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@functools.cache
+def collected_static_root() -> Path:
+    """A STATIC_ROOT that ``collectstatic`` filled, once per test run: a server
+    with DEBUG off names its static files through the manifest written there
+    (its own error pages included), as after ``make run``'s collectstatic."""
+    root = Path(tempfile.mkdtemp(prefix="refchat-static-"))
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=ROOT,
+        env={**os.environ, "STATIC_ROOT": str(root), "DEBUG": "false"},
+        check=True,
+    )
+    return root
 
 
 def subprocess_database_url() -> str:

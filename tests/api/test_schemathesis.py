@@ -33,7 +33,7 @@ from chat import sessions
 from chat.models import ChatSession
 from shifts import services as shifts
 from tests.helpers import logged_in
-from tests.live import ROOT, free_port, stop, subprocess_database_url
+from tests.live import ROOT, collected_static_root, free_port, stop, subprocess_database_url
 from tests.talk import librarian_notes, librarian_says, patron_says, transcripts_delivered
 
 pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
@@ -69,6 +69,11 @@ def live_api(transactional_db: None, tmp_path: Path, settings: Any) -> Iterator[
         "VAR_DIR": str(tmp_path / "server-var"),
         "CHANNEL_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
         "LOG_LEVEL": "WARNING",
+        # The fuzzer sends hundreds of requests a minute from one address:
+        # throttled, it would read mostly 429s (documented, but testing nothing).
+        "STATIC_ROOT": str(collected_static_root()),
+        "API_ANON_RATE": "100000/min",
+        "API_USER_RATE": "100000/min",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     with log.open("wb") as log_file:
