@@ -53,8 +53,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--duration",
         type=float,
-        default=float(_env("DURATION", "130")),
-        help="seconds of traffic under faults (FAULTS_DURATION, default 130)",
+        default=float(_env("DURATION", "140")),
+        help="seconds of traffic under faults (FAULTS_DURATION, default 140)",
     )
     p.add_argument(
         "--patrons",
