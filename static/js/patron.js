@@ -178,7 +178,8 @@ function render() {
   composer.hidden = closed;
   endButton.hidden = closed;
   endedPanel.hidden = !closed;
-  chatWith.textContent = headline(s);
+  const said = headline(s);
+  if (chatWith.textContent !== said) chatWith.textContent = said; // a live region: only news
   waitingTitle.textContent = s.requeued ? "Waiting for the next librarian…" : "Waiting for a librarian…";
   if (closed) {
     endedReason.textContent = {
