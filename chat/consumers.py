@@ -182,6 +182,10 @@ class PatronConsumer(ChatSocket):
             }
         )
 
+    async def session_requeued(self, event: dict[str, Any]) -> None:
+        # Back in the queue: the patron waits for the next librarian (no note, no name).
+        await self.forward({"type": "session.requeued"})
+
     async def session_closed(self, event: dict[str, Any]) -> None:
         await self.forward(
             {

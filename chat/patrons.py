@@ -73,13 +73,22 @@ def sessions_patron_connected(
     ids = sorted({pk for pk, _ in sockets})
     with transaction.atomic(savepoint=False):
         # Tabs of one session open and close one at a time (see
-        # _patron_gone_if_no_socket): the lock is also the read. In id order,
-        # so that two transactions locking several sessions never wait on each
-        # other in a circle.
+        # _patron_gone_if_no_socket). In id order, so that two transactions
+        # locking several sessions never wait on each other in a circle.
+        list(
+            ChatSession.objects.select_for_update(no_key=True)
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        # Read after the lock, in a statement of its own: a locking read that
+        # joined the librarian and waited for a pick-up got the session as the
+        # pick-up left it (active, primary_id set) but the join as it was
+        # before (no librarian) from PostgreSQL, and the patron's snapshot said
+        # "active, with nobody". Holding the lock, no one changes the rows now.
         locked = {
             current.pk: current
             for current in ChatSession.objects.select_related("queue", "library", "primary")
-            .select_for_update(no_key=True, of=("self",))
             .filter(pk__in=ids)
             .order_by("pk")
         }

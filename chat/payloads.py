@@ -99,6 +99,8 @@ def patron_session(session: ChatSession) -> dict[str, Any]:
         "queue": session.queue.name,
         "library": session.library.name,
         "librarian": session.primary.display_name if session.primary else None,
+        # Waiting again after a librarian passed the question back to the queue.
+        "requeued": session.state == ChatSession.State.WAITING and session.accepted_at is not None,
         "created_at": session.created_at.isoformat(),
         "closed_by": session.closed_by or None,
         "has_email": bool(session.patron_email),

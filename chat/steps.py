@@ -1,6 +1,6 @@
 """Small steps the services of a session share: its row lock, a Librarian
-Note, the patron's "has joined" line. Each runs inside the caller's
-transaction."""
+Note, the patron's lines about who has their question. Each runs inside the
+caller's transaction."""
 
 from accounts.models import Librarian
 from chat.lines import line_store, note_line, system_line
@@ -32,9 +32,30 @@ def note(session: ChatSession, text: str, author: Librarian | None = None) -> Me
 
 
 def join_announce(session: ChatSession, librarian: Librarian) -> None:
-    """The one patron-visible line about who took the session (a queue may turn it off)."""
+    """The patron-visible line about who picked the request up (a queue may turn it off)."""
+    _announce(session, f"{librarian.display_name} has joined the chat.")
+
+
+def handover_announce(session: ChatSession, sender: Librarian, receiver: Librarian) -> None:
+    """The patron-visible line of a transfer taken: who passed the question to
+    whom, in the patron's words (never the offer's note, which is staff-only)."""
+    _announce(
+        session, f"{sender.display_name} has passed your question to {receiver.display_name}."
+    )
+
+
+def requeue_announce(session: ChatSession, sender: Librarian) -> None:
+    """The patron-visible line of a session returned to its queue (never the sender's note)."""
+    _announce(
+        session, f"{sender.display_name} has passed your question to the next available librarian."
+    )
+
+
+def _announce(session: ChatSession, text: str) -> None:
+    # The queue's "tell the patron who joins" decides every line that names
+    # who has the patron's question; the page's header says it either way.
     if session.queue.announce_join:
-        line_store(system_line(session, f"{librarian.display_name} has joined the chat."))
+        line_store(system_line(session, text))
 
 
 def close_refusal(session_id: int) -> ChatError:

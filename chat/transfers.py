@@ -111,7 +111,8 @@ def transfer_accept(*, offer_id: object, librarian: Librarian) -> ChatSession:
     Requires: the offer is open, for this librarian, not past its expiry, and
     the session is still active with the sender as primary.
     Changes: the offer (accepted), the session's ``primary``; a Librarian
-    Note and, if the queue says so, the patron's "Bob has joined the chat".
+    Note and, if the queue says so, the patron's "Alice has passed your
+    question to Bob."
     Publishes ``transfer.accepted`` to both librarians (with the whole
     session for the receiver), ``session.accepted`` to the patron.
     """
@@ -140,7 +141,7 @@ def transfer_accept(*, offer_id: object, librarian: Librarian) -> ChatSession:
             f"{librarian.display_name} accepted the transfer and took the session.",
             librarian,
         )
-        steps.join_announce(session, librarian)
+        steps.handover_announce(session, offer.sender, librarian)
         _round_settled(session.pk)
         publish(
             {"type": "transfer.accepted", "offer": offer_payload(offer),
@@ -227,9 +228,11 @@ def transfer_to_queue(*, session_id: object, sender: Librarian, note: str = "") 
 
     Requires: the sender is the primary of the active session and no offer is open.
     Changes: state active → waiting, no primary, ``waiting_since``, the
-    sender's note; a Librarian Note. Publishes ``session.requeued`` to the
-    sender's consoles and ``session.created`` (the marked row) to the
-    queue's monitors. The patron hears nothing until someone joins.
+    sender's note; a Librarian Note and, if the queue says so, the patron's
+    "Alice has passed your question to the next available librarian."
+    Publishes ``session.requeued`` to the sender's consoles and (without
+    the note) to the patron, and ``session.created`` (the marked row) to
+    the queue's monitors.
     """
     session = _session_held_by(session_id, sender)
     note = _offer_note(note)
@@ -258,11 +261,13 @@ def transfer_to_queue(*, session_id: object, sender: Librarian, note: str = "") 
             + (f": {note}" if note else "."),
             sender,
         )
+        steps.requeue_announce(session, sender)
         _round_settled(session.pk)
         publish(
             {"type": "session.requeued", "session": session.pk, "queue": session.queue_id},
             librarian_group(sender.pk),
         )
+        publish({"type": "session.requeued"}, session.patron_group())
         publish(
             {"type": "session.created", "session": session_row(session)},
             queue_group(session.queue_id),

@@ -31,7 +31,7 @@ from typing import Any
 from faults.check import Tally
 from faults.mail import MailServer
 from faults.scenario import Run
-from faults.stack import Stack, log
+from faults.stack import Stack, crashes, log
 
 # The worker's settings in the run: a mail server that doesn't answer within
 # EMAIL_TIMEOUT counts as a failed send; a transcript whose worker died while
@@ -53,26 +53,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--duration",
         type=float,
-        default=float(_env("DURATION", "45")),
-        help="seconds of traffic under faults (FAULTS_DURATION, default 45)",
+        default=float(_env("DURATION", "140")),
+        help="seconds of traffic under faults (FAULTS_DURATION, default 140)",
     )
     p.add_argument(
         "--patrons",
         type=int,
-        default=int(_env("PATRONS", "10")),
-        help="patrons (FAULTS_PATRONS, default 10)",
+        default=int(_env("PATRONS", "30")),
+        help="patrons (FAULTS_PATRONS, default 30)",
     )
     p.add_argument(
         "--librarians",
         type=int,
-        default=int(_env("LIBRARIANS", "3")),
-        help="librarians (FAULTS_LIBRARIANS, default 3)",
+        default=int(_env("LIBRARIANS", "6")),
+        help="librarians (FAULTS_LIBRARIANS, default 6)",
     )
     p.add_argument(
         "--daphnes",
         type=int,
-        default=int(_env("DAPHNES", "2")),
-        help="Daphne processes (FAULTS_DAPHNES, default 2)",
+        default=int(_env("DAPHNES", "3")),
+        help="Daphne processes (FAULTS_DAPHNES, default 3)",
     )
     p.add_argument(
         "--seed",
@@ -83,8 +83,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--timeout",
         type=float,
-        default=float(_env("TIMEOUT", "200")),
-        help="hard limit of the whole run in seconds (FAULTS_TIMEOUT, default 200)",
+        default=float(_env("TIMEOUT", "300")),
+        help="hard limit of the whole run in seconds (FAULTS_TIMEOUT, default 300)",
     )
     p.add_argument(
         "--database",
@@ -97,7 +97,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--line-every",
         type=float,
         nargs=2,
-        default=(0.5, 1.0),
+        default=(0.4, 0.8),
         metavar=("MIN", "MAX"),
         help="seconds between one party's lines",
     )
@@ -203,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     problems = stack.log_problems()
     elapsed = time.monotonic() - started
     reasons = run.sanity() if run is not None else []
+    reasons += [f"a socket crashed: {message}" for message in crashes(problems)]
     if alive:
         reasons.append(f"still running: {alive}")
     if not dropped:

@@ -31,6 +31,19 @@ ROOT = Path(__file__).resolve().parent.parent
 QUEUE_SLUG = "faults"
 # "2026-11-29 14:55:21,751 ERROR logger message" (reference_chat.settings LOGGING)
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ (?:ERROR|CRITICAL) (.*)$")
+# A socket whose consumer raised: Daphne logs "Exception inside application"
+# and the client sees 1011. The Redis restart may cause that (a connection
+# refused, closed or timed out); anything else is a bug, and fails the run.
+OUTAGE = re.compile(r"connect|timeout", re.IGNORECASE)
+
+
+def crashes(problems: Counter[str]) -> list[str]:
+    """The logged problems that are a crashed socket, not the Redis outage."""
+    return [
+        message
+        for message in problems
+        if "Exception inside application" in message and not OUTAGE.search(message)
+    ]
 
 
 def log(message: str) -> None:

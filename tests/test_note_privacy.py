@@ -11,10 +11,11 @@ themselves ("Bob declined the transfer.") are checked by their whole text.
 
 Then every path a patron can read is walked: each frame their socket
 received throughout, a fresh socket after the fact (a snapshot, a resume,
-a heartbeat), the chat page, the transcript email, the patron API and the
-public status. None may carry a note, nor count them: every path numbers
-the patron's lines 1, 2, 3 … with no gap where a note is. The staff record
-must carry all of them, so the test can't pass by storing nothing.
+a heartbeat) while the session waits again after a return to the queue and
+another after the end, the chat page, the transcript email, the patron API
+and the public status. None may carry a note, nor count them: every path
+numbers the patron's lines 1, 2, 3 … with no gap where a note is. The staff
+record must carry all of them, so the test can't pass by storing nothing.
 """
 
 import json
@@ -160,6 +161,10 @@ async def test_no_librarian_note_reaches_the_patron_by_any_path(
         sender=bob,
         note="SECRET-11 needs the large print desk",
     )
+    # While it waits again, a tab opened now gets the session as the patron sees it.
+    waiting = await patron_of(session)
+    requeued_snapshot = await waiting.expect("session.snapshot")
+    await waiting.close()
 
     # Alice picks it up from the queue, offers it once more, and ends the session
     # (the open offer is withdrawn; the transcript goes to the patron's address).
@@ -215,9 +220,10 @@ async def test_no_librarian_note_reaches_the_patron_by_any_path(
         "Alice has joined the chat.",
         "It is for my mother.",
         "Let me look.",
-        "Bob has joined the chat.",
+        "Alice has passed your question to Bob.",
         "Bob here, taking over from Alice.",
         "Thanks Bob",
+        "Bob has passed your question to the next available librarian.",
         "Alice has joined the chat.",
         "Alice again. The large print desk has it.",
         "Librarian ended chat session",
@@ -231,6 +237,14 @@ async def test_no_librarian_note_reaches_the_patron_by_any_path(
     assert [f["message"]["seq"] for f in frames if f["type"] == "message.created"] == numbers[1:]
     [stored] = [f for f in frames if f["type"] == "message.stored"]
     assert stored["seq"] == 1 + said.index("It is for my mother.") + 1
+    # Back to the queue is said without the note, live and in a snapshot.
+    assert [f for f in frames if f["type"] == "session.requeued"] == [{"type": "session.requeued"}]
+    assert_no_note_in("the snapshot while it waited again", json.dumps(requeued_snapshot))
+    assert (requeued_snapshot["session"]["state"], requeued_snapshot["session"]["requeued"]) == (
+        "waiting",
+        True,
+    )
+    assert requeued_snapshot["session"]["librarian"] is None
     assert [f["librarian"] for f in frames if f["type"] == "session.accepted"] == [
         {"display_name": "Alice"},
         {"display_name": "Bob"},

@@ -12,6 +12,7 @@ const composerError = document.getElementById("composer-error");
 const endButton = document.getElementById("end-session");
 const waitingPanel = document.getElementById("waiting-panel");
 const waited = document.getElementById("waited");
+const waitingTitle = document.getElementById("waiting-title");
 const connection = document.getElementById("connection");
 const chatWith = document.getElementById("chat-with");
 const endedPanel = document.getElementById("ended-panel");
@@ -70,6 +71,13 @@ function handleFrame(frame) {
     case "session.accepted":
       state.session.state = "active";
       state.session.librarian = frame.librarian.display_name;
+      state.session.requeued = false;
+      render();
+      break;
+    case "session.requeued":
+      state.session.state = "waiting";
+      state.session.librarian = null;
+      state.session.requeued = true;
       render();
       break;
     case "session.closed":
@@ -176,11 +184,9 @@ function render() {
   composer.hidden = closed;
   endButton.hidden = closed;
   endedPanel.hidden = !closed;
-  if (s.state === "active" && s.librarian) {
-    chatWith.textContent = `You are chatting with ${s.librarian} (${s.library}).`;
-  } else if (s.state === "waiting") {
-    chatWith.textContent = s.library;
-  }
+  const said = headline(s);
+  if (chatWith.textContent !== said) chatWith.textContent = said; // a live region: only news
+  waitingTitle.textContent = s.requeued ? "Waiting for the next librarian…" : "Waiting for a librarian…";
   if (closed) {
     endedReason.textContent = {
       librarian: "The librarian ended the chat.",
@@ -196,6 +202,15 @@ function render() {
       transcriptForm.hidden = !s.transcript_offered;
     }
   }
+}
+
+// Who has the patron's question now, in the patron's words: the header says
+// it in every state, also after a reload (the snapshot carries the same).
+function headline(s) {
+  if (s.state === "closed") return "This chat has ended.";
+  if (s.state === "active" && s.librarian) return `You are chatting with ${s.librarian} (${s.library}).`;
+  if (s.state === "waiting" && s.requeued) return "You are waiting for the next librarian.";
+  return s.library;
 }
 
 function tickWaited() {

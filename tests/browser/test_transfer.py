@@ -110,8 +110,8 @@ def test_transfer_asked_by_im_and_accepted(world: World, people: People) -> None
     expect(alice.locator("#composer")).to_be_hidden()
     expect_announced(alice, "Bob took Dana's session.")
 
-    # The patron sees only the new librarian joining, and talks to him.
-    expect(dana.locator("#log")).to_contain_text("Bob has joined the chat.")
+    # The patron is told who passed the question to whom, and talks to Bob.
+    expect(dana.locator("#log")).to_contain_text("Alice has passed your question to Bob.")
     expect(dana.locator("#chat-with")).to_have_text(
         "You are chatting with Bob (Riverside Public Library)."
     )
@@ -127,7 +127,7 @@ def test_transfer_asked_by_im_and_accepted(world: World, people: People) -> None
         QUESTION,
         "Alice has joined the chat.",
         "Let me find a colleague who knows the census.",
-        "Bob has joined the chat.",
+        "Alice has passed your question to Bob.",
         "Hello Dana, I can help with the census.",
         "Great, thanks Bob.",
     ]

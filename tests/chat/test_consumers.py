@@ -65,6 +65,7 @@ async def test_the_patron_gets_their_session_on_connect(ask, alice):
         "queue": "Ask Riverside",
         "library": "Riverside Public Library",
         "librarian": None,
+        "requeued": False,
         "created_at": session.created_at.isoformat(),
         "closed_by": None,
         "has_email": True,

@@ -5,10 +5,15 @@ barrier (``tests.helpers.at_once``), against the real database (SQLite with
 IMMEDIATE transactions, or PostgreSQL in service mode).
 """
 
-import pytest
+import threading
+import time
+from typing import Any
 
-from chat import sessions
-from chat.models import ChatSession, Message
+import pytest
+from django.db import connections, transaction
+
+from chat import patrons, sessions
+from chat.models import ChatSession, Message, PatronPresence
 from core.errors import ChatError
 from tests.helpers import at_once
 
@@ -73,3 +78,50 @@ def test_patron_and_librarian_ending_at_once_write_one_closing_line(chat, alice)
         expected = sessions.PATRON_ENDED if ended == ["patron"] else sessions.LIBRARIAN_ENDED
         assert list(closing) == [expected]
         assert list(session.messages.values_list("seq", flat=True).order_by("seq")) == [1, 2, 3]
+
+
+def _open_while_picked_up(session: ChatSession, librarian: Any) -> tuple[ChatSession, Any]:
+    """A patron tab opens while ``librarian``'s pick-up holds the session's row
+    lock (its transaction not yet committed); what the open returned."""
+    picked_up, release = threading.Event(), threading.Event()
+    opened: dict[str, Any] = {}
+
+    def pick_up() -> None:
+        try:
+            with transaction.atomic():
+                sessions.session_accept(session_id=session.pk, librarian=librarian)
+                picked_up.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    def open_tab() -> None:
+        try:
+            picked_up.wait(10)
+            [opened["answer"]] = patrons.patron_sockets_open([(session.pk, "tab", 0)])
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=pick_up), threading.Thread(target=open_tab)]
+    for thread in threads:
+        thread.start()
+    picked_up.wait(10)
+    time.sleep(0.3)  # the tab is waiting for the pick-up's lock by now
+    release.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    return opened["answer"]
+
+
+def test_a_patron_tab_opening_while_a_librarian_picks_up_hears_who_has_it(ask, alice):
+    # The tab's open waits for the pick-up's row lock. PostgreSQL then reads
+    # the locked row again as the pick-up left it (active, primary Alice)
+    # but keeps the rest of the row it had joined first (no librarian): a
+    # snapshot that said "active, with nobody", and a session whose primary
+    # was None while its primary_id said Alice.
+    for round_ in range(3):
+        session, snapshot = _open_while_picked_up(ask(name=f"Patron {round_}"), alice)
+        assert snapshot["session"]["state"] == "active"
+        assert snapshot["session"]["librarian"] == "Alice", f"round {round_}"
+        assert session.primary == alice
+        PatronPresence.objects.all().delete()

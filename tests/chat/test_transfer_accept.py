@@ -56,14 +56,17 @@ def test_bob_clicks_ok_and_takes_the_session_with_the_whole_conversation(
     assert lines_of(session)[-3:] == [
         (4, "note", f"Transfer request to Bob: {NOTE}"),
         (5, "note", "Bob accepted the transfer and took the session."),
-        (6, "system", "Bob has joined the chat."),
+        (6, "system", "Alice has passed your question to Bob."),
     ]
 
-    # The patron hears who joined, and nothing of the negotiation.
+    # The patron hears who passed the question to whom, and nothing of the negotiation.
     assert sorted(types(heard[patron])) == ["message.created", "session.accepted"]
     (joined,) = of_type(heard[patron], "message.created")
     # The patron's numbering skips the notes: question, "Alice has joined", a line, this.
-    assert (joined["message"]["seq"], joined["message"]["text"]) == (4, "Bob has joined the chat.")
+    assert (joined["message"]["seq"], joined["message"]["text"]) == (
+        4,
+        "Alice has passed your question to Bob.",
+    )
     (told,) = of_type(heard[patron], "session.accepted")
     assert told["librarian"] == {"id": bob.pk, "display_name": "Bob"}
 

@@ -1,13 +1,16 @@
 """Decline, Cancel, expiry, and back to the queue: Alice keeps the session, or the queue gets it.
 
 Each settles the offer once and is recorded as a Librarian Note; the patron
-hears nothing until someone new joins.
+hears nothing of an offer, and of a return to the queue only that they wait
+for the next librarian.
 
 The people are those of tests/chat/conftest.py: Alice holds Dana's session
 in Ask Riverside (``held``), Bob monitors it too, Carol only the cooperative,
 Dave only the archive. After every test the invariants hold (one primary per
 active session, one open offer per session, from the librarian holding it).
 """
+
+import json
 
 import pytest
 
@@ -184,11 +187,10 @@ def test_alice_returns_the_session_to_the_queue_marked_as_a_transfer(
     assert (session.state, session.primary) == (ChatSession.State.WAITING, None)
     assert session.waiting_since == clock.now
     assert (session.requeued_by, session.requeue_note) == (alice, "Needs someone who reads Spanish")
-    assert lines_of(session)[-1] == (
-        3,
-        "note",
-        "Alice returned the session to Ask Riverside: Needs someone who reads Spanish",
-    )
+    assert lines_of(session)[-2:] == [
+        (3, "note", "Alice returned the session to Ask Riverside: Needs someone who reads Spanish"),
+        (4, "system", "Alice has passed your question to the next available librarian."),
+    ]
 
     (created,) = of_type(heard[queue], "session.created")
     row = created["session"]
@@ -205,7 +207,15 @@ def test_alice_returns_the_session_to_the_queue_marked_as_a_transfer(
     assert of_type(heard[group(alice)], "session.requeued") == [
         {"type": "session.requeued", "session": held.pk, "queue": riverside.pk}
     ]
-    assert heard[patron] == []
+    # The patron hears that they wait for the next librarian, and nothing of the note.
+    assert types(heard[patron]) == ["message.created", "session.requeued"]
+    told = of_type(heard[patron], "message.created")[0]["message"]
+    assert (told["seq"], told["text"]) == (
+        3,
+        "Alice has passed your question to the next available librarian.",
+    )
+    assert of_type(heard[patron], "session.requeued") == [{"type": "session.requeued"}]
+    assert "Spanish" not in json.dumps(heard[patron])
     # Bob's New list has it, marked, and the patron may still write meanwhile.
     (waiting,) = [session_row(s) for s in selectors.waiting_sessions_for(bob)]
     assert waiting["transfer"]["from"] == "Alice"
@@ -214,14 +224,17 @@ def test_alice_returns_the_session_to_the_queue_marked_as_a_transfer(
 
 def test_bob_picks_the_returned_session_up_and_the_patron_sees_him_join(held, alice, bob, heard_by):
     transfers.transfer_to_queue(session_id=held.pk, sender=alice, note="")
-    assert lines_of(held)[-1] == (3, "note", "Alice returned the session to Ask Riverside.")
+    assert lines_of(held)[-2:] == [
+        (3, "note", "Alice returned the session to Ask Riverside."),
+        (4, "system", "Alice has passed your question to the next available librarian."),
+    ]
     patron = f"patron.{held.pk}"
     heard = heard_by([patron], lambda: sessions.session_accept(session_id=held.pk, librarian=bob))
     session = fresh(held)
     assert (session.state, session.primary) == (ChatSession.State.ACTIVE, bob)
     assert lines_of(session)[-2:] == [
-        (4, "note", "Bob picked the session up from the queue."),
-        (5, "system", "Bob has joined the chat."),
+        (5, "note", "Bob picked the session up from the queue."),
+        (6, "system", "Bob has joined the chat."),
     ]
     assert session_row(session)["transfer"] is None
     assert sorted(types(heard[patron])) == ["message.created", "session.accepted"]

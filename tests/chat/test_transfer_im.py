@@ -108,7 +108,7 @@ def test_the_im_arranging_a_transfer_is_kept_as_notes_in_time_order(held, alice,
         (6, "librarian", "Getting a colleague for you."),
         (7, "note", f"Transfer request to Bob: {NOTE}"),
         (8, "note", "Bob accepted the transfer and took the session."),
-        (9, "system", "Bob has joined the chat."),
+        (9, "system", "Alice has passed your question to Bob."),
         (10, "note", "IM to Bob: Thanks Bob"),
     ]
     authors = dict(held.messages.filter(seq__in=[4, 5]).values_list("seq", "author__display_name"))
@@ -221,7 +221,7 @@ def test_chat_history_shows_the_transfer_as_librarian_notes_in_order(held, alice
         ("note", "Bob declined the transfer."),
         ("note", "Transfer request to Bob: Second try"),
         ("note", "Bob accepted the transfer and took the session."),
-        ("system", "Bob has joined the chat."),
+        ("system", "Alice has passed your question to Bob."),
         ("note", "Sent the census links"),
         ("system", "Librarian ended chat session"),
     ]

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 import pytest
+from django.db.models import Q
 
 from chat import sessions, transfers
 from chat.models import ChatSession, TransferOffer
@@ -57,15 +58,14 @@ def handicap(round_: int, move: Callable[..., object]) -> Callable[[], object]:
     return run
 
 
-ALICE_JOINED = "Alice has joined the chat."
-BOB_JOINED = "Bob has joined the chat."
+PASSED_TO_BOB = "Alice has passed your question to Bob."
 
 
 def joined_lines(session: ChatSession) -> list[str]:
+    """The patron's lines about who has their question, in order."""
+    told = Q(text__endswith="has joined the chat.") | Q(text__contains="passed your question")
     return list(
-        session.messages.filter(text__endswith="has joined the chat.").values_list(
-            "text", flat=True
-        )
+        session.messages.filter(told, kind="system").order_by("seq").values_list("text", flat=True)
     )
 
 
@@ -85,10 +85,7 @@ def test_ok_and_cancel_at_once_one_wins_never_both(on_shift, chat, alice, bob, s
         if isinstance(outcomes["ok"], ChatSession):
             assert refusal_of(outcomes["cancel"], round_) == "offer_accepted"
             assert (made.state, session.primary) == ("accepted", bob)
-            assert joined_lines(session) == [
-                "Alice has joined the chat.",
-                "Bob has joined the chat.",
-            ]
+            assert joined_lines(session) == ["Alice has joined the chat.", PASSED_TO_BOB]
         else:
             assert refusal_of(outcomes["ok"], round_) == "offer_cancelled"
             assert isinstance(outcomes["cancel"], TransferOffer)
@@ -152,7 +149,7 @@ def test_ok_and_the_patron_ending_at_once_end_the_session_and_tell_both_libraria
             assert (made.state, session.primary) == ("accepted", bob)
             assert texts[-3:] == [
                 "Bob accepted the transfer and took the session.",
-                "Bob has joined the chat.",
+                PASSED_TO_BOB,
                 "Patron ended chat session",
             ]
         else:
@@ -162,7 +159,7 @@ def test_ok_and_the_patron_ending_at_once_end_the_session_and_tell_both_libraria
                 "Patron ended chat session",
                 "The transfer request to Bob was withdrawn: the session ended.",
             ]
-            assert "Bob has joined the chat." not in texts
+            assert PASSED_TO_BOB not in texts
             # Bob's box closes and Alice's "waiting for an answer" ends.
             withdrawn = [groups for kind, groups in sent if kind == "transfer.cancelled"]
             assert withdrawn == [(group(alice), group(bob))], f"round {round_}"
@@ -209,7 +206,7 @@ def test_a_double_click_on_ok_takes_the_session_once(on_shift, chat, alice, bob,
         assert refusal_of(outcomes[lost], round_) == "offer_accepted"
         session = fresh(session)
         assert session.primary == bob
-        assert joined_lines(session) == ["Alice has joined the chat.", "Bob has joined the chat."]
+        assert joined_lines(session) == ["Alice has joined the chat.", PASSED_TO_BOB]
         assert notes_of(session).count("Bob accepted the transfer and took the session.") == 1
         # The patron was told once.
         patron_events = [t for t, groups in sent if f"patron.{session.pk}" in groups]

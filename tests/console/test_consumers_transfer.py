@@ -129,19 +129,19 @@ async def test_alice_asks_bob_over_im_offers_dana_and_bob_takes_her(
         ("note", f"Transfer request to Bob: {NOTE}"),
         ("librarian", "A colleague will join."),
         ("note", "Bob accepted the transfer and took the session."),
-        ("system", "Bob has joined the chat."),
+        ("system", "Alice has passed your question to Bob."),
     ]
     told = await alices.expect("transfer.accepted")
     assert told["line"]["text"] == "Bob accepted the transfer and took the session."
     assert "detail" not in told
 
-    # Dana hears Alice's line, then who joined, and nothing of the rest.
+    # Dana hears Alice's line, then who passed her question to whom, and nothing of the rest.
     await bobs.send(
         type="message.send", session=session.pk, text="Hi Dana, Bob here.", client_id="b-1"
     )
     heard = await heard_until(patron, "Hi Dana, Bob here.")
     lines = [e["message"]["text"] for e in heard if e["type"] == "message.created"]
-    assert lines == ["A colleague will join.", "Bob has joined the chat."]
+    assert lines == ["A colleague will join.", "Alice has passed your question to Bob."]
     assert [e for e in heard if e["type"] == "session.accepted"] == [
         {"type": "session.accepted", "librarian": {"display_name": "Bob"}}
     ]
@@ -302,7 +302,13 @@ async def test_transfer_to_the_queue_shows_it_under_new_marked_for_every_monitor
             "note": "Needs a Spanish speaker",
         }
 
-    # Dana hears nothing of it; her own line goes through while she waits.
+    # Dana hears that she waits for the next librarian, and nothing of the note;
+    # her own line goes through while she waits.
+    told = await patron.expect("message.created")
+    assert told["message"]["text"] == (
+        "Alice has passed your question to the next available librarian."
+    )
+    assert await patron.expect("session.requeued") == {"type": "session.requeued"}
     await patron.send(type="message.send", text="Hello?", client_id="p-1")
     await patron.expect("message.stored", client_id="p-1")
     assert await heard_until(patron, "Hello?") == []
