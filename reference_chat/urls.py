@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts.logins import idle_status
 from reference_chat import views
 from shifts.views import log_out
 
@@ -18,6 +19,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", log_out, name="logout"),
+    path("idle/", idle_status, name="idle"),
     path("admin/", admin.site.urls),
     path("", include("chat.urls")),
     path("", include("console.urls")),
