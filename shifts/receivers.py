@@ -17,7 +17,9 @@ from shifts import access
 
 
 def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    librarian = Librarian.objects.filter(user_id=getattr(user, "pk", None)).first()
+    if user is None:
+        return  # nobody was logged in
+    librarian = Librarian.objects.filter(user_id=user.pk).first()
     if librarian is not None:
         session = getattr(request, "session", None)
         access.librarian_logged_out(

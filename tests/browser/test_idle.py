@@ -12,11 +12,11 @@ by the server.
 from typing import Any
 
 import pytest
-from django.test import Client
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import People, expect_announced
 from tests.conftest import World
+from tests.helpers import logged_in
 from tests.sockets import rings_dropped
 
 
@@ -71,8 +71,7 @@ def test_the_console_warns_before_an_idle_log_out_and_the_librarian_stays(
 
 def test_the_admin_warns_too(world: World, people: People):
     page = people.page()
-    client = Client()
-    client.force_login(world.supervisor)
+    client = logged_in(world.supervisor)
     page.context.add_cookies(
         [{"name": "sessionid", "value": client.cookies["sessionid"].value,
           "url": people.server.url}]
