@@ -117,6 +117,8 @@ class IdleMiddleware:
         response = self.get_response(request)
         if getattr(request, "idle_exempt", False):
             return response
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return response  # a patron, or nobody logged in: no session to look at
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             now = int(timezone.now().timestamp())

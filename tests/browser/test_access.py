@@ -9,10 +9,14 @@ is typing). The socket side: tests/console/test_access.py.
 from playwright.sync_api import expect
 
 from tests.browser.conftest import People, expect_announced
+from tests.browser.test_accessibility import Axe
 from tests.conftest import World
 
 
-def test_logging_out_in_one_tab_ends_the_console_in_the_other(world: World, people: People):
+def test_logging_out_in_one_tab_ends_the_console_in_the_other(
+    world: World, people: People, axe_source: str
+):
+    axe = Axe(axe_source)
     alice = people.console(world.alice, monitor=["Ask Riverside"])
     other_tab = alice.context.new_page()
     other_tab.goto("/console/")
@@ -26,6 +30,8 @@ def test_logging_out_in_one_tab_ends_the_console_in_the_other(world: World, peop
     expect_announced(alice, "Your session has ended. Please log in again.")
     link = ended.get_by_role("link", name="Log in")
     expect(link).to_be_focused()
+    axe.check(alice, "the console after its login ended")
+    axe.assert_clean()
     expect(alice.locator("#connection")).to_have_text("Disconnected")
     # It stays so: no retry in the background.
     alice.wait_for_timeout(2000)

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import People, expect_announced
+from tests.browser.test_accessibility import Axe
 from tests.conftest import World
 from tests.helpers import logged_in
 from tests.sockets import rings_dropped
@@ -33,8 +34,9 @@ def seconds_left(page: Page) -> Any:
 
 
 def test_the_console_warns_before_an_idle_log_out_and_the_librarian_stays(
-    world: World, people: People, chat: Any
+    world: World, people: People, chat: Any, axe_source: str
 ):
+    axe = Axe(axe_source)
     with rings_dropped():  # made here, heard by no socket: the console's snapshot shows it
         chat(world.alice, name="Eli")
     alice = people.console(world.alice)
@@ -45,6 +47,8 @@ def test_the_console_warns_before_an_idle_log_out_and_the_librarian_stays(
     expect_announced(alice, "You will be logged out in")
     stay = warning.get_by_role("button", name="Stay logged in")
     expect(stay).to_be_focused()
+    axe.check(alice, "the idle warning")
+    axe.assert_clean()
     alice.keyboard.press("Enter")
     expect(warning).to_be_hidden()
     status, left = seconds_left(alice)
