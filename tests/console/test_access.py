@@ -109,6 +109,9 @@ async def test_logging_out_in_another_tab_closes_every_console_of_that_login(
     await monitor(alice, riverside)
     await monitor(bob, riverside)
     session = await call(chat, alice, name="Eli")
+    bobs_session = await call(chat, bob, name="Fay")
+    offer = await call(transfers.transfer_offer, session_id=bobs_session.pk, sender=bob,
+                       receiver_id=alice.pk)  # fmt: skip
     client, headers = await call(logged_in, alice)
     first, second = await console_with(headers), await console_with(headers)
     _, elsewhere = await call(logged_in, alice)  # her office PC: another login
@@ -122,6 +125,9 @@ async def test_logging_out_in_another_tab_closes_every_console_of_that_login(
     # As Log Off always did: the session she held ended, with its closing line.
     assert (await reload(session)).state == ChatSession.State.CLOSED
     assert ("patron", "Librarian ended chat session") in await call(lines, session)
+    # The offer Bob made her is withdrawn: he keeps Fay.
+    assert (await call(TransferOffer.objects.get, pk=offer.pk)).state == "cancelled"
+    assert (await reload(bobs_session)).primary_id == bob.pk
     # The other login is not this one: its console stays, off shift.
     await office.expect("console.snapshot", where=lambda e: not any(
         q["monitoring"] for q in e["queues"]))  # fmt: skip
@@ -263,6 +269,13 @@ async def test_a_bulk_deactivation_that_sends_no_signal_is_caught_by_the_heartbe
     await call(User.objects.filter(pk=alice.user_id).update, is_active=False)
     assert await closed_with(console, timeout=BEAT * 4) == 4403
     assert (await reload(session)).state == ChatSession.State.WAITING
+
+
+async def test_removing_a_librarian_closes_his_consoles(dave):
+    _, headers = await call(logged_in, dave)
+    console = await console_with(headers)
+    await call(lambda: get_user_model().objects.get(pk=dave.user_id).delete())
+    assert await closed_with(console) == 4403
 
 
 # --- Membership removal -----------------------------------------------------------
