@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def login_of(librarian) -> ConsoleLogin:
     key = logged_in(librarian).session.session_key
+    assert key is not None
     queues = Membership.objects.filter(librarian=librarian).values_list("queue_id", flat=True)
     return ConsoleLogin(
         librarian_id=librarian.pk,
