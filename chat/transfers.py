@@ -9,6 +9,7 @@ Librarian Note, and each settled transfer moves the session's
 ``transfer_round`` on.
 """
 
+import contextlib
 import logging
 from datetime import datetime, timedelta
 
@@ -26,6 +27,7 @@ from core.errors import ChatError
 from core.events import publish
 from core.groups import librarian_group, queue_group
 from core.text import text_clean
+from queues.models import Membership
 from queues.selectors import monitors
 
 logger = logging.getLogger(__name__)
@@ -120,6 +122,9 @@ def transfer_accept(*, offer_id: object, librarian: Librarian) -> ChatSession:
     now = timezone.now()
     with transaction.atomic():
         steps.session_lock(offer.session_id)
+        # Under the session's lock: a membership removed or an account
+        # deactivated meanwhile withdrew the offer first, or waits for this.
+        _receiver_check(librarian, offer.session)
         taken = TransferOffer.objects.filter(
             pk=offer.pk, receiver=librarian, state=TransferOffer.State.OPEN, expires_at__gt=now
         ).update(state=TransferOffer.State.ACCEPTED, resolved_at=now)
@@ -142,7 +147,7 @@ def transfer_accept(*, offer_id: object, librarian: Librarian) -> ChatSession:
             librarian,
         )
         steps.handover_announce(session, offer.sender, librarian)
-        _round_settled(session.pk)
+        round_settled(session.pk)
         publish(
             {"type": "transfer.accepted", "offer": offer_payload(offer),
              "line": message_payload(taken_line)},
@@ -162,6 +167,17 @@ def transfer_accept(*, offer_id: object, librarian: Librarian) -> ChatSession:
         librarian_updated(librarian.pk)
     logger.info("session %s transferred from %s to %s", session.pk, offer.sender_id, librarian.pk)
     return session
+
+
+def _receiver_check(librarian: Librarian, session: ChatSession) -> None:
+    """The receiver may still take the session: an active account, a member of its queue."""
+    if not Librarian.objects.filter(pk=librarian.pk, user__is_active=True).exists():
+        raise ChatError("not_member", "Your account is no longer active.")
+    if not Membership.objects.filter(librarian=librarian, queue_id=session.queue_id).exists():
+        raise ChatError(
+            "not_member",
+            f"You are no longer a member of {session.queue.name}: you can't take this session.",
+        )
 
 
 def transfer_decline(*, offer_id: object, librarian: Librarian) -> TransferOffer:
@@ -262,7 +278,7 @@ def transfer_to_queue(*, session_id: object, sender: Librarian, note: str = "") 
             sender,
         )
         steps.requeue_announce(session, sender)
-        _round_settled(session.pk)
+        round_settled(session.pk)
         publish(
             {"type": "session.requeued", "session": session.pk, "queue": session.queue_id},
             librarian_group(sender.pk),
@@ -307,7 +323,7 @@ def _offer_close(
             raise _offer_refusal(offer.pk, refusal_for)
         offer.refresh_from_db()
         steps.note(offer.session, note_text, author)
-        _round_settled(offer.session_id)
+        round_settled(offer.session_id)
         event = {"type": f"transfer.{state}", "offer": offer_payload(offer)}
         if reason:
             event["reason"] = reason
@@ -346,22 +362,31 @@ def _offer_refusal(offer_id: int, librarian: Librarian | None) -> ChatError:
     }[TransferOffer.State(offer.state)])  # fmt: skip
 
 
-def offers_withdraw(session: ChatSession) -> None:
-    """The session ended: each of its open offers is cancelled, noted, and both
-    librarians hear ``transfer.cancelled`` with the reason. The caller holds
-    the session's row lock (in the transaction that closed it)."""
+def offers_withdraw(session: ChatSession, *, why: str = "the session ended") -> None:
+    """The session ended (or went back to its queue): each of its open offers
+    is withdrawn. The caller holds the session's row lock (in the transaction
+    that closed it)."""
     open_offers = TransferOffer.objects.filter(session=session, state=TransferOffer.State.OPEN)
     for offer in open_offers.select_related("sender", "receiver", "session"):
+        offer_withdraw(offer, why=why)
+
+
+def offer_withdraw(offer: TransferOffer, *, why: str) -> None:
+    """An open offer is cancelled by no one's click (``why`` says what
+    happened), noted, and both librarians hear ``transfer.cancelled`` with
+    the reason. Nothing happens to an offer answered meanwhile."""
+    # An offer answered, expired or withdrawn at the same moment stays as it is.
+    with contextlib.suppress(ChatError):
         _offer_close(
             offer,
             TransferOffer.State.CANCELLED,
             rows=TransferOffer.objects.all(),
             note_text=f"The transfer request to {offer.receiver.display_name} was withdrawn: "
-            "the session ended.",
-            reason="The session ended.",
+            f"{why}.",
+            reason=f"{why[:1].upper()}{why[1:]}.",
         )
 
 
-def _round_settled(session_id: int) -> None:
+def round_settled(session_id: int) -> None:
     """A transfer of the session was settled: its round moves on."""
     ChatSession.objects.filter(pk=session_id).update(transfer_round=F("transfer_round") + 1)

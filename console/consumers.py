@@ -5,9 +5,12 @@ selector and sends what it returns. Everything else arrives as a published
 event and is forwarded as it is. The protocol is docs/protocol.md.
 """
 
+import logging
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from accounts.logins import login_tag
 from accounts.models import Librarian
 from accounts.selectors import librarian_of
 from accounts.services import librarian_settings_update
@@ -39,22 +42,40 @@ from im import services as ims
 from im.payloads import im_payload
 from queues.selectors import monitored_queue_ids
 from shifts import services as shifts
+from shifts.access import ConsoleLogin, consoles_access
+
+logger = logging.getLogger(__name__)
 
 
-def _beat_now(consoles: list[tuple[Librarian, str]]) -> dict[int, dict[str, Any]]:
-    """Refresh the consoles' presence (one UPDATE) and read their digests
-    (one set of queries for all of them), by librarian id."""
-    shifts.consoles_heartbeat(consoles=consoles)
-    return console_digests(librarian for librarian, _ in consoles)
+def _beat_now(
+    consoles: list[tuple[Librarian, str, ConsoleLogin, bool]],
+) -> tuple[dict[int, dict[str, Any]], list[str | None]]:
+    """Check the consoles' access (and extend the logins of those whose
+    librarian was active), refresh their presence (one UPDATE) and read
+    their digests (one set of queries for all of them), by librarian id."""
+    verdicts = consoles_access(
+        [login for _, _, login, _ in consoles],
+        active=[login.session_key for _, _, login, active in consoles if active],
+    )
+    holding = [c for c, why in zip(consoles, verdicts, strict=True) if why is None]
+    shifts.consoles_heartbeat(consoles=[(lib, channel) for lib, channel, _, _ in holding])
+    return console_digests(lib for lib, _, _, _ in consoles), verdicts
 
 
 async def _beat(consoles: list["ConsoleConsumer"]) -> None:
-    """One heartbeat of these consoles: presence refreshed, ``console.heartbeat`` sent."""
-    digests = await database_call(_beat_now)(
-        [(console.librarian, console.channel_name) for console in consoles]
-    )
+    """One heartbeat of these consoles: access checked, presence refreshed,
+    ``console.heartbeat`` sent; a console whose access ended is closed (4403)."""
+    batch = []
     for console in consoles:
-        if heartbeats().beats(CONSOLES, console):
+        batch.append((console.librarian, console.channel_name, console.login, console.active))
+        console.active = False
+    digests, verdicts = await call_service(_beat_now, batch)
+    for console, why in zip(consoles, verdicts, strict=True):
+        if not heartbeats().beats(CONSOLES, console):
+            continue
+        if why is not None:
+            await console.access_end(why)
+        else:
             await console.send_beat({"type": "console.heartbeat", **digests[console.librarian.pk]})
 
 
@@ -101,6 +122,7 @@ class ConsoleConsumer(ChatSocket):
         "console.sync": "sync",
         "console.outcomes": "explain_outcomes",
         "session.block": "block_patron",
+        "console.active": "note_activity",
     }
     line_actions = frozenset({"message.send", "im.send"})
 
@@ -109,10 +131,23 @@ class ConsoleConsumer(ChatSocket):
 
     async def connect(self) -> None:
         librarian = await database_call(librarian_of)(self.scope.get("user"))
-        if librarian is None:
+        session = self.scope.get("session")
+        session_key = getattr(session, "session_key", None)
+        if librarian is None or not session_key:
+            # Accepted, then closed: a refusal at the handshake reaches the
+            # page as a plain failure (1006), which it would retry forever.
+            await self.accept()
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.librarian = librarian
+        self.login = ConsoleLogin(
+            librarian_id=librarian.pk,
+            user_id=librarian.user_id,
+            session_key=session_key,
+            member_of=frozenset(),
+        )
+        self.login_tag = login_tag(session_key)
+        self.active = False
         self.queue_groups = set()
         await self.channel_layer.group_add(librarian_group(librarian.pk), self.channel_name)
         await self.accept()
@@ -149,7 +184,15 @@ class ConsoleConsumer(ChatSocket):
             await self.channel_layer.group_discard(group, self.channel_name)
         self.queue_groups = wanted
         self.librarian, snapshot = await database_call(console_snapshot_for)(self.librarian.pk)
+        # The memberships this console shows: one removed ends its access.
+        self.login = replace(self.login, member_of=frozenset(q["id"] for q in snapshot["queues"]))
         await self.send_json(snapshot)
+
+    async def access_end(self, why: str) -> None:
+        """The librarian's access ended: no more beats, the socket closes with 4403."""
+        heartbeats().discard(CONSOLES, self)
+        logger.info("console of librarian %s closed: access ended (%s)", self.librarian.pk, why)
+        await self.close(code=CLOSE_FORBIDDEN)
 
     # Frames from the console.
     async def set_monitoring(self, frame: Frame) -> None:
@@ -268,6 +311,11 @@ class ConsoleConsumer(ChatSocket):
     async def end_im(self, frame: Frame) -> None:
         await call_service(ims.im_end, im_id=frame_int(frame, "im"), librarian=self.librarian)
 
+    async def note_activity(self, frame: Frame) -> None:
+        """The librarian typed or clicked in this console: their login lasts
+        a whole idle time from the next heartbeat (which writes it)."""
+        self.active = True
+
     async def sync(self, frame: Frame) -> None:
         """The console noticed it missed something: a fresh snapshot."""
         await self._resync()
@@ -340,6 +388,12 @@ class ConsoleConsumer(ChatSocket):
     # Published events, forwarded to the browser.
     async def monitoring_changed(self, event: dict[str, Any]) -> None:
         await self._resync()
+
+    async def access_ended(self, event: dict[str, Any]) -> None:
+        """A log-out (of this console's login, or ``login`` null: any),
+        deactivation or removed membership: shifts/access.py."""
+        if event.get("login") in (None, self.login_tag):
+            await self.access_end("ended")
 
     session_created = ChatSocket.forward
     session_accepted = ChatSocket.forward

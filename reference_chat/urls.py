@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts.logins import idle_status
 from api import errors as api_errors
 from reference_chat import views
 from shifts.views import log_out
@@ -19,6 +20,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", log_out, name="logout"),
+    path("idle/", idle_status, name="idle"),
     path("admin/", admin.site.urls),
     path("", include("chat.urls")),
     path("", include("console.urls")),

@@ -3,15 +3,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import librarian_of
-from shifts.services import librarian_log_off
-
 
 @require_POST
 def log_out(request: HttpRequest) -> HttpResponse:
-    """Log off: a librarian stops monitoring and their active sessions end first."""
-    librarian = librarian_of(request.user)
-    if librarian is not None:
-        librarian_log_off(librarian=librarian)
+    """Log off: as every log-out (the admin's too), the librarian stops
+    monitoring, their active sessions end and their open consoles close
+    (``shifts.access.librarian_logged_out``, on Django's ``user_logged_out``)."""
     logout(request)
     return redirect("login")

@@ -9,12 +9,13 @@ import * as chat from "./console/chat.js";
 import { trapFocusInDialogs } from "./console/dialogs.js";
 import { $ } from "./console/dom.js";
 import * as history from "./console/history.js";
+import { reportActivityWith } from "./idle.js";
 import * as im from "./console/im.js";
 import * as librarians from "./console/librarians.js";
 import * as newlist from "./console/newlist.js";
 import * as offers from "./console/offers.js";
 import * as outcomes from "./console/outcomes.js";
-import { connect, handle, watch } from "./console/protocol.js";
+import { connect, handle, reportActivity, watch } from "./console/protocol.js";
 import * as settings from "./console/settings.js";
 import * as state from "./console/state.js";
 import * as sync from "./console/sync.js";
@@ -54,6 +55,7 @@ for (const part of [snapshot, newlist.handlers, chat.handlers, sync.handlers, li
 watch(sync.noteChange);
 
 trapFocusInDialogs();
+reportActivityWith(reportActivity);
 for (const part of [tabs, newlist, chat, settings, librarians, im, history, transfer, offers, block]) part.initialize();
 
 connect({

@@ -162,8 +162,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 @pytest.fixture
+def server_env() -> dict[str, str]:
+    """Settings of the server's environment a test module changes (override this fixture)."""
+    return {}
+
+
+@pytest.fixture
 def server(
-    transactional_db: None, tmp_path: Path, request: pytest.FixtureRequest
+    transactional_db: None,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    server_env: dict[str, str],
 ) -> Iterator[Server]:
     """Daphne on a free loopback port, serving the test database, and the worker.
 
@@ -186,6 +195,7 @@ def server(
         "CHANNEL_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
         "LOG_LEVEL": "WARNING",
         "PYTHONFAULTHANDLER": "1",
+        **server_env,
     }
     env.pop("EMAIL_URL", None)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

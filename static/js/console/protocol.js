@@ -10,9 +10,16 @@
 // (`settle`, where the sender can tell the answer to its request), when the
 // socket that carried the frame closes (no answer can come on the next one),
 // and otherwise after REF_TTL_MS.
+import { sessionEnded } from "../idle.js";
 import { ReconnectingSocket } from "../socket.js";
 import { $ } from "./dom.js";
 import { toast } from "./dialogs.js";
+
+// The librarian typed or clicked here: their login lasts a whole idle time
+// (accounts/logins.py). False when the socket is not open.
+export function reportActivity() {
+  return Boolean(socket && socket.send({ type: "console.active" }));
+}
 
 // The server answers in milliseconds; an error this late is not coming.
 const REF_TTL_MS = 30000;
@@ -49,9 +56,11 @@ export function connect({ onOpen }) {
       if (status === "open") onOpen();
       else forgetAll();
     },
+    // 4403: the login ended (log-out anywhere, idle time, deactivation, a
+    // removed membership): no retry, the word and the way back to log in.
     onFatal: () => {
-      $("connection").textContent = "Your session has ended. Please log in again.";
-      setTimeout(() => location.assign("/login/?next=/console/"), 1500);
+      $("connection").textContent = "Disconnected";
+      sessionEnded();
     },
   });
 }
