@@ -34,8 +34,8 @@ def http_request(
         response = conn.getresponse()
         text = response.read().decode(errors="replace")
         jar: dict[str, str] = {}
-        # DEBUG is off, so the cookies are marked Secure; this client is not a
-        # browser and sends them back over plain HTTP to 127.0.0.1 anyway.
+        # Behind TLS (SECURE_COOKIES) the cookies are marked Secure; this client
+        # is not a browser and would send them back over plain HTTP anyway.
         for header in response.headers.get_all("Set-Cookie") or []:
             cookie: SimpleCookie = SimpleCookie()
             cookie.load(header)
