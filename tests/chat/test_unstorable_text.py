@@ -88,8 +88,10 @@ async def test_a_client_id_no_database_can_store_is_refused_with_the_line(ask):
     await patron.close()
 
 
-async def test_a_transcript_address_with_a_nul_is_refused(ask):
-    session = await call(ask)
+async def test_a_transcript_address_with_a_nul_is_refused(chat, alice):
+    # Answered by a librarian: only then may an address typed at the end get
+    # a transcript (tests/transcripts/test_transcript_relay.py).
+    session = await call(chat, alice)
     patron = await patron_of(session)
     await patron.expect("session.snapshot")
     await patron.send(type="session.end")
