@@ -28,6 +28,12 @@ NOTE_MARKER = "NOTE-SECRET"
 # of its session ([S42]): a patron socket carrying any other tag leaked.
 TAG = re.compile(r"\[(P\d+|S\d+)\]")
 FATAL_CLOSE = {4403, 4404}
+# The server's limit of lines per socket (CHAT_LINES_BURST, _PER_SECOND): a
+# reconnect's lines go out as the pages send them, ten at once then four a
+# second, and a line refused as too fast goes again a second later.
+RESEND_AT_ONCE = 10
+RESEND_EVERY_S = 0.25
+TOO_FAST_RETRY_S = 1.0
 
 
 # --- parties --------------------------------------------------------------------
@@ -100,6 +106,7 @@ class Party:
         self.cuts = 0
         self.cut_after_send = False  # cut the connection right after the next line
         self.cuts_in_flight = 0
+        self.too_fast = 0  # lines refused as too fast, and sent again
         self.frames = 0
         self.live_received = 0  # lines that reached the transcript during the run
         self.snapshot_waiter: asyncio.Future[None] | None = None
@@ -247,7 +254,15 @@ class Party:
             if not todo:
                 self.ready = True
                 return
-            for line in todo:
+            for i, line in enumerate(todo):
+                if i >= RESEND_AT_ONCE:
+                    # As the pages do (static/js/socket.js, sendPaced): the
+                    # socket's limit of lines takes a long outage's lines paced.
+                    await asyncio.sleep(RESEND_EVERY_S)
+                    if self.ws is None or self.conn != conn:
+                        return
+                    if line.client_id not in self.pending:
+                        continue  # answered meanwhile
                 line.conn = conn
                 line.sends += 1
                 line.sent_at.append(time.time())
@@ -267,9 +282,24 @@ class Party:
 
     def refused(self, client_id: Any, code: str) -> None:
         line = self.sent.get(client_id) if isinstance(client_id, str) else None
-        if line is not None and client_id in self.pending:
-            self.pending.pop(client_id)
-            line.refused = code
+        if line is None or client_id not in self.pending:
+            return
+        if code == "too_fast":
+            # Refused only for now (the socket's limit of lines): a person
+            # sends it again a moment later, and so does this client.
+            self.too_fast += 1
+            line.conn = -1  # a reconnect meanwhile sends it with the rest
+            asyncio.get_running_loop().call_later(
+                TOO_FAST_RETRY_S, lambda: asyncio.ensure_future(self.retry(line))
+            )
+            return
+        self.pending.pop(client_id)
+        line.refused = code
+
+    async def retry(self, line: SentLine) -> None:
+        """Send a line refused as too fast again, unless it was answered since."""
+        if line.client_id in self.pending and line.conn == -1:
+            await self.submit(line)
 
     def resolve_waiter(self) -> None:
         if self.snapshot_waiter is not None and not self.snapshot_waiter.done():

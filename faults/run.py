@@ -215,12 +215,14 @@ def main(argv: list[str] | None = None) -> int:
             log(f"… and {len(tally.problems) - 40} more")
     if run is not None:
         f = run.faults
+        resent = sum(max(0, x.sends - 1) for p in run.parties for x in p.sent.values())
         log(
             f"faults done: kills {dict(f.kills)}, redis restarts {f.redis_restarts}, "
             f"worker kills {f.worker_kills} ({f.worker_kills_mid_send} mid-send), "
             f"cuts {f.cuts} + {sum(p.cuts_in_flight for p in run.parties)} right after a send; "
             f"reconnects {sum(p.connects for p in run.parties)}, "
-            f"resent lines {sum(max(0, x.sends - 1) for p in run.parties for x in p.sent.values())}"
+            f"resent lines {resent}, "
+            f"refused as too fast and sent again {sum(p.too_fast for p in run.parties)}"
         )
     if problems:
         log(f"the Daphne processes and the worker logged {sum(problems.values())} errors:")

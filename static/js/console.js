@@ -59,8 +59,5 @@ reportActivityWith(reportActivity);
 for (const part of [tabs, newlist, chat, settings, librarians, im, history, transfer, offers, block]) part.initialize();
 
 connect({
-  onOpen: () => {
-    chat.resendLines();
-    im.resendImLines();
-  },
+  onOpen: () => chat.resendLines(),
 });

@@ -1,6 +1,6 @@
 // The patron's chat page: waiting view, live chat, End Session, transcript.
 // Protocol: docs/protocol.md (patron socket).
-import { RECHECK_MS, ReconnectingSocket, formatWait, lineElement, lineRefusedPut, newClientId } from "./socket.js";
+import { RECHECK_MS, ReconnectingSocket, formatWait, lineElement, lineRefusedPut, newClientId, sendPaced } from "./socket.js";
 
 const root = document.getElementById("patron-chat");
 const token = root.dataset.token;
@@ -152,9 +152,10 @@ function confirmPending(clientId, seq) {
 }
 
 function resendPending() {
-  for (const [clientId, pending] of state.pending) {
-    socket.send({ type: "message.send", text: pending.text, client_id: clientId });
-  }
+  sendPaced([...state.pending.keys()], (clientId) => {
+    const pending = state.pending.get(clientId);
+    if (pending) socket.send({ type: "message.send", text: pending.text, client_id: clientId });
+  });
 }
 
 function showError(frame) {

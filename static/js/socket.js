@@ -175,6 +175,22 @@ export function lineElement(line, { viewer }) {
 // second): its text goes back into the composer, not into the log.
 export const TOO_FAST = "too_fast";
 
+// Lines still waiting when a socket comes back go out at a pace the
+// server's limit of lines per socket takes (CHAT_LINES_BURST at once, then
+// CHAT_LINES_PER_SECOND: 20 and 5 by default): the first ones at once, the
+// rest four a second, so a long outage's lines aren't refused as too fast.
+const RESEND_AT_ONCE = 10;
+const RESEND_EVERY_MS = 250;
+
+// Call `send(item)` for each item, paced as above; `send` checks the item
+// is still waiting (an answer may have come meanwhile).
+export function sendPaced(items, send) {
+  items.forEach((item, i) => {
+    if (i < RESEND_AT_ONCE) send(item);
+    else setTimeout(() => send(item), (i - RESEND_AT_ONCE + 1) * RESEND_EVERY_MS);
+  });
+}
+
 // A line the server refused for good (an error with its client_id) stays in
 // the log, marked "not sent" with the reason; nothing sends it again, and
 // the lines after it go on as if it had never been typed.

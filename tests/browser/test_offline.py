@@ -62,3 +62,28 @@ def test_patron_offline_mid_chat_loses_no_line_on_either_side(world: World, peop
     dana.reload()
     expect(dana.locator("#log li.line")).to_have_count(len(expected))
     assert log_lines(dana, "#log") == expected
+
+
+def test_a_long_outage_s_lines_all_arrive_though_more_than_a_burst(
+    world: World, people: People
+) -> None:
+    """More lines typed offline than the socket's burst (CHAT_LINES_BURST, 20):
+    the page sends them back paced, so none is refused as too fast."""
+    alice = people.console(world.alice, monitor=["Ask Riverside"])
+    dana = people.patron_asks(name="Dana", question=QUESTION)
+    alice.locator("#request-dialog").get_by_role("button", name="OK").click()
+    pick_up(alice, "Dana")
+    expect(dana.locator("#chat-with")).to_contain_text("Alice")
+
+    dana.context.set_offline(True)
+    expect(dana.locator("#connection")).to_have_text("Reconnecting…")
+    typed = [f"Offline line {n}" for n in range(1, 31)]
+    for text in typed:
+        say(dana, text)
+    expect(dana.locator("#log li.line-pending")).to_have_count(30)
+
+    dana.context.set_offline(False)
+    expect(dana.locator("#log li.line-pending")).to_have_count(0, timeout=15000)
+    expect(dana.locator("#log li.line-failed")).to_have_count(0)
+    expect(alice.locator("#session-log")).to_contain_text("Offline line 30")
+    assert [t for t in log_lines(alice, "#session-log") if t.startswith("Offline")] == typed

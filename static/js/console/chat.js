@@ -1,9 +1,10 @@
 // My Active and the Patron Chat pane: the sessions I hold, the selected
 // one's lines, patron details and presence, the composer with its drafts and
 // Librarian Note toggle, End Session, and the session events that change them.
-import { el, formatTime, lineElement, lineRefusedPut, newClientId } from "../socket.js";
+import { el, formatTime, lineElement, lineRefusedPut, newClientId, sendPaced } from "../socket.js";
 import { $, lineProblem } from "./dom.js";
 import { announce, toast } from "./dialogs.js";
+import { resendImLine } from "./im.js";
 import { pickUpWon, renderNew } from "./newlist.js";
 import { send, settle } from "./protocol.js";
 import * as state from "./state.js";
@@ -203,11 +204,19 @@ function lineRefused(clientId, error) {
   else toast(error.message);
 }
 
-// The socket is back: every line not yet answered goes again, same ids.
+// The socket is back: every line not yet answered goes again, same ids
+// (chat lines and IMs share the socket's limit, so they go out paced together).
 export function resendLines() {
-  for (const [clientId, pending] of state.pendingLines()) {
-    if (!pending.im && !pending.failed) sendLineFrame(clientId, pending);
-  }
+  const waiting = [...state.pendingLines()].filter(([, pending]) => !pending.failed);
+  sendPaced(
+    waiting.map(([clientId]) => clientId),
+    (clientId) => {
+      const pending = state.pendingLine(clientId);
+      if (!pending || pending.failed) return;
+      if (pending.im) resendImLine(clientId, pending);
+      else sendLineFrame(clientId, pending);
+    },
+  );
 }
 
 function sendLine() {

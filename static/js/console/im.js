@@ -288,10 +288,9 @@ function imLineRefused(clientId, error) {
   else toast(error.message);
 }
 
-export function resendImLines() {
-  for (const [clientId, pending] of state.pendingLines()) {
-    if (pending.im && !pending.failed) sendImFrame(clientId, pending);
-  }
+// An IM line not yet answered when the socket came back (chat.resendLines paces them).
+export function resendImLine(clientId, pending) {
+  sendImFrame(clientId, pending);
 }
 
 function sendImLine(imId, text) {
