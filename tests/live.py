@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 from django.db import connection
@@ -60,6 +62,34 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
+
+
+def start_daphne(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    """A real Daphne serving the project on 127.0.0.1:``port``, its output in ``log``."""
+    with log.open("ab") as log_file:
+        return subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+             "--access-log", os.devnull, "reference_chat.asgi:application"],
+            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
+def wait_healthy(
+    url: str, proc: subprocess.Popen[bytes], log: Path, *, headers: dict[str, str] | None = None
+) -> None:
+    """Wait (up to a minute) until the server at ``url`` answers /healthz; fail
+    with its output if it exits or never does."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            request = urllib.request.Request(f"{url}/healthz", headers=headers or {})
+            with urllib.request.urlopen(request, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the server at {url} did not become healthy:\n{log.read_text()}")
 
 
 def stop(proc: subprocess.Popen[bytes], *, name: str, log: Path) -> None:

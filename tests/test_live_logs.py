@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -25,7 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 from websockets.typing import Origin
 
-from tests.live import ROOT, free_port, stop, subprocess_database_url
+from tests.live import ROOT, free_port, stop, subprocess_database_url, wait_healthy
 
 # Shaped like a real token (32 URL-safe characters), so nothing can tell it apart.
 TOKEN = "Zq3Xk9LiveTokenAAAAAAAAAAAAAAAAA"
@@ -74,19 +73,6 @@ def environment(tmp_path: Path, **env: str) -> dict[str, str]:
         "CHANNEL_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
         **env,
     }
-
-
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], output: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with {proc.returncode}:\n{output.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"the server did not become healthy:\n{output.read_text()}")
 
 
 @pytest.fixture

@@ -17,8 +17,6 @@ against the same document, notes, nulls and all.
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,7 +31,14 @@ from chat import sessions
 from chat.models import ChatSession
 from shifts import services as shifts
 from tests.helpers import logged_in
-from tests.live import ROOT, collected_static_root, free_port, stop, subprocess_database_url
+from tests.live import (
+    collected_static_root,
+    free_port,
+    start_daphne,
+    stop,
+    subprocess_database_url,
+    wait_healthy,
+)
 from tests.talk import librarian_notes, librarian_says, patron_says, transcripts_delivered
 
 pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
@@ -76,36 +81,16 @@ def live_api(transactional_db: None, tmp_path: Path, settings: Any) -> Iterator[
         "API_USER_RATE": "100000/min",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    with log.open("wb") as log_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-             "--access-log", os.devnull, "reference_chat.asgi:application"],
-            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    proc = start_daphne(env, port, log)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, proc, log)
+        # Behind nginx, as in production: a redirect to HTTPS would never end here.
+        wait_healthy(url, proc, log, headers=BEHIND_TLS)
         yield url
     finally:
         stop(proc, name="daphne", log=log)
         server_errors = [line for line in log.read_text().splitlines() if " ERROR " in line]
         assert not server_errors, "the server logged errors:\n" + log.read_text()[-5000:]
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"daphne exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            # Behind nginx, as in production: a redirect to HTTPS would never end here.
-            request = urllib.request.Request(f"{url}/healthz", headers=BEHIND_TLS)
-            with urllib.request.urlopen(request, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"daphne at {url} did not become healthy:\n{log.read_text()}")
 
 
 @pytest.fixture

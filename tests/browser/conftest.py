@@ -16,10 +16,7 @@ committed ones in ``docs/screenshots/`` instead (``SCREENSHOT_DIR``).
 """
 
 import os
-import subprocess
-import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -43,7 +40,14 @@ from playwright.sync_api import (
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from accounts.models import Librarian
-from tests.live import free_port, start_worker, stop, subprocess_database_url
+from tests.live import (
+    free_port,
+    start_daphne,
+    start_worker,
+    stop,
+    subprocess_database_url,
+    wait_healthy,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -135,20 +139,6 @@ def _messages_in(path: Path) -> list[EmailMessage]:
     ]
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"daphne exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"daphne at {url} did not become healthy:\n{log.read_text()}")
-
-
 _failed = pytest.StashKey[bool]()
 
 
@@ -199,17 +189,12 @@ def server(
     }
     env.pop("EMAIL_URL", None)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    with log.open("wb") as log_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-             "--access-log", os.devnull, "reference_chat.asgi:application"],
-            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    proc = start_daphne(env, port, log)
     worker_log = tmp_path / "worker.log"
     worker = start_worker(env, worker_log)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, proc, log)
+        wait_healthy(url, proc, log)
         yield Server(url=url, var_dir=var_dir, log=log)
     finally:
         stop(proc, name="daphne", log=log)
