@@ -5,7 +5,6 @@ returns. Everything else arrives as a published event and is forwarded as
 it is. The protocol is docs/protocol.md.
 """
 
-import re
 from functools import partial
 from typing import Any
 
@@ -13,7 +12,7 @@ from django.conf import settings
 
 from chat import patrons, sessions
 from chat.lines import patron_line
-from chat.models import ChatSession
+from chat.models import PATRON_TOKEN, ChatSession
 from chat.selectors import patron_snapshot, session_ids_for_patrons
 from chat.writer import post_line
 from core.batches import Batcher
@@ -32,9 +31,6 @@ from core.sockets import (
     frame_text,
 )
 
-# What a token from chat.models.new_patron_token can look like; anything
-# else is no session's, and is not worth a query.
-PATRON_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Beyond any line number (and beyond what the databases take as a parameter).
 MAX_AFTER = 2**31 - 1
 
