@@ -59,7 +59,8 @@ def _beat_now(
     )
     holding = [c for c, why in zip(consoles, verdicts, strict=True) if why is None]
     shifts.consoles_heartbeat(consoles=[(lib, channel) for lib, channel, _, _ in holding])
-    return console_digests(lib for lib, _, _, _ in consoles), verdicts
+    # Only the consoles that go on get a heartbeat: the others close (4403).
+    return console_digests(lib for lib, _, _, _ in holding), verdicts
 
 
 async def _beat(consoles: list["ConsoleConsumer"]) -> None:
