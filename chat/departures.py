@@ -44,7 +44,7 @@ def departed_sessions_requeue(
     primary (as a return to the queue, marked "(Transfer)" under New), its
     open offers withdrawn; a line for the patron (:func:`patron_told`) and a
     Librarian Note saying ``why``. Publishes ``session.requeued`` to the
-    librarian's consoles and ``session.created`` to the queue's monitors.
+    librarian's consoles and to the patron, and ``session.created`` to the queue's monitors.
     Returns the session ids.
     """
     held = ChatSession.objects.filter(primary=librarian, state=ChatSession.State.ACTIVE)
@@ -76,6 +76,8 @@ def departed_sessions_requeue(
                 {"type": "session.requeued", "session": session_id, "queue": session.queue_id},
                 librarian_group(librarian.pk),
             )
+            # The patron's page: waiting again, for the next librarian.
+            publish({"type": "session.requeued"}, session.patron_group())
             publish(
                 {"type": "session.created", "session": session_row(session)},
                 queue_group(session.queue_id),

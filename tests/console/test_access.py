@@ -246,6 +246,9 @@ async def test_deactivating_a_librarian_closes_her_consoles_and_requeues_her_ses
     assert told["message"]["text"] == (
         "Alice is no longer available; your question is back in the queue."
     )
+    # The patron's page stops saying "You are chatting with Alice": waiting
+    # again, for the next librarian (as after a return to the queue).
+    assert await eli_patron.expect("session.requeued") == {"type": "session.requeued"}
     # Both offers withdrawn: Bob's box closes, Carol keeps Gus.
     for offer in (world["sent"], world["received"]):
         assert (await call(TransferOffer.objects.get, pk=offer.pk)).state == "cancelled"
