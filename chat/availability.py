@@ -34,6 +34,8 @@ from queues.selectors import monitors_of
 OPEN = "open"
 BUSY = "busy"
 CLOSED = "closed"
+STATES = [OPEN, BUSY, CLOSED]
+REASONS = ["staffed", "all_busy", "outside_hours", "holiday", "unstaffed", "switched_off"]
 
 
 @dataclass(frozen=True)
