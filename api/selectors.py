@@ -4,18 +4,9 @@ from datetime import datetime
 from typing import Any
 
 from chat.availability import Availability, queue_availability
+from queues.hours import HOURS_PREFETCH
 from queues.models import Queue
 from queues.selectors import open_queues
-
-# What a queue's hours are read from: with these, availability needs no query
-# for hours (two small ones per queue remain, for who monitors and who waits).
-HOURS = [
-    "libraries",
-    "libraries__opening_periods",
-    "libraries__special_days",
-    "opening_periods",
-    "special_days",
-]
 
 
 def status_of(queue: Queue, *, now: datetime | None = None) -> dict[str, Any]:
@@ -26,11 +17,11 @@ def status_of(queue: Queue, *, now: datetime | None = None) -> dict[str, Any]:
 
 def queue_status() -> list[dict[str, Any]]:
     """Every queue that takes requests (not switched off), by name, with its availability."""
-    queues = open_queues().prefetch_related(*HOURS).order_by("name")
+    queues = open_queues().prefetch_related(*HOURS_PREFETCH).order_by("name")
     return [status_of(queue) for queue in queues]
 
 
 def status_one(slug: str) -> dict[str, Any] | None:
     """One queue by slug (switched off or not), with its availability; None if none has it."""
-    queue = Queue.objects.prefetch_related(*HOURS).filter(slug=slug).first()
+    queue = Queue.objects.prefetch_related(*HOURS_PREFETCH).filter(slug=slug).first()
     return status_of(queue) if queue is not None else None

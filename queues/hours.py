@@ -19,6 +19,16 @@ from accounts.models import Library
 from core.hours import OpeningPeriodBase, Period, Schedule, SpecialDayBase, default_time_zone
 from queues.models import Queue
 
+# What a queue's hours are read from: prefetched with the queues, availability
+# reads no hours with a query of its own.
+HOURS_PREFETCH = [
+    "libraries",
+    "libraries__opening_periods",
+    "libraries__special_days",
+    "opening_periods",
+    "special_days",
+]
+
 
 def _schedule(
     zone: str, periods: Iterable[OpeningPeriodBase], special_days: Iterable[SpecialDayBase]
