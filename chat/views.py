@@ -5,12 +5,20 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 
+from chat.availability import (
+    Availability,
+    availability_message,
+    queue_availability,
+    week_hours,
+)
 from chat.forms import AskForm
 from chat.selectors import session_for_patron
 from chat.sessions import session_enqueue
 from core.clients import address_hash, request_client_address
 from core.errors import ChatError
 from core.limits import limit_take
+from core.zones import zone_label
+from queues.hours import HOURS_PREFETCH
 from queues.models import Queue
 from queues.selectors import open_queues
 
@@ -20,23 +28,45 @@ TOO_MANY_REQUESTS = (
 )
 
 
+# Closed in a way a patron can't wait out by asking: switched off, or the
+# hours. Nobody monitoring ("unstaffed") still takes the question: someone
+# may come on, and the follow-up question form (issue 15) takes it from here.
+CLOSED_TO_ASKING = {"switched_off", "outside_hours", "holiday"}
+
+
+def _status(queue: Queue) -> dict[str, object]:
+    availability: Availability = queue_availability(queue)
+    return {
+        "queue": queue,
+        "availability": availability,
+        "message": availability_message(availability),
+        "zone_name": zone_label(availability.time_zone),
+        "can_ask": availability.reason not in CLOSED_TO_ASKING,
+    }
+
+
 def ask_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "patron/ask_list.html", {"queues": open_queues()})
+    queues = open_queues().prefetch_related(*HOURS_PREFETCH)
+    return render(request, "patron/ask_list.html", {"statuses": [_status(q) for q in queues]})
 
 
 def ask_form(request: HttpRequest, slug: str) -> HttpResponse:
-    queue = get_object_or_404(Queue, slug=slug)
-    if not queue.is_open:
-        return render(request, "patron/queue_closed.html", {"queue": queue}, status=503)
+    queue = get_object_or_404(Queue.objects.prefetch_related(*HOURS_PREFETCH), slug=slug)
+    status = {**_status(queue), "hours": week_hours(queue)}
+    availability: Availability = status["availability"]  # type: ignore[assignment]
+    # Nothing is stored for a queue closed to asking, whatever is posted.
+    if not status["can_ask"]:
+        # Switched off is the administrator's "no": 503, as before hours existed.
+        code = 503 if availability.reason == "switched_off" else 200
+        return render(request, "patron/queue_closed.html", status, status=code)
     form = AskForm(request.POST or None, queue=queue)
+    status["form"] = form
     if request.method == "POST" and form.is_valid():
         address = address_hash(request_client_address(request))
         if not limit_take(scope="ask", key=address, limit=settings.ASK_LIMIT_PER_HOUR, window=3600):
             # Nothing is stored, and the form keeps what the patron typed.
             form.add_error(None, TOO_MANY_REQUESTS)
-            return render(
-                request, "patron/ask_form.html", {"queue": queue, "form": form}, status=429
-            )
+            return render(request, "patron/ask_form.html", status, status=429)
         try:
             session = session_enqueue(
                 queue=queue,
@@ -50,7 +80,7 @@ def ask_form(request: HttpRequest, slug: str) -> HttpResponse:
             form.add_error(None, error.message)
         else:
             return redirect("patron-chat", token=session.token)
-    return render(request, "patron/ask_form.html", {"queue": queue, "form": form})
+    return render(request, "patron/ask_form.html", status)
 
 
 @never_cache
