@@ -5,6 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 
+from accounts.branding import brand_for_library
 from chat.forms import AskForm
 from chat.selectors import session_for_patron
 from chat.sessions import session_enqueue
@@ -12,7 +13,7 @@ from core.clients import address_hash, request_client_address
 from core.errors import ChatError
 from core.limits import limit_take
 from queues.models import Queue
-from queues.selectors import open_queues
+from queues.selectors import brand_for_queue, open_queues
 
 TOO_MANY_REQUESTS = (
     "Too many chat requests have come from your connection in the last hour. "
@@ -26,17 +27,19 @@ def ask_list(request: HttpRequest) -> HttpResponse:
 
 def ask_form(request: HttpRequest, slug: str) -> HttpResponse:
     queue = get_object_or_404(Queue, slug=slug)
+    brand = brand_for_queue(queue)
     if not queue.is_open:
-        return render(request, "patron/queue_closed.html", {"queue": queue}, status=503)
+        return render(
+            request, "patron/queue_closed.html", {"queue": queue, "brand": brand}, status=503
+        )
     form = AskForm(request.POST or None, queue=queue)
+    page = {"queue": queue, "form": form, "brand": brand}
     if request.method == "POST" and form.is_valid():
         address = address_hash(request_client_address(request))
         if not limit_take(scope="ask", key=address, limit=settings.ASK_LIMIT_PER_HOUR, window=3600):
             # Nothing is stored, and the form keeps what the patron typed.
             form.add_error(None, TOO_MANY_REQUESTS)
-            return render(
-                request, "patron/ask_form.html", {"queue": queue, "form": form}, status=429
-            )
+            return render(request, "patron/ask_form.html", page, status=429)
         try:
             session = session_enqueue(
                 queue=queue,
@@ -50,7 +53,7 @@ def ask_form(request: HttpRequest, slug: str) -> HttpResponse:
             form.add_error(None, error.message)
         else:
             return redirect("patron-chat", token=session.token)
-    return render(request, "patron/ask_form.html", {"queue": queue, "form": form})
+    return render(request, "patron/ask_form.html", page)
 
 
 @never_cache
@@ -58,7 +61,9 @@ def patron_chat(request: HttpRequest, token: str) -> HttpResponse:
     session = session_for_patron(token=token)
     if session is None:
         raise Http404("No such chat session.")
-    response = render(request, "patron/chat.html", {"session": session})
+    # The patron's own library's brand, in a cooperative queue too.
+    brand = brand_for_library(session.library)
+    response = render(request, "patron/chat.html", {"session": session, "brand": brand})
     # The token is the patron's key: never send it on as a Referer.
     response["Referrer-Policy"] = "no-referrer"
     return response
