@@ -13,9 +13,17 @@ from accounts.models import Librarian, Library
 User = get_user_model()
 
 
+def _https_urls(field: models.Field, **kwargs: Any) -> Any:
+    # A web site typed without a scheme means https, as in the admin's own fields.
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
 class LibraryAdminForm(forms.ModelForm):
     class Meta:
         model = Library
+        formfield_callback = _https_urls
         fields = [
             "name",
             "slug",

@@ -1,7 +1,7 @@
 """The page a locked-out log-in gets (django-axes' ``AXES_LOCKOUT_CALLABLE``);
 a library's brand stylesheet and its logo file."""
 
-from pathlib import PurePosixPath
+import re
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +14,10 @@ from django.views.decorators.http import require_safe
 
 from accounts.branding import LOGO_FORMATS, brand_css, brand_version
 from accounts.models import Library
+
+STORED_LOGO = re.compile(
+    r"logos/[A-Za-z0-9][A-Za-z0-9_-]*\.(?:" + "|".join(LOGO_FORMATS.values()) + ")"
+)
 
 LOCKED_OUT = (
     "Too many failed log-ins for this account or from this connection. "
@@ -58,7 +62,8 @@ def brand_stylesheet(request: HttpRequest, slug: str) -> HttpResponse:
 def media_file(request: HttpRequest, path: str) -> HttpResponseBase:
     """An uploaded logo, from MEDIA_ROOT (the embedded mode; nginx does this in
     production). Nothing but the picture formats a logo is stored in."""
-    if PurePosixPath(path).suffix.lstrip(".").lower() not in LOGO_FORMATS.values():
+    # Only what logo_clean names: logos/<name>.<png|jpg|webp>, no other folder.
+    if not STORED_LOGO.fullmatch(path):
         raise Http404("No such file.")
     response = static.serve(request, path, document_root=str(settings.MEDIA_ROOT))
     patch_cache_control(response, public=True, max_age=86400)
