@@ -1,8 +1,13 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 
+from accounts.branding import LOGO_FORMATS, logo_clean
 from accounts.models import Librarian, Library, LibraryOpeningPeriod, LibrarySpecialDay
 from core.hours_forms import HoursForm, OpeningPeriodFormSet, SpecialDayFormSet
 
@@ -25,8 +30,54 @@ class LibrarySpecialDayInline(admin.TabularInline):
     verbose_name_plural = "holidays and special days (no times: closed all day)"
 
 
+def _https_urls(field: models.Field, **kwargs: Any) -> Any:
+    # A web site typed without a scheme means https, as in the admin's own fields.
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
+class LibraryAdminForm(forms.ModelForm):
+    class Meta:
+        model = Library
+        formfield_callback = _https_urls
+        fields = [
+            "name",
+            "slug",
+            "kind",
+            "website",
+            "policy",
+            "time_zone",
+            "logo",
+            "logo_alt",
+            "brand_color",
+            "brand_text_color",
+            "link_color",
+        ]
+        # Typed as #rrggbb: a browser's colour input can't be left empty,
+        # and empty is how a library keeps the neutral look.
+        widgets = {
+            name: forms.TextInput(attrs={"placeholder": "#rrggbb", "size": 8})
+            for name in ["brand_color", "brand_text_color", "link_color"]
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The file chooser offers only what is accepted (the server checks anyway).
+        accept = ",".join(f"image/{fmt.lower()}" for fmt in LOGO_FORMATS)
+        self.fields["logo"].widget.attrs["accept"] = accept
+
+    def clean_logo(self) -> Any:
+        logo = self.cleaned_data.get("logo")
+        if isinstance(logo, UploadedFile):  # a new upload, not the stored logo or "clear"
+            name = self.cleaned_data.get("slug") or "logo"
+            return logo_clean(logo, name=name)
+        return logo
+
+
 @admin.register(Library)
 class LibraryAdmin(admin.ModelAdmin):
+    form = LibraryAdminForm
     list_display = ["name", "kind", "website"]
     list_filter = ["kind"]
     search_fields = ["name"]
@@ -48,6 +99,16 @@ class LibraryAdmin(admin.ModelAdmin):
             {
                 "fields": ["policy"],
                 "description": "Librarians read this inside every session with its patrons.",
+            },
+        ),
+        (
+            "Brand on the patron pages",
+            {
+                "fields": ["logo", "logo_alt", "brand_color", "brand_text_color", "link_color"],
+                "description": "The library's logo and colours on its chat form and chat "
+                "page (a cooperative queue's form keeps the neutral look). Leave the colours "
+                "empty for Reference Chat's own. Text must keep a contrast of 4.5:1 (WCAG "
+                "AA): colours that don't are refused, with their ratio.",
             },
         ),
     ]

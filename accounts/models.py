@@ -1,6 +1,9 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
+from accounts.branding import brand_colors_errors
+from core.colors import validate_hex_color
 from core.hours import OpeningPeriodBase, SpecialDayBase, default_time_zone, validate_time_zone
 
 
@@ -22,6 +25,47 @@ class Library(models.Model):
         help_text="Hours, borrowing rules, contacts: what any librarian answering this "
         "library's patrons must be able to read from inside the session. Plain text.",
     )
+    # The brand on the library's patron pages (accounts/branding.py): all
+    # optional; without them the pages keep Reference Chat's own look.
+    logo = models.ImageField(
+        upload_to="logos/",
+        blank=True,
+        width_field="logo_width",
+        height_field="logo_height",
+        help_text="PNG, JPEG or WebP, at most 512 KB. Shown at the top of the patron "
+        "pages, at most 3.5 rem high. SVG is not accepted.",
+    )
+    logo_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    logo_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    logo_alt = models.CharField(
+        "logo text alternative",
+        max_length=200,
+        blank=True,
+        help_text='What a screen reader says for the logo. Empty: "<library name> logo".',
+    )
+    brand_color = models.CharField(
+        "primary colour",
+        max_length=7,
+        blank=True,
+        validators=[validate_hex_color],
+        help_text="#rrggbb: the header and the main buttons of the patron pages.",
+    )
+    brand_text_color = models.CharField(
+        "text colour on the primary colour",
+        max_length=7,
+        blank=True,
+        validators=[validate_hex_color],
+        help_text="#rrggbb, usually #ffffff or a near-black: needs 4.5:1 contrast on the "
+        "primary colour.",
+    )
+    link_color = models.CharField(
+        "link colour",
+        max_length=7,
+        blank=True,
+        validators=[validate_hex_color],
+        help_text="#rrggbb for links and outlined buttons on the page's light background "
+        "(4.5:1 needed). Empty: the primary colour.",
+    )
 
     time_zone = models.CharField(
         max_length=64,
@@ -37,6 +81,15 @@ class Library(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # Here, not only in the admin's form: any full_clean() refuses colours
+        # a patron couldn't read.
+        errors = brand_colors_errors(
+            primary=self.brand_color, text=self.brand_text_color, link=self.link_color
+        )
+        if errors:
+            raise ValidationError(errors)
 
 
 class LibraryOpeningPeriod(OpeningPeriodBase):

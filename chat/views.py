@@ -5,6 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 
+from accounts.branding import brand_for_library
 from chat.availability import (
     Availability,
     availability_message,
@@ -20,7 +21,7 @@ from core.limits import limit_take
 from core.zones import zone_label
 from queues.hours import HOURS_PREFETCH
 from queues.models import Queue
-from queues.selectors import open_queues
+from queues.selectors import brand_for_queue, open_queues
 
 TOO_MANY_REQUESTS = (
     "Too many chat requests have come from your connection in the last hour. "
@@ -52,7 +53,7 @@ def ask_list(request: HttpRequest) -> HttpResponse:
 
 def ask_form(request: HttpRequest, slug: str) -> HttpResponse:
     queue = get_object_or_404(Queue.objects.prefetch_related(*HOURS_PREFETCH), slug=slug)
-    status = {**_status(queue), "hours": week_hours(queue)}
+    status = {**_status(queue), "hours": week_hours(queue), "brand": brand_for_queue(queue)}
     availability: Availability = status["availability"]  # type: ignore[assignment]
     # Nothing is stored for a queue closed to asking, whatever is posted.
     if not status["can_ask"]:
@@ -88,7 +89,9 @@ def patron_chat(request: HttpRequest, token: str) -> HttpResponse:
     session = session_for_patron(token=token)
     if session is None:
         raise Http404("No such chat session.")
-    response = render(request, "patron/chat.html", {"session": session})
+    # The patron's own library's brand, in a cooperative queue too.
+    brand = brand_for_library(session.library)
+    response = render(request, "patron/chat.html", {"session": session, "brand": brand})
     # The token is the patron's key: never send it on as a Referer.
     response["Referrer-Policy"] = "no-referrer"
     return response

@@ -2,12 +2,21 @@
 
 from django.db.models import Exists, OuterRef, QuerySet
 
+from accounts.branding import Brand, brand_for_library
 from accounts.models import Librarian
 from queues.models import Membership, Queue
 
 
 def open_queues() -> QuerySet[Queue]:
     return Queue.objects.filter(is_open=True).prefetch_related("libraries")
+
+
+def brand_for_queue(queue: Queue) -> Brand | None:
+    """The brand of a queue's own pages (its chat form): its library's, when it
+    serves one; a cooperative queue keeps the neutral look (None), since
+    its form speaks for every library in it."""
+    libraries = list(queue.libraries.all()[:2])
+    return brand_for_library(libraries[0]) if len(libraries) == 1 else None
 
 
 def memberships_of(librarian: Librarian) -> QuerySet[Membership]:

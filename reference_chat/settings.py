@@ -224,6 +224,16 @@ STORAGES = {
     },
 }
 
+# --- Uploaded files: the libraries' logos (accounts/branding.py) ----------
+# Under VAR_DIR, the one place the app writes. With SERVE_MEDIA the app
+# serves them itself (the embedded mode, `make run`); behind nginx, let nginx
+# serve MEDIA_ROOT at MEDIA_URL and turn it off (docs/deployment.md).
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
+# The largest logo upload accepted (bytes); it is re-encoded and scaled down.
+BRAND_LOGO_MAX_BYTES = 512 * 1024
+
 # --- Email ----------------------------------------------------------------
 # Embedded default: each message is a file under var/mail/ that a person can
 # read. EMAIL_URL (smtp://user:pass@host:587, smtp+tls://...) sends for real.

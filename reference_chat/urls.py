@@ -1,8 +1,10 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from accounts.logins import idle_status
+from accounts.views import brand_stylesheet, media_file
 from api import errors as api_errors
 from reference_chat import views
 from shifts.views import log_out
@@ -26,7 +28,11 @@ urlpatterns = [
     path("", include("console.urls")),
     path("console/history/", include("transcripts.urls")),
     path("api/v1/", include("api.urls")),
+    path("brand/<slug:slug>.css", brand_stylesheet, name="brand-css"),
 ]
+if settings.SERVE_MEDIA:
+    # The logos, in the embedded mode; nginx serves them in production.
+    urlpatterns.append(re_path(r"^media/(?P<path>.+)$", media_file, name="media"))
 
 # JSON for every path under /api/, Django's own pages (templates/404.html,
 # 500.html) for the rest of the site (api/errors.py).

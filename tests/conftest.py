@@ -119,6 +119,13 @@ def no_relay_reader(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def media_root(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Uploaded files (the libraries' logos) go under pytest's own temporary
+    folder, never into var/media; a browser test's server reads them there."""
+    settings.MEDIA_ROOT = tmp_path_factory.getbasetemp() / "media"
+
+
+@pytest.fixture(autouse=True)
 def fast_passwords(settings: Any) -> None:
     """Real password checks, without the deliberately slow production hasher."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

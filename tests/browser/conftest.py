@@ -181,6 +181,8 @@ def server(
         # The test's own key: the logins it makes (force_login) hold on the server.
         "SECRET_KEY": settings.SECRET_KEY,
         "VAR_DIR": str(var_dir),
+        # The logos the test uploaded (tests/conftest.py: media_root).
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "SWEEP_SECONDS": "1",
         "CHANNEL_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
         "LOG_LEVEL": "WARNING",

@@ -87,3 +87,18 @@ def test_seeding_again_with_a_new_password_changes_it():
     call_command("seed_demo", password="x-other-pass")
     assert Client().login(username="bob", password="x-other-pass")
     assert not Client().login(username="bob", password="x-test-pass")
+
+
+def test_the_demo_libraries_have_a_brand_that_passes_their_own_checks(client):
+    call_command("seed_demo", password="x-test-pass")
+    riverside = Library.objects.get(slug="riverside-public")
+    logo = riverside.logo.name
+    assert logo.startswith("logos/riverside-public") and logo.endswith(".png")
+    assert (riverside.logo_width, riverside.logo_height) == (192, 192)
+    for library in Library.objects.all():
+        assert library.brand_color and library.brand_text_color
+        library.full_clean()  # the admin's contrast checks pass
+    call_command("seed_demo", password="x-test-pass")
+    riverside.refresh_from_db()
+    assert riverside.logo.name == logo  # seeding again draws no second logo
+    assert client.get(f"/media/{logo}").status_code == 200

@@ -7,17 +7,24 @@ Riverside Public Library keeps hours (America/Chicago: Monday to Friday
 Riverside shows "closed, opens again ..." outside them. Hillcrest and the
 cooperative keep no hours: always within hours, so the demo can be tried
 at any hour of the day.
+
+Riverside has a brand (a logo drawn here by Pillow, and colours), Hillcrest
+colours only, so the demo shows both and the cooperative queue's neutral form.
 """
 
 from datetime import date, time
+from io import BytesIO
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
+from accounts.branding import logo_clean
 from accounts.models import Librarian, Library, LibraryOpeningPeriod, LibrarySpecialDay
 from accounts.services import SUPERVISORS, supervisors_group_ensure
 from queues.models import Membership, Queue
@@ -38,6 +45,9 @@ LIBRARIES: list[dict[str, str]] = [
             "Interlibrary loan: free, request online, about 2 weeks.\n"
             "Contact: 555-0100, ask@library.example.org."
         ),
+        "brand_color": "#0b5d3b",
+        "brand_text_color": "#ffffff",
+        "link_color": "#0b5d3b",
     },
     {
         "slug": "hillcrest-college",
@@ -51,6 +61,9 @@ LIBRARIES: list[dict[str, str]] = [
             "Visitors: alumni and community members may read on site; no remote database access.\n"
             "Contact: 555-0200, refdesk@hillcrest.example.edu."
         ),
+        "brand_color": "#7a1f2b",
+        "brand_text_color": "#ffffff",
+        "link_color": "#7a1f2b",
     },
 ]
 
@@ -114,6 +127,22 @@ LIBRARIANS: list[dict[str, Any]] = [
 ]
 
 
+def demo_logo() -> ContentFile:
+    """Riverside's logo: an open book on a river-green disc, drawn as a PNG."""
+    size = 192
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((4, 4, size - 4, size - 4), fill="#ffffff")
+    draw.ellipse((14, 14, size - 14, size - 14), fill="#0b5d3b")
+    # Two pages, each a slanted quadrilateral, and the river under them.
+    draw.polygon([(40, 68), (92, 78), (92, 132), (40, 122)], fill="#ffffff")
+    draw.polygon([(100, 78), (152, 68), (152, 122), (100, 132)], fill="#ffffff")
+    draw.arc((44, 120, 148, 160), start=20, end=160, fill="#9fd8c0", width=6)
+    out = BytesIO()
+    image.save(out, "PNG")
+    return ContentFile(out.getvalue(), name="riverside-logo.png")
+
+
 class Command(BaseCommand):
     help = "Create or refresh the demo libraries, queues, librarians and supervisor."
 
@@ -149,6 +178,10 @@ class Command(BaseCommand):
         LibrarySpecialDay.objects.update_or_create(
             library=riverside, date=next_christmas(), defaults={"name": "Christmas Day"}
         )
+        if not riverside.logo:
+            # Through the admin's own check and re-encoding, as an upload would go.
+            riverside.logo = logo_clean(demo_logo(), name=riverside.slug)
+            riverside.save()
         queues: dict[str, Queue] = {}
         for data in QUEUES:
             queue, _ = Queue.objects.update_or_create(
