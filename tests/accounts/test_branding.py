@@ -49,6 +49,12 @@ def change(sam: Client, library: Library, **fields: object):
         "brand_color": library.brand_color,
         "brand_text_color": library.brand_text_color,
         "link_color": library.link_color,
+        "time_zone": library.time_zone,
+        # The hours' inlines on the same page, left as they are (none).
+        "opening_periods-TOTAL_FORMS": "0",
+        "opening_periods-INITIAL_FORMS": "0",
+        "special_days-TOTAL_FORMS": "0",
+        "special_days-INITIAL_FORMS": "0",
         **fields,
     }
     return sam.post(f"/admin/accounts/library/{library.pk}/change/", data)
