@@ -16,12 +16,14 @@ import pytest
 from chat import sessions, transfers
 from chat.models import Message
 from tests.sockets import (  # noqa: F401 - the fixture closes leftover sockets
+    TINY_HEARTBEAT,
     Socket,
     call,
     close_sockets_left_open,
     console_of,
     monitor,
     patron_of,
+    rings_dropped,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -194,6 +196,25 @@ async def test_after_a_transfer_the_patron_sees_the_new_librarian_typing(desk, c
     await patron.send(type="typing")
     await bobs.expect("typing.started", session=session.pk)
     assert typing_events(await quiet(alices)) == []
+
+
+async def test_a_lost_ring_of_the_transfer_is_made_good_by_the_heartbeat(
+    desk, chat, alice, bob, settings
+):
+    settings.HEARTBEAT_SECONDS = TINY_HEARTBEAT
+    session = await call(chat, alice)
+    patron = await opened(session)
+    bobs = await console_of(bob)
+    with rings_dropped():  # Dana's socket never hears that Bob took over
+        offer = await call(
+            transfers.transfer_offer, session_id=session.pk, sender=alice, receiver_id=bob.pk
+        )
+        await call(transfers.transfer_accept, offer_id=offer.pk, librarian=bob)
+    await asyncio.sleep(10 * TINY_HEARTBEAT)  # a few heartbeats, read after the transfer
+
+    await bobs.send(type="typing", session=session.pk)
+    shown = await patron.expect("typing.started")
+    assert shown["librarian"] == {"display_name": "Bob"}
 
 
 async def test_an_ended_session_carries_no_typing(desk, chat, alice):
