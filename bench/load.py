@@ -30,6 +30,9 @@ PATRON, LIBRARIAN = "P", "L"
 RECHECK_S = 1.5
 # A chat line of a usual length (about 60 characters).
 FILLER = "Could you tell me whether the branch has this title on shelf?"
+# As static/js/typing.js: at most one typing frame per conversation and
+# side this often (bench/traffic.py says when the generator types).
+TYPING_S = 3.0
 
 
 def now() -> float:
@@ -88,6 +91,8 @@ class Bench:
         self.errors: dict[str, int] = {}
         self.resyncs = 0  # snapshots asked for after a heartbeat showed a client behind
         self.connects = 0  # sockets opened, reconnections included
+        self.typing_sent = 0  # typing frames sent (starts and stops)
+        self.typing_heard = 0  # typing events received from the other side
 
     def error(self, code: str) -> None:
         self.errors[code] = self.errors.get(code, 0) + 1
@@ -112,6 +117,32 @@ class Socket:
         # Lines sent but not acknowledged: sent again on the next connection.
         self.pending: dict[str, dict[str, Any]] = {}
         self._asked: dict[Any, float] = {}
+        self._typed: dict[Any, float] = {}  # conversation → last typing frame sent
+        self._typing: set[Any] = set()  # conversations a stop is owed to
+
+    def typing_frame(self, address: Any, *, started: bool) -> dict[str, Any] | None:
+        """The typing frame of this side (None: this socket doesn't type)."""
+        return None
+
+    def typing_start(self, address: Any) -> bool:
+        """The person starts typing a line: a typing frame unless one went
+        within TYPING_S. False if this socket doesn't type (or is not open)."""
+        if self.typing_frame(address, started=True) is None or not self.ready.is_set():
+            return False
+        t = now()
+        if t - self._typed.get(address, -1e9) >= TYPING_S:
+            self._typed[address] = t
+            self._typing.add(address)
+            self.send_soon(self.typing_frame(address, started=True) or {})
+            self.bench.typing_sent += 1
+        return True
+
+    def typing_stop(self, address: Any) -> None:
+        """The line went: a stop, if a typing frame said started."""
+        if address in self._typing:
+            self._typing.discard(address)
+            self.send_soon(self.typing_frame(address, started=False) or {})
+            self.bench.typing_sent += 1
 
     def path(self) -> str:
         raise NotImplementedError
@@ -261,10 +292,15 @@ class PatronSocket(Socket):
     def line_frame(self, client_id: str, text: str, address: object = None) -> dict[str, Any]:
         return {"type": "message.send", "text": text, "client_id": client_id}
 
+    def typing_frame(self, address: Any, *, started: bool) -> dict[str, Any] | None:
+        return {"type": "typing"} if started else {"type": "typing", "state": "stopped"}
+
     def on_frame(self, frame: dict[str, Any]) -> None:
         kind = frame["type"]
         if kind == "message.created":
             self._line(frame["message"], live=True)
+        elif kind in ("typing.started", "typing.stopped"):
+            self.bench.typing_heard += 1
         elif kind == "message.stored":
             self.acked(frame["client_id"])
         elif kind == "session.snapshot":
@@ -325,9 +361,15 @@ class ConsoleSocket(Socket):
     def line_frame(self, client_id: str, text: str, session: int) -> dict[str, Any]:
         return {"type": "message.send", "session": session, "text": text, "client_id": client_id}
 
+    def typing_frame(self, address: Any, *, started: bool) -> dict[str, Any] | None:
+        frame = {"type": "typing", "session": address}
+        return frame if started else {**frame, "state": "stopped"}
+
     def on_frame(self, frame: dict[str, Any]) -> None:
         kind = frame["type"]
-        if kind == "message.created":
+        if kind in ("typing.started", "typing.stopped"):
+            self.bench.typing_heard += 1
+        elif kind == "message.created":
             message = frame["message"]
             seen = self.sessions.setdefault(frame["session"], Seen())
             if not seen.add(message["seq"], self.bench, live=True):
@@ -433,40 +475,3 @@ class BareSocket(Socket):
             self.acked(frame["client_id"])
         elif kind == "joined":
             self.ready.set()
-
-
-@dataclass
-class Pair:
-    """The two ends of one conversation, and how to address it from the librarian's end."""
-
-    patron: Socket
-    librarian: Socket
-    address: Any  # the session id (application) or the group (bare)
-
-
-async def traffic(bench: Bench, pairs: list[Pair], rate: float, seconds: float) -> int:
-    """Send ``rate`` lines a second for ``seconds``, each from a random end of a random pair.
-
-    Sends are spread evenly (a tick every 5 ms); returns how many were sent.
-    """
-    rng = random.Random(len(pairs) * 7919 + int(rate))
-    ledger = bench.ledger
-    start = now()
-    sent = 0
-    while (elapsed := now() - start) < seconds:
-        due = int(elapsed * rate)
-        while sent < due:
-            pair = pairs[rng.randrange(len(pairs))]
-            sender = pair.patron if rng.random() < 0.5 else pair.librarian
-            client_id, text = ledger.new(sender.side)
-            await sender.send_line(sender.line_frame(client_id, text, pair.address))
-            sent += 1
-        await asyncio.sleep(0.005)
-    return sent
-
-
-async def drain(bench: Bench, timeout: float) -> None:
-    """Wait until every line of the phase reached the other end, or ``timeout``."""
-    deadline = now() + timeout
-    while now() < deadline and bench.ledger.undelivered():
-        await asyncio.sleep(0.05)

@@ -12,9 +12,10 @@ import contextlib
 from typing import Any
 
 from bench.figures import Figures, percentile
-from bench.load import BareSocket, ConsoleSocket, Ledger, Pair, PatronSocket, drain, now, traffic
+from bench.load import BareSocket, ConsoleSocket, Ledger, PatronSocket, now
 from bench.phases import Phases
 from bench.stack import Meter, log
+from bench.traffic import Pair, drain, traffic
 from faults.forms import ask_form, ask_post
 
 

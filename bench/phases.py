@@ -15,8 +15,9 @@ from typing import Any
 
 from bench import profile
 from bench.figures import GC_PAUSES, Figures, figures, percentile, slowest_seconds
-from bench.load import Bench, Ledger, Pair, Socket, drain, now, traffic
+from bench.load import Bench, Ledger, Socket, now
 from bench.stack import BenchStack, Meter, log
+from bench.traffic import Pair, drain, traffic
 from faults.forms import http_request
 
 
@@ -115,6 +116,7 @@ class Phases:
         profilers = self.profile(name, seconds, when=name in ("main", "bare", "small"))
         before = self.meter.cpu()
         resyncs, connects = self.bench.resyncs, self.bench.connects
+        typing_sent, typing_heard = self.bench.typing_sent, self.bench.typing_heard
         started = now()
         await traffic(self.bench, pairs, rate, seconds)
         for profiler in profilers:
@@ -130,6 +132,8 @@ class Phases:
         result = figures(self.bench.ledger, base, before, after)
         result.extra["resyncs"] = self.bench.resyncs - resyncs
         result.extra["reconnects"] = self.bench.connects - connects
+        result.extra["typing_sent"] = self.bench.typing_sent - typing_sent
+        result.extra["typing_heard"] = self.bench.typing_heard - typing_heard
         result.extra["slowest_seconds"] = slowest_seconds(self.bench.ledger, started)
         # Where a slow line waited: until the sender's acknowledgement (the
         # server storing it) or after it (the event on its way).
@@ -145,6 +149,7 @@ class Phases:
             f"{result.cpu_s_per_1000} CPU s/1000, generator GC pauses over 20 ms: "
             f"{len(pauses)} (longest {max(pauses, default=0):.0f} ms), "
             f"{result.extra['resyncs']} resyncs, {result.extra['reconnects']} reconnects, "
+            f"typing {result.extra['typing_sent']} sent/{result.extra['typing_heard']} heard, "
             f"slowest seconds "
             f"{result.extra['slowest_seconds'][:3]}")  # fmt: skip
         return result

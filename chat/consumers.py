@@ -20,7 +20,7 @@ from core.clients import address_hash, scope_client_address
 from core.db import database_call
 from core.errors import ChatError
 from core.events import call_service
-from core.groups import patron_group
+from core.groups import librarian_group, patron_group
 from core.heartbeats import Kind, heartbeats
 from core.sockets import (
     CLOSE_NOT_FOUND,
@@ -30,6 +30,7 @@ from core.sockets import (
     frame_str,
     frame_text,
 )
+from core.typing_signals import TypingGate, typing_event_type, typing_frame_started, typing_send
 
 # Beyond any line number (and beyond what the databases take as a parameter).
 MAX_AFTER = 2**31 - 1
@@ -68,7 +69,7 @@ async def _beat(sockets: list["PatronConsumer"]) -> None:
         beat = beats.get(socket.session.pk)
         if beat is None or not heartbeats().beats(PATRON_SOCKETS, socket):
             continue  # the session is gone, or the socket closed meanwhile
-        state, last = beat
+        state, last, socket.primary_id = beat  # who may signal typing, if a ring was lost
         await socket.send_beat({"type": "session.heartbeat", "state": state, "last_seq": last})
 
 
@@ -89,10 +90,15 @@ class PatronConsumer(ChatSocket):
         "session.end": "end_session",
         "session.resume": "resume",
         "transcript.request": "request_transcript",
+        "typing": "signal_typing",
     }
     line_actions = frozenset({"message.send"})
 
     session: ChatSession
+    # The librarian holding the session, as this socket last heard: whose
+    # typing it shows, and whom its own typing tells (typing_started, below).
+    primary_id: int | None = None
+    _typing: TypingGate | None = None
 
     async def connect(self) -> None:
         # Accepted first, looked up after: when a thousand patrons reconnect
@@ -115,6 +121,7 @@ class PatronConsumer(ChatSocket):
             await self.close(code=CLOSE_NOT_FOUND)
             return
         self.session, snapshot = opened
+        self.primary_id = self.session.primary_id
         await self.send_json(snapshot)
         # After the snapshot: no heartbeat may overtake it.
         heartbeats().add(PATRON_SOCKETS, self)
@@ -162,6 +169,21 @@ class PatronConsumer(ChatSocket):
         )
         await self.send_json({"type": "transcript.sent", "email": email})
 
+    async def signal_typing(self, frame: Frame) -> None:
+        """The patron is typing (or stopped): the librarian holding the
+        session hears it, at most every few seconds; no text, nothing stored."""
+        started = typing_frame_started(frame)
+        if self.primary_id is None:
+            return  # waiting or ended: nobody to tell
+        if self._typing is None:
+            self._typing = TypingGate()
+        if self._typing.let_through(started=started):
+            await typing_send(
+                self.channel_layer,
+                librarian_group(self.primary_id),
+                {"type": typing_event_type(started=started), "session": self.session.pk},
+            )
+
     # Published events. The patron group only ever receives patron-visible
     # events built from patron payloads; the check on message.created is a
     # second lock on the same door.
@@ -171,6 +193,7 @@ class PatronConsumer(ChatSocket):
         await self.forward(event)
 
     async def session_accepted(self, event: dict[str, Any]) -> None:
+        self.primary_id = event["librarian"]["id"]
         await self.forward(
             {
                 "type": "session.accepted",
@@ -180,9 +203,11 @@ class PatronConsumer(ChatSocket):
 
     async def session_requeued(self, event: dict[str, Any]) -> None:
         # Back in the queue: the patron waits for the next librarian (no note, no name).
+        self.primary_id = None
         await self.forward({"type": "session.requeued"})
 
     async def session_closed(self, event: dict[str, Any]) -> None:
+        self.primary_id = None
         await self.forward(
             {
                 "type": "session.closed",
@@ -191,3 +216,15 @@ class PatronConsumer(ChatSocket):
                 "transcript_offered": event["transcript_offered"],
             }
         )
+
+    # Typing from a console: only the librarian holding the session is shown
+    # (a console may name any session id; the patron's own socket decides),
+    # by display name only.
+    async def typing_started(self, event: dict[str, Any]) -> None:
+        if self.primary_id is not None and event["librarian"]["id"] == self.primary_id:
+            name = event["librarian"]["display_name"]
+            await self.forward({"type": "typing.started", "librarian": {"display_name": name}})
+
+    async def typing_stopped(self, event: dict[str, Any]) -> None:
+        if self.primary_id is not None and event["librarian"]["id"] == self.primary_id:
+            await self.forward({"type": "typing.stopped"})

@@ -49,9 +49,12 @@ def patron_sockets_open(
     return [(session, next(snapshots)) if session else None for session in sessions]
 
 
-def patron_sockets_beat(sockets: list[tuple[ChatSession, str]]) -> dict[int, tuple[str, int]]:
+def patron_sockets_beat(
+    sockets: list[tuple[ChatSession, str]],
+) -> dict[int, tuple[str, int, int | None]]:
     """A heartbeat of these open sockets: their presence refreshed (one UPDATE)
-    and their sessions' state and last patron-visible number read (one SELECT)."""
+    and their sessions' state, last patron-visible number and primary
+    librarian read (one SELECT)."""
     patron_sockets_heartbeat(sockets=sockets)
     return patron_beats({session.pk for session, _ in sockets})
 

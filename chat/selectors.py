@@ -93,11 +93,15 @@ def patron_snapshot(*, session_id: int, after: int) -> dict[str, Any]:
     return snapshot
 
 
-def patron_beats(session_ids: set[int]) -> dict[int, tuple[str, int]]:
-    """What a patron heartbeat tells: each session's state and last patron-visible number."""
+def patron_beats(session_ids: set[int]) -> dict[int, tuple[str, int, int | None]]:
+    """What a patron heartbeat tells: each session's state and last
+    patron-visible number, and (for the socket only) its primary librarian's id."""
     rows = ChatSession.objects.filter(pk__in=session_ids)
     return {
-        pk: (state, last) for pk, state, last in rows.values_list("pk", "state", "last_patron_seq")
+        pk: (state, last, primary)
+        for pk, state, last, primary in rows.values_list(
+            "pk", "state", "last_patron_seq", "primary_id"
+        )
     }
 
 

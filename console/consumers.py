@@ -27,7 +27,7 @@ from console.selectors import (
 from core.db import database_call
 from core.errors import ChatError
 from core.events import call_service
-from core.groups import librarian_group, queue_group
+from core.groups import librarian_group, patron_group, queue_group
 from core.heartbeats import Kind, heartbeats
 from core.sockets import (
     CLOSE_FORBIDDEN,
@@ -38,6 +38,7 @@ from core.sockets import (
     frame_str,
     frame_text,
 )
+from core.typing_signals import TypingGates, typing_event_type, typing_frame_started, typing_send
 from im import services as ims
 from im.payloads import im_payload
 from queues.selectors import monitored_queue_ids
@@ -124,6 +125,7 @@ class ConsoleConsumer(ChatSocket):
         "console.outcomes": "explain_outcomes",
         "session.block": "block_patron",
         "console.active": "note_activity",
+        "typing": "signal_typing",
     }
     line_actions = frozenset({"message.send", "im.send"})
 
@@ -150,6 +152,7 @@ class ConsoleConsumer(ChatSocket):
         self.login_tag = login_tag(session_key)
         self.active = False
         self.queue_groups = set()
+        self.typing = TypingGates()
         await self.channel_layer.group_add(librarian_group(librarian.pk), self.channel_name)
         await self.accept()
         await database_call(shifts.console_opened)(
@@ -317,6 +320,20 @@ class ConsoleConsumer(ChatSocket):
         a whole idle time from the next heartbeat (which writes it)."""
         self.active = True
 
+    async def signal_typing(self, frame: Frame) -> None:
+        """The librarian is typing to the patron (or stopped), at most every
+        few seconds per session: no text, nothing stored, no database. The
+        patron's socket shows it only if this librarian holds the session."""
+        session_id = frame_int(frame, "session")
+        started = typing_frame_started(frame)
+        if self.typing.let_through(session_id, started=started):
+            librarian = {"id": self.librarian.pk, "display_name": self.librarian.display_name}
+            await typing_send(
+                self.channel_layer,
+                patron_group(session_id),
+                {"type": typing_event_type(started=started), "librarian": librarian},
+            )
+
     async def sync(self, frame: Frame) -> None:
         """The console noticed it missed something: a fresh snapshot."""
         await self._resync()
@@ -415,3 +432,6 @@ class ConsoleConsumer(ChatSocket):
     transfer_expired = ChatSocket.forward
     transfer_cancelled = ChatSocket.forward
     session_requeued = ChatSocket.forward
+    # The patron of a session this librarian holds is typing: {session} only.
+    typing_started = ChatSocket.forward
+    typing_stopped = ChatSocket.forward

@@ -184,6 +184,14 @@ def test_patron_and_librarian_converse_through_daphne(daphne_ports: list[int]) -
                     heard = await _next(console, "message.created")
                 assert heard["message"]["text"] == "Thank you!"
 
+                # Typing crosses the processes too, and is stored nowhere (the lines below).
+                await patron.send(json.dumps({"type": "typing"}))
+                typing = await _next(console, "typing.started")
+                assert typing == {"type": "typing.started", "session": session.pk}
+                await console.send(json.dumps({"type": "typing", "session": session.pk}))
+                typing = await _next(patron, "typing.started")
+                assert typing == {"type": "typing.started", "librarian": {"display_name": "Alice"}}
+
                 await patron.send(json.dumps({"type": "session.end"}))
                 closed = await _next(console, "session.closed")
                 assert closed["closed_by"] == "patron"

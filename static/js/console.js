@@ -21,6 +21,7 @@ import * as state from "./console/state.js";
 import * as sync from "./console/sync.js";
 import * as tabs from "./console/tabs.js";
 import * as transfer from "./console/transfer.js";
+import * as typing from "./console/typing.js";
 
 const snapshot = {
   // On every connect, on console.sync and when monitoring changes: the whole
@@ -49,14 +50,14 @@ const snapshot = {
   },
 };
 
-for (const part of [snapshot, newlist.handlers, chat.handlers, sync.handlers, librarians.handlers, im.handlers, transfer.handlers, offers.handlers, outcomes.handlers, settings.handlers, block.handlers]) {
+for (const part of [snapshot, newlist.handlers, chat.handlers, sync.handlers, librarians.handlers, im.handlers, transfer.handlers, offers.handlers, outcomes.handlers, settings.handlers, block.handlers, typing.handlers]) {
   handle(part);
 }
 watch(sync.noteChange);
 
 trapFocusInDialogs();
 reportActivityWith(reportActivity);
-for (const part of [tabs, newlist, chat, settings, librarians, im, history, transfer, offers, block]) part.initialize();
+for (const part of [tabs, newlist, chat, settings, librarians, im, history, transfer, offers, block, typing]) part.initialize();
 
 connect({
   onOpen: () => chat.resendLines(),

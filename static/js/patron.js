@@ -1,6 +1,8 @@
 // The patron's chat page: waiting view, live chat, End Session, transcript.
 // Protocol: docs/protocol.md (patron socket).
 import { RECHECK_MS, ReconnectingSocket, formatWait, lineElement, lineRefusedPut, newClientId, sendPaced } from "./socket.js";
+import { gettext, interpolate } from "./i18n.js";
+import { TypingIndicator, TypingSender } from "./typing.js";
 
 const root = document.getElementById("patron-chat");
 const token = root.dataset.token;
@@ -21,6 +23,7 @@ const transcriptStatus = document.getElementById("transcript-status");
 const transcriptForm = document.getElementById("transcript-form");
 const transcriptEmail = document.getElementById("transcript-email");
 const transcriptError = document.getElementById("transcript-error");
+const librarianTyping = new TypingIndicator(document.getElementById("typing"));
 
 const state = {
   session: null,
@@ -41,6 +44,11 @@ const socket = new ReconnectingSocket({
   },
 });
 
+// The patron's typing tells the librarian who holds the chat (no text).
+const typing = new TypingSender((started) =>
+  state.session?.state === "active" && socket.send(started ? { type: "typing" } : { type: "typing", state: "stopped" }),
+);
+
 function showConnection(status) {
   const words = { connecting: "Connecting…", reconnecting: "Reconnecting…", open: "", closed: "" };
   connection.textContent = words[status] ?? "";
@@ -58,6 +66,7 @@ function handleFrame(frame) {
       break;
     case "message.created":
       if (frame.message.seq > state.lastSeq + 1) resume(); // a line went missing on the way
+      if (frame.message.kind === "librarian") librarianTyping.hide(); // what they typed is here
       addLine(frame.message);
       break;
     case "session.heartbeat":
@@ -74,13 +83,21 @@ function handleFrame(frame) {
       state.session.requeued = false;
       render();
       break;
+    case "typing.started":
+      librarianTyping.show(interpolate(gettext("%s is typing…"), [frame.librarian.display_name]));
+      break;
+    case "typing.stopped":
+      librarianTyping.hide();
+      break;
     case "session.requeued":
+      librarianTyping.hide();
       state.session.state = "waiting";
       state.session.librarian = null;
       state.session.requeued = true;
       render();
       break;
     case "session.closed":
+      librarianTyping.hide();
       state.session.state = "closed";
       state.session.closed_by = frame.closed_by;
       state.session.has_email = frame.has_email;
@@ -244,12 +261,14 @@ function send() {
   state.pending.set(clientId, { text, element });
   socket.send({ type: "message.send", text, client_id: clientId });
   textarea.value = "";
+  typing.stopped();
 }
 
 composer.addEventListener("submit", (event) => {
   event.preventDefault();
   send();
 });
+textarea.addEventListener("input", () => typing.changed(textarea.value));
 textarea.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
     event.preventDefault();

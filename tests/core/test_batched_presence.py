@@ -117,7 +117,7 @@ def test_a_tick_of_patron_sockets_costs_one_update_and_one_select(
         sockets.append((session, f"tab-{i}"))
     with django_assert_num_queries(2):
         beats = patrons.patron_sockets_beat(sockets)
-    assert beats == {session.pk: ("waiting", 1) for session, _ in sockets}
+    assert beats == {session.pk: ("waiting", 1, None) for session, _ in sockets}
 
 
 @pytest.mark.django_db

@@ -8,6 +8,7 @@ import { resendImLine } from "./im.js";
 import { pickUpWon, renderNew } from "./newlist.js";
 import { send, settle } from "./protocol.js";
 import * as state from "./state.js";
+import { renderTypingLine, typingBadge, typingStopped } from "./typing.js";
 
 // ---------------------------------------------------------------- rendering
 
@@ -44,6 +45,7 @@ export function renderActive() {
             s.state === "transferred" || s.state === "requeued" ? el("span", { class: "badge" }, "transferred") : null,
             s.state === "active" && !s.patron_present ? el("span", { class: "badge badge-warn" }, "left") : null,
             s.state === "active" && state.offerOf(s.id) ? el("span", { class: "badge badge-transfer" }, "offered") : null,
+            s.state === "active" ? typingBadge(s) : null,
           ),
         ),
       );
@@ -115,6 +117,7 @@ export function renderPane() {
     requeued: "You returned this session to the queue. It is read-only for you now.",
   }[session.state] || "";
   renderOfferStatus(session);
+  renderTypingLine();
   $("composer-error").textContent = "";
 }
 
@@ -239,6 +242,7 @@ function sendLine() {
   sendLineFrame(clientId, state.pendingLine(clientId));
   textarea.value = "";
   state.setDraft(session.id, "");
+  if (!note) typingStopped(session.id);
   // A note is one line: the next one goes to the patron unless Note is ticked again.
   if (note) setNoteMode(false, `Note added. Back to replying to ${session.patron_name}.`);
 }
