@@ -1,11 +1,13 @@
 """The patron's pages: the list of chat services, a chat form, and the chat itself."""
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from chat.forms import AskForm
+from chat.reachable import queue_reachable
 from chat.selectors import session_for_patron
 from chat.sessions import session_enqueue
 from core.clients import address_hash, request_client_address
@@ -26,8 +28,14 @@ def ask_list(request: HttpRequest) -> HttpResponse:
 
 def ask_form(request: HttpRequest, slug: str) -> HttpResponse:
     queue = get_object_or_404(Queue, slug=slug)
-    if not queue.is_open:
-        return render(request, "patron/queue_closed.html", {"queue": queue}, status=503)
+    if not queue_reachable(queue).open:
+        # Nobody can answer now: the form becomes "Leave a question" (the
+        # questions app), answered later by email. A question typed as the
+        # queue closed goes there as it was posted (307), nothing lost.
+        response = HttpResponseRedirect(reverse("question-ask", kwargs={"slug": slug}))
+        if request.method == "POST":
+            response.status_code = 307
+        return response
     form = AskForm(request.POST or None, queue=queue)
     if request.method == "POST" and form.is_valid():
         address = address_hash(request_client_address(request))

@@ -5,7 +5,7 @@ import pytest
 from chat.models import ChatSession
 from queues.models import Queue
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staffed")]
 
 
 # --- Patrons ----------------------------------------------------------------
@@ -83,13 +83,16 @@ def test_a_queue_that_needs_an_email_says_so_and_creates_nothing(client, hillcre
     assert not ChatSession.objects.exists()
 
 
-def test_a_closed_service_says_it_is_closed(client, riverside):
+def test_a_closed_service_offers_to_leave_a_question_instead(client, riverside):
     riverside.is_open = False
     riverside.save()
-    response = client.get("/ask/riverside/")
-    assert response.status_code == 503
-    assert "Ask Riverside is closed" in response.content.decode()
-    assert client.post("/ask/riverside/", {"patron_name": "Dana"}).status_code == 503
+    response = client.get("/ask/riverside/", follow=True)
+    assert response.redirect_chain == [("/ask/riverside/question/", 302)]
+    page = response.content.decode()
+    assert "Chat is closed right now." in page and "Leave a question" in page
+    # A question typed as the queue closed goes to the question form as posted.
+    posted = client.post("/ask/riverside/", {"patron_name": "Dana"})
+    assert (posted.status_code, posted["Location"]) == (307, "/ask/riverside/question/")
     assert not ChatSession.objects.exists()
 
 
