@@ -415,3 +415,6 @@ class ConsoleConsumer(ChatSocket):
     transfer_expired = ChatSocket.forward
     transfer_cancelled = ChatSocket.forward
     session_requeued = ChatSocket.forward
+    # Follow-up questions of the queue (questions/): the Questions tab reloads.
+    question_created = ChatSocket.forward
+    question_changed = ChatSocket.forward

@@ -23,12 +23,12 @@ from chat.selectors import block_standing
 from chat.sessions import session_close
 from core.errors import ChatError
 from core.events import publish
-from core.groups import queue_group
+from core.groups import librarian_group
 from core.limits import limit_take
 from core.text import text_clean, text_storable
 from questions.models import Question, QuestionEmail, QuestionNote
 from questions.selectors import answer_expected_by, policy_of, question_for_librarian
-from queues.models import Queue
+from queues.models import Membership, Queue
 
 logger = logging.getLogger(__name__)
 
@@ -247,10 +247,7 @@ def _question_create(
     QuestionEmail.objects.create(
         question=question, kind=QuestionEmail.Kind.CONFIRMATION, due_at=timezone.now()
     )
-    publish(
-        {"type": "question.created", "question": question.pk, "queue": queue.pk},
-        queue_group(queue.pk),
-    )
+    _publish("question.created", question)
     return question
 
 
@@ -279,10 +276,17 @@ def waiting_lines(session: ChatSession) -> list[str]:
 
 
 def _changed(question: Question) -> None:
-    publish(
-        {"type": "question.changed", "question": question.pk, "queue": question.queue_id},
-        queue_group(question.queue_id),
+    _publish("question.changed", question)
+
+
+def _publish(kind: str, question: Question) -> None:
+    # To every console of the queue's librarians, on shift or not: the
+    # Questions list is theirs whether or not they monitor the queue now.
+    event = {"type": kind, "question": question.pk, "queue": question.queue_id}
+    members = Membership.objects.filter(queue_id=question.queue_id).values_list(
+        "librarian_id", flat=True
     )
+    publish(event, *[librarian_group(pk) for pk in members])
 
 
 def _take_refusal(question_id: int, librarian: Librarian) -> ChatError:

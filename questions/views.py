@@ -21,8 +21,10 @@ from queues.models import Queue
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    # The token is the patron's key: never send it on as a Referer.
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is the patron's key: never send it on as a Referer to another
+    # site. Same-origin, not no-referrer: under no-referrer the browser sends
+    # the form's POST with ``Origin: null``, which the CSRF check refuses.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
