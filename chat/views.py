@@ -6,13 +6,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
+from chat.availability import (
+    Availability,
+    availability_message,
+    queue_availability,
+    week_hours,
+)
 from chat.forms import AskForm
-from chat.reachable import queue_reachable
 from chat.selectors import session_for_patron
 from chat.sessions import session_enqueue
 from core.clients import address_hash, request_client_address
 from core.errors import ChatError
 from core.limits import limit_take
+from core.zones import zone_label
+from queues.hours import HOURS_PREFETCH
 from queues.models import Queue
 from queues.selectors import open_queues
 
@@ -22,29 +29,53 @@ TOO_MANY_REQUESTS = (
 )
 
 
+# Closed to asking at all: switched off. Closed by the hours, or with nobody
+# on, a patron still asks: the form is "Leave a question" (questions/),
+# answered later by email.
+CLOSED_TO_ASKING = {"switched_off"}
+
+
+def _status(queue: Queue) -> dict[str, object]:
+    availability: Availability = queue_availability(queue)
+    return {
+        "queue": queue,
+        "availability": availability,
+        "message": availability_message(availability),
+        "zone_name": zone_label(availability.time_zone),
+        "can_ask": availability.reason not in CLOSED_TO_ASKING,
+    }
+
+
 def ask_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "patron/ask_list.html", {"queues": open_queues()})
+    queues = open_queues().prefetch_related(*HOURS_PREFETCH)
+    return render(request, "patron/ask_list.html", {"statuses": [_status(q) for q in queues]})
 
 
 def ask_form(request: HttpRequest, slug: str) -> HttpResponse:
-    queue = get_object_or_404(Queue, slug=slug)
-    if not queue_reachable(queue).open:
-        # Nobody can answer now: the form becomes "Leave a question" (the
-        # questions app), answered later by email. A question typed as the
-        # queue closed goes there as it was posted (307), nothing lost.
+    queue = get_object_or_404(Queue.objects.prefetch_related(*HOURS_PREFETCH), slug=slug)
+    status = {**_status(queue), "hours": week_hours(queue)}
+    availability: Availability = status["availability"]  # type: ignore[assignment]
+    # Nothing is stored for a queue switched off, whatever is posted: the
+    # administrator's "no", 503 as before hours existed (no question either).
+    if not status["can_ask"]:
+        return render(request, "patron/queue_closed.html", status, status=503)
+    if not availability.open:
+        # Closed by its hours, or nobody on: the form becomes "Leave a
+        # question" (the questions app), answered later by email. A chat
+        # asked for as the queue closed goes there as it was posted (307):
+        # nothing typed is lost.
         response = HttpResponseRedirect(reverse("question-ask", kwargs={"slug": slug}))
         if request.method == "POST":
             response.status_code = 307
         return response
     form = AskForm(request.POST or None, queue=queue)
+    status["form"] = form
     if request.method == "POST" and form.is_valid():
         address = address_hash(request_client_address(request))
         if not limit_take(scope="ask", key=address, limit=settings.ASK_LIMIT_PER_HOUR, window=3600):
             # Nothing is stored, and the form keeps what the patron typed.
             form.add_error(None, TOO_MANY_REQUESTS)
-            return render(
-                request, "patron/ask_form.html", {"queue": queue, "form": form}, status=429
-            )
+            return render(request, "patron/ask_form.html", status, status=429)
         try:
             session = session_enqueue(
                 queue=queue,
@@ -58,7 +89,7 @@ def ask_form(request: HttpRequest, slug: str) -> HttpResponse:
             form.add_error(None, error.message)
         else:
             return redirect("patron-chat", token=session.token)
-    return render(request, "patron/ask_form.html", {"queue": queue, "form": form})
+    return render(request, "patron/ask_form.html", status)
 
 
 @never_cache

@@ -8,15 +8,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
+from chat.availability import availability_message, queue_availability, week_hours
 from chat.models import ChatSession
-from chat.reachable import queue_reachable
 from chat.selectors import session_for_patron
 from core.clients import address_hash, request_client_address
 from core.errors import ChatError
+from core.zones import zone_label
 from questions.forms import LeaveForm, QuestionForm
 from questions.models import Question
 from questions.selectors import policy_of, question_for_patron
 from questions.services import question_ask, question_leave, waiting_lines
+from queues.hours import HOURS_PREFETCH
 from queues.models import Queue
 
 
@@ -30,11 +32,23 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 def question_ask_form(request: HttpRequest, slug: str) -> HttpResponse:
     """``/ask/<slug>/question/``: where the chat form turns a patron whose
-    queue is closed or unstaffed (``chat.views.ask_form`` sends them here)."""
-    queue = get_object_or_404(Queue, slug=slug)
-    reach = queue_reachable(queue)
-    if reach.open and request.method != "POST":
+    queue is closed by its hours or has nobody on (``chat.views.ask_form``
+    sends them here). The closed page (when it opens again, the week's
+    hours) with the "Leave a question" form in it."""
+    queue = get_object_or_404(Queue.objects.prefetch_related(*HOURS_PREFETCH), slug=slug)
+    availability = queue_availability(queue)
+    if availability.open and request.method != "POST":
         return redirect("ask-form", slug=slug)
+    context: dict[str, object] = {
+        "queue": queue,
+        "availability": availability,
+        "message": availability_message(availability),
+        "zone_name": zone_label(availability.time_zone),
+        "hours": week_hours(queue),
+    }
+    if availability.reason == "switched_off":
+        # The administrator's "no": no chat, and no question either.
+        return render(request, "patron/queue_closed.html", context, status=503)
     form = QuestionForm(request.POST or None, queue=queue)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -53,8 +67,7 @@ def question_ask_form(request: HttpRequest, slug: str) -> HttpResponse:
             status = 429 if error.code == "too_many_requests" else 400
         else:
             return redirect("question-confirmation", token=question.token)
-    context = {"queue": queue, "form": form, "message": reach.message}
-    return render(request, "questions/ask.html", context, status=status)
+    return render(request, "questions/ask.html", {**context, "form": form}, status=status)
 
 
 @never_cache
