@@ -32,6 +32,14 @@ SUPERVISOR_PERMISSIONS = {
     },
     "chat": {"chatsession": ["view"], "message": ["view"], "patronblock": ["view", "change"]},
     "im": {"imsession": ["view"], "immessage": ["view"]},
+    # Follow-up questions: each queue's policy is theirs to set; the
+    # questions, their notes and emails are read there, answered in the console.
+    "questions": {
+        "questionpolicy": ["view", "add", "change", "delete"],
+        "question": ["view"],
+        "questionnote": ["view"],
+        "questionemail": ["view"],
+    },
     # Failed log-ins: deleting an access attempt lifts its lock-out.
     "axes": {"accessattempt": ["view", "delete"], "accessfailurelog": ["view"]},
 }

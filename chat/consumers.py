@@ -13,7 +13,7 @@ from django.conf import settings
 from chat import patrons, sessions
 from chat.lines import patron_line
 from chat.models import PATRON_TOKEN, ChatSession
-from chat.selectors import patron_snapshot, session_ids_for_patrons
+from chat.selectors import patron_snapshot, patron_waits, session_ids_for_patrons
 from chat.writer import post_line
 from core.batches import Batcher
 from core.clients import address_hash, scope_client_address
@@ -65,12 +65,18 @@ async def _beat(sockets: list["PatronConsumer"]) -> None:
     beats = await call_service(
         patrons.patron_sockets_beat, [(s.session, s.channel_name) for s in sockets]
     )
+    waiting = {pk for pk, (state, _) in beats.items() if state == ChatSession.State.WAITING}
+    waits = await database_call(patron_waits)(waiting) if waiting else {}
     for socket in sockets:
         beat = beats.get(socket.session.pk)
         if beat is None or not heartbeats().beats(PATRON_SOCKETS, socket):
             continue  # the session is gone, or the socket closed meanwhile
         state, last, socket.primary_id = beat  # who may signal typing, if a ring was lost
         await socket.send_beat({"type": "session.heartbeat", "state": state, "last_seq": last})
+        if wait := waits.get(socket.session.pk):
+            # A waiting patron is never left guessing: where they are in the
+            # queue and how many librarians are on, at every beat.
+            await socket.send_beat(wait)
 
 
 PATRON_SOCKETS = Kind("patron", _beat)
@@ -123,6 +129,7 @@ class PatronConsumer(ChatSocket):
         self.session, snapshot = opened
         self.primary_id = self.session.primary_id
         await self.send_json(snapshot)
+        await self._send_wait(snapshot)
         # After the snapshot: no heartbeat may overtake it.
         heartbeats().add(PATRON_SOCKETS, self)
 
@@ -146,6 +153,14 @@ class PatronConsumer(ChatSocket):
             session_id=self.session.pk, after=min(after, MAX_AFTER)
         )
         await self.send_json(snapshot)
+        await self._send_wait(snapshot)
+
+    async def _send_wait(self, snapshot: dict[str, Any]) -> None:
+        if snapshot["session"]["state"] != ChatSession.State.WAITING:
+            return
+        waits = await database_call(patron_waits)({self.session.pk})
+        if wait := waits.get(self.session.pk):
+            await self.send_json(wait)
 
     async def send_line(self, frame: Frame) -> None:
         client_id = frame_client_id(frame)
@@ -214,6 +229,7 @@ class PatronConsumer(ChatSocket):
                 "closed_by": event["closed_by"],
                 "has_email": event["has_email"],
                 "transcript_offered": event["transcript_offered"],
+                **({"left_question": True} if event.get("left_question") else {}),
             }
         )
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Librarian
@@ -102,6 +102,42 @@ def patron_beats(session_ids: set[int]) -> dict[int, tuple[str, int, int | None]
         for pk, state, last, primary in rows.values_list(
             "pk", "state", "last_patron_seq", "primary_id"
         )
+    }
+
+
+def patron_waits(session_ids: set[int]) -> dict[int, dict[str, Any]]:
+    """The ``session.wait`` frame of each of these sessions that is waiting:
+    its place in its queue (1: next) and how many librarians monitor the queue.
+
+    Two queries whatever the number of sessions: the waiting ones with their
+    place counted in the database, then the monitors of their queues.
+    """
+    ahead = ChatSession.objects.filter(
+        queue=OuterRef("queue"), state=ChatSession.State.WAITING
+    ).filter(
+        Q(waiting_since__lt=OuterRef("waiting_since"))
+        | Q(waiting_since=OuterRef("waiting_since"), pk__lt=OuterRef("pk"))
+    )
+    rows = list(
+        ChatSession.objects.filter(pk__in=session_ids, state=ChatSession.State.WAITING)
+        .annotate(ahead=Subquery(ahead.values("queue").annotate(n=Count("pk")).values("n")))
+        .values_list("pk", "queue_id", "ahead")
+    )
+    queue_ids = {queue_id for _, queue_id, _ in rows}
+    monitoring = dict(
+        Membership.objects.monitoring()
+        .filter(queue_id__in=queue_ids)
+        .values("queue_id")
+        .annotate(n=Count("pk"))
+        .values_list("queue_id", "n")
+    )
+    return {
+        pk: {
+            "type": "session.wait",
+            "position": (ahead or 0) + 1,
+            "librarians_online": monitoring.get(queue_id, 0),
+        }
+        for pk, queue_id, ahead in rows
     }
 
 

@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 PATRON_ENDED = "Patron ended chat session"
 LIBRARIAN_ENDED = "Librarian ended chat session"
 CONNECTION_LOST = "The patron's connection was lost: chat session ended"
+LEFT_QUESTION = "Patron left a question to be answered by email: chat session ended"
 
 
 def session_enqueue(
@@ -169,6 +170,7 @@ def session_close(
     librarian: Librarian | None = None,
     gone_before: datetime | None = None,
     transcript: bool = True,
+    left_question: bool = False,
 ) -> ChatSession:
     """Close a waiting or active session: the one way any session ends.
 
@@ -180,6 +182,9 @@ def session_close(
     Publishes ``session.closed`` to the patron, the queue's monitors and the
     librarian; the transcript is due if an address is known (the worker
     emails it), unless ``transcript`` is false (a blocked patron's).
+    With ``left_question`` (the patron left their question for an answer by
+    email, ``questions.services.question_leave``): only while still waiting,
+    with its own closing line and no transcript (the question's emails say it all).
     """
     rows = ChatSession.objects.filter(
         pk=session.pk, state__in=[ChatSession.State.WAITING, ChatSession.State.ACTIVE]
@@ -193,6 +198,11 @@ def session_close(
         rows = rows.filter(patron_gone_since__isnull=False)
         if gone_before is not None:
             rows = rows.filter(patron_gone_since__lte=gone_before)
+    if left_question:
+        # A librarian who picked the request up a moment ago wins: the
+        # patron finds them in the chat instead.
+        rows = rows.filter(state=ChatSession.State.WAITING)
+        transcript = False
     now = timezone.now()
     with transaction.atomic():
         # Closing twice (a double click, both sides at once) matches no row the
@@ -214,11 +224,15 @@ def session_close(
             raise steps.close_refusal(session.pk)
         was_waiting = session.state == ChatSession.State.WAITING
         session.refresh_from_db()
-        text = {
-            ChatSession.ClosedBy.PATRON: PATRON_ENDED,
-            ChatSession.ClosedBy.LIBRARIAN: LIBRARIAN_ENDED,
-            ChatSession.ClosedBy.SYSTEM: CONNECTION_LOST,
-        }[ChatSession.ClosedBy(closed_by)]
+        text = (
+            LEFT_QUESTION
+            if left_question
+            else {
+                ChatSession.ClosedBy.PATRON: PATRON_ENDED,
+                ChatSession.ClosedBy.LIBRARIAN: LIBRARIAN_ENDED,
+                ChatSession.ClosedBy.SYSTEM: CONNECTION_LOST,
+            }[ChatSession.ClosedBy(closed_by)]
+        )
         line_store(system_line(session, text))
         closed = {
             "type": "session.closed",
@@ -228,6 +242,8 @@ def session_close(
             # The transcript is on its way; or else the page may offer to email it.
             "has_email": bool(session.patron_email) and transcript,
             "transcript_offered": transcript_offered(session) and transcript,
+            # The patron left the question for an answer by email (questions/).
+            **({"left_question": True} if left_question else {}),
         }
         groups = [patron_group(session.pk), queue_group(session.queue_id)]
         if session.primary_id:

@@ -1,8 +1,9 @@
 """The patron's pages: the list of chat services, a chat form, and the chat itself."""
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from accounts.branding import brand_for_library
@@ -29,10 +30,10 @@ TOO_MANY_REQUESTS = (
 )
 
 
-# Closed in a way a patron can't wait out by asking: switched off, or the
-# hours. Nobody monitoring ("unstaffed") still takes the question: someone
-# may come on, and the follow-up question form (issue 15) takes it from here.
-CLOSED_TO_ASKING = {"switched_off", "outside_hours", "holiday"}
+# Closed to asking at all: switched off. Closed by the hours, or with nobody
+# on, a patron still asks: the form is "Leave a question" (questions/),
+# answered later by email.
+CLOSED_TO_ASKING = {"switched_off"}
 
 
 def _status(queue: Queue) -> dict[str, object]:
@@ -55,11 +56,19 @@ def ask_form(request: HttpRequest, slug: str) -> HttpResponse:
     queue = get_object_or_404(Queue.objects.prefetch_related(*HOURS_PREFETCH), slug=slug)
     status = {**_status(queue), "hours": week_hours(queue), "brand": brand_for_queue(queue)}
     availability: Availability = status["availability"]  # type: ignore[assignment]
-    # Nothing is stored for a queue closed to asking, whatever is posted.
+    # Nothing is stored for a queue switched off, whatever is posted: the
+    # administrator's "no", 503 as before hours existed (no question either).
     if not status["can_ask"]:
-        # Switched off is the administrator's "no": 503, as before hours existed.
-        code = 503 if availability.reason == "switched_off" else 200
-        return render(request, "patron/queue_closed.html", status, status=code)
+        return render(request, "patron/queue_closed.html", status, status=503)
+    if not availability.open:
+        # Closed by its hours, or nobody on: the form becomes "Leave a
+        # question" (the questions app), answered later by email. A chat
+        # asked for as the queue closed goes there as it was posted (307):
+        # nothing typed is lost.
+        response = HttpResponseRedirect(reverse("question-ask", kwargs={"slug": slug}))
+        if request.method == "POST":
+            response.status_code = 307
+        return response
     form = AskForm(request.POST or None, queue=queue)
     status["form"] = form
     if request.method == "POST" and form.is_valid():

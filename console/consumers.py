@@ -435,3 +435,6 @@ class ConsoleConsumer(ChatSocket):
     # The patron of a session this librarian holds is typing: {session} only.
     typing_started = ChatSocket.forward
     typing_stopped = ChatSocket.forward
+    # Follow-up questions of the queue (questions/): the Questions tab reloads.
+    question_created = ChatSocket.forward
+    question_changed = ChatSocket.forward

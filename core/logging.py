@@ -1,7 +1,8 @@
 """Keep patron tokens out of every log line.
 
 A patron's token is the key to their conversation, and paths carry it:
-``/chat/<token>/``, ``/ws/chat/<token>/``, ``/api/v1/chat/<token>/``. Django
+``/chat/<token>/``, ``/ws/chat/<token>/``, ``/api/v1/chat/<token>/``, and a
+follow-up question's ``/question/<token>/``. Django
 logs the path of a 404 or 500 (``Not Found: /chat/<token>/``), an exception's
 text may quote one, and so may a traceback. So every record is masked when it
 is made, whichever logger made it (ours, Django's, Daphne's, Channels',
@@ -18,7 +19,7 @@ import logging.config
 import re
 from typing import Any
 
-TOKEN_PATH = re.compile(r"(/(?:ws/|api/v\d+/)?chat/)[^/\s\"'?#]+")
+TOKEN_PATH = re.compile(r"(/(?:ws/|api/v\d+/)?(?:chat|question)/)[^/\s\"'?#]+")
 
 _formatter = logging.Formatter()
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "im",
     "shifts",
     "transcripts",
+    "questions",
     "console",
     "api",
 ]
@@ -374,6 +375,10 @@ PERIODIC_JOBS = {
         "every": 3600,
     },
     "im.im_idle_sweep": {"call": "im.services.im_idle_sweep", "every": SWEEP_SECONDS},
+    "questions.question_emails_enqueue_due": {
+        "call": "questions.delivery.question_emails_enqueue_due",
+        "every": 2,
+    },
 }
 # In the embedded mode, how often the web process reads the events the
 # worker relayed through the database (core/relay.py); 0: never.
@@ -440,6 +445,11 @@ SPECTACULAR_SETTINGS = {
 CLIENT_ADDRESS_HEADER = env.str("CLIENT_ADDRESS_HEADER", default="")
 # Chat requests (the ask form) per client address per hour; 0: no limit.
 ASK_LIMIT_PER_HOUR = env.int("ASK_LIMIT_PER_HOUR", default=10)
+# Follow-up questions (questions/): a waiting patron is offered to leave the
+# question after this long, and told to expect the answer within so many
+# working days, unless the queue's policy (admin) says otherwise.
+QUESTION_OFFER_SECONDS = env.int("QUESTION_OFFER_SECONDS", default=180)
+QUESTION_ANSWER_WORKING_DAYS = env.int("QUESTION_ANSWER_WORKING_DAYS", default=2)
 # Transcripts asked for at the end of a chat, per client address per hour.
 TRANSCRIPT_LIMIT_PER_HOUR = env.int("TRANSCRIPT_LIMIT_PER_HOUR", default=3)
 # How long a librarian's block keeps a patron's address from a new chat.

@@ -25,6 +25,7 @@ urlpatterns = [
     path("idle/", idle_status, name="idle"),
     path("admin/", admin.site.urls),
     path("", include("chat.urls")),
+    path("", include("questions.urls")),
     path("", include("console.urls")),
     path("console/history/", include("transcripts.urls")),
     path("api/v1/", include("api.urls")),

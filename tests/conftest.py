@@ -31,6 +31,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.db import connections
+from django.utils import timezone
 
 from accounts.models import Librarian, Library
 from accounts.services import supervisors_group_ensure
@@ -233,6 +234,21 @@ def world(db: None) -> World:
         frank=User.objects.create_user("frank", "frank@example.org", "x-test-pass"),
         supervisor=supervisor,
     )
+
+
+@pytest.fixture
+def staffed(world: World) -> None:
+    """Someone monitors every queue (Alice: Ask Riverside and the
+    cooperative; Carol: Hillcrest and the cooperative; Dave: the archive),
+    so the chat form takes chats: an unstaffed queue offers "Leave a question"."""
+    for librarian, queues in [
+        (world.alice, [world.riverside, world.cooperative]),
+        (world.carol, [world.hillcrest, world.cooperative]),
+        (world.dave, [world.archive]),
+    ]:
+        Membership.objects.filter(librarian=librarian, queue__in=queues).update(
+            is_monitoring=True, monitoring_since=timezone.now()
+        )
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from django.utils import timezone
 from chat.models import ChatSession, PatronBlock
 from core.clients import address_hash
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staffed")]
 
 LOCKED = "Too many failed log-ins for this account or from this connection."
 BLOCKED = "You can&#x27;t start a new chat from this connection right now."  # as HTML

@@ -1,5 +1,5 @@
 // The librarian's console: monitoring, New, My Active, Patron Chat,
-// Librarians, IM, transfers, Chat History and Settings. Protocol:
+// Librarians, IM, transfers, Questions, Chat History and Settings. Protocol:
 // docs/protocol.md (console socket). Each part is an ES module under
 // console/ (docs/architecture.md, "The console's front end"); this entry
 // wires them: their frame handlers into the socket's table, their page
@@ -9,6 +9,7 @@ import * as chat from "./console/chat.js";
 import { trapFocusInDialogs } from "./console/dialogs.js";
 import { $ } from "./console/dom.js";
 import * as history from "./console/history.js";
+import * as questions from "./console/questions.js";
 import { reportActivityWith } from "./idle.js";
 import * as im from "./console/im.js";
 import * as librarians from "./console/librarians.js";
@@ -50,14 +51,14 @@ const snapshot = {
   },
 };
 
-for (const part of [snapshot, newlist.handlers, chat.handlers, sync.handlers, librarians.handlers, im.handlers, transfer.handlers, offers.handlers, outcomes.handlers, settings.handlers, block.handlers, typing.handlers]) {
+for (const part of [snapshot, newlist.handlers, chat.handlers, sync.handlers, librarians.handlers, im.handlers, transfer.handlers, offers.handlers, outcomes.handlers, settings.handlers, block.handlers, typing.handlers, questions.handlers]) {
   handle(part);
 }
 watch(sync.noteChange);
 
 trapFocusInDialogs();
 reportActivityWith(reportActivity);
-for (const part of [tabs, newlist, chat, settings, librarians, im, history, transfer, offers, block, typing]) part.initialize();
+for (const part of [tabs, newlist, chat, settings, librarians, im, history, questions, transfer, offers, block, typing]) part.initialize();
 
 connect({
   onOpen: () => chat.resendLines(),

@@ -1,7 +1,7 @@
 // The patron's chat page: waiting view, live chat, End Session, transcript.
 // Protocol: docs/protocol.md (patron socket).
+import { gettext, interpolate, ngettext } from "./i18n.js";
 import { RECHECK_MS, ReconnectingSocket, formatWait, lineElement, lineRefusedPut, newClientId, sendPaced } from "./socket.js";
-import { gettext, interpolate } from "./i18n.js";
 import { TypingIndicator, TypingSender } from "./typing.js";
 
 const root = document.getElementById("patron-chat");
@@ -24,6 +24,9 @@ const transcriptForm = document.getElementById("transcript-form");
 const transcriptEmail = document.getElementById("transcript-email");
 const transcriptError = document.getElementById("transcript-error");
 const librarianTyping = new TypingIndicator(document.getElementById("typing"));
+const waitStatus = document.getElementById("wait-status");
+const leaveOffer = document.getElementById("leave-offer");
+const leaveOfferText = document.getElementById("leave-offer-text");
 
 const state = {
   session: null,
@@ -31,6 +34,8 @@ const state = {
   seen: new Set(), // seq numbers shown
   pending: new Map(), // client_id → {text, element}
   clockOffset: 0, // server time − browser time, ms
+  wait: null, // the latest session.wait: {position, librarians_online}
+  offer: null, // when "Leave my question" is offered: {offer_after_seconds, url}
 };
 
 const socket = new ReconnectingSocket({
@@ -74,6 +79,10 @@ function handleFrame(frame) {
       // lost, unless it is still on its way, so look again in a moment first.
       if (behind(frame)) setTimeout(() => behind(frame) && resume(), RECHECK_MS);
       break;
+    case "session.wait":
+      state.wait = { position: frame.position, librarians_online: frame.librarians_online };
+      renderWait();
+      break;
     case "message.stored":
       confirmPending(frame.client_id, frame.seq);
       break;
@@ -100,6 +109,7 @@ function handleFrame(frame) {
       librarianTyping.hide();
       state.session.state = "closed";
       state.session.closed_by = frame.closed_by;
+      state.session.left_question = Boolean(frame.left_question);
       state.session.has_email = frame.has_email;
       state.session.transcript_sent = frame.has_email;
       state.session.transcript_offered = frame.transcript_offered;
@@ -198,6 +208,8 @@ function render() {
   const s = state.session;
   if (!s) return;
   waitingPanel.hidden = s.state !== "waiting";
+  if (s.state === "waiting" && !state.offer) loadOffer();
+  renderWait();
   const closed = s.state === "closed";
   composer.hidden = closed;
   endButton.hidden = closed;
@@ -206,11 +218,14 @@ function render() {
   if (chatWith.textContent !== said) chatWith.textContent = said; // a live region: only news
   waitingTitle.textContent = s.requeued ? "Waiting for the next librarian…" : "Waiting for a librarian…";
   if (closed) {
-    endedReason.textContent = {
+    const reasons = {
       librarian: "The librarian ended the chat.",
       patron: "You ended the chat.",
       system: "The chat ended because the connection was lost for too long.",
-    }[s.closed_by] || "The chat has ended.";
+    };
+    endedReason.textContent = s.left_question
+      ? gettext("You left your question. A librarian will answer it by email.")
+      : reasons[s.closed_by] || "The chat has ended.";
     if (s.transcript_sent || s.has_email) {
       transcriptStatus.textContent = "A transcript of this chat is on its way to your email.";
       transcriptForm.hidden = true;
@@ -231,11 +246,71 @@ function headline(s) {
   return s.library;
 }
 
+function waitedSeconds(s) {
+  return (Date.now() + state.clockOffset - Date.parse(s.created_at)) / 1000;
+}
+
 function tickWaited() {
   const s = state.session;
   if (s && s.state === "waiting") {
-    const seconds = (Date.now() + state.clockOffset - Date.parse(s.created_at)) / 1000;
-    waited.textContent = formatWait(seconds);
+    waited.textContent = formatWait(waitedSeconds(s));
+    renderOffer();
+  }
+}
+
+// Where the patron is in the queue and how many librarians are on (the
+// socket's session.wait, at every heartbeat); a polite region, changed only
+// when the news is new.
+function renderWait() {
+  const s = state.session;
+  const wait = state.wait;
+  let said = "";
+  if (s && s.state === "waiting" && wait) {
+    const place =
+      wait.position <= 1
+        ? gettext("You are next in the queue.")
+        : interpolate(gettext("You are number %s in the queue."), [wait.position]);
+    const on =
+      wait.librarians_online === 0
+        ? gettext("No librarian is on right now.")
+        : interpolate(
+            ngettext("%s librarian is on.", "%s librarians are on.", wait.librarians_online),
+            [wait.librarians_online],
+          );
+    said = `${place} ${on}`;
+  }
+  if (waitStatus.textContent !== said) waitStatus.textContent = said;
+  renderOffer();
+}
+
+// "Leave my question": offered after the queue's time, and at once when nobody is on.
+function renderOffer() {
+  const s = state.session;
+  const offer = state.offer;
+  const nobody = state.wait?.librarians_online === 0;
+  const show = Boolean(
+    s && s.state === "waiting" && offer && (nobody || waitedSeconds(s) >= offer.offer_after_seconds),
+  );
+  if (show) {
+    const text = nobody
+      ? gettext("Nobody can answer right now. You can leave your question, and a librarian will answer it by email.")
+      : gettext("Still waiting? You can leave your question, and a librarian will answer it by email.");
+    if (leaveOfferText.textContent !== text) leaveOfferText.textContent = text;
+  }
+  if (leaveOffer.hidden === show) leaveOffer.hidden = !show;
+}
+
+let offerAsked = false;
+async function loadOffer() {
+  if (offerAsked) return;
+  offerAsked = true;
+  try {
+    const response = await fetch(root.dataset.offerUrl, { credentials: "same-origin" });
+    if (!response.ok) throw new Error(String(response.status));
+    state.offer = await response.json();
+    renderOffer();
+  } catch {
+    offerAsked = false; // asked again at the next render
   }
 }
 setInterval(tickWaited, 1000);

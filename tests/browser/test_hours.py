@@ -46,17 +46,18 @@ def test_the_ask_pages_show_closed_until_tomorrow_and_the_weeks_hours(
     card = dana.locator(".queue-list li").filter(has_text="Ask Riverside")
     expect(card.locator(".availability")).to_have_text(closed)
     expect(card.get_by_role("link", name="Start a chat")).to_have_count(0)
-    # Nobody monitors the cooperative (no hours of its own): said so, and it still takes questions.
+    # Nobody monitors the cooperative (no hours of its own): said so, and it takes questions.
     cooperative = dana.locator(".queue-list li").filter(has_text="County Libraries Cooperative")
     expect(cooperative.locator(".availability")).to_have_text(
         "No librarian is available right now."
     )
     axe.check(dana, "list of chat services, one closed by its hours")
 
-    card.get_by_role("link", name="Hours of Ask Riverside").click()
+    card.get_by_role("link", name="Leave a question for Ask Riverside").click()
     expect(dana.get_by_role("heading", level=1)).to_have_text("Ask Riverside is closed")
     expect(dana.locator(".availability")).to_have_text(closed)
-    expect(dana.get_by_label("Your question")).to_have_count(0)
+    # Closed by its hours, the form is "Leave a question" (questions/).
+    expect(dana.get_by_role("heading", name="Leave a question")).to_be_visible()
     hours = dana.get_by_role("region", name="Chat hours (Central Time)")
     expect(hours.locator(".hours-day")).to_have_count(7)
     expect(hours.locator(".hours-today")).to_contain_text("Closed (holiday)")
@@ -66,6 +67,7 @@ def test_the_ask_pages_show_closed_until_tomorrow_and_the_weeks_hours(
 
     dana.goto("/ask/cooperative/")
     expect(dana.locator(".availability")).to_have_text("No librarian is available right now.")
+    expect(dana.get_by_role("heading", name="Leave a question")).to_be_visible()
     expect(dana.get_by_label("Your question")).to_be_visible()
     axe.check(dana, "chat form with nobody on")
     axe.assert_clean()

@@ -36,6 +36,7 @@ def ask_form(client, library, *, question="Can I renew a book twice?", **extra):
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("staffed")
 def test_over_the_hourly_limit_the_form_says_so_and_stores_nothing(
     client, settings, riverside_library
 ):
@@ -57,6 +58,7 @@ def test_over_the_hourly_limit_the_form_says_so_and_stores_nothing(
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("staffed")
 def test_a_made_up_forwarded_for_header_is_not_a_new_address(client, settings, riverside_library):
     settings.ASK_LIMIT_PER_HOUR = 1
     first = ask_form(client, riverside_library, HTTP_X_FORWARDED_FOR="198.51.100.1")
@@ -67,6 +69,7 @@ def test_a_made_up_forwarded_for_header_is_not_a_new_address(client, settings, r
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("staffed")
 def test_behind_a_proxy_its_header_names_the_patron(client, settings, riverside_library):
     # The proxy appends the address it saw: a client's own entries come first.
     settings.ASK_LIMIT_PER_HOUR = 1
@@ -78,6 +81,7 @@ def test_behind_a_proxy_its_header_names_the_patron(client, settings, riverside_
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("staffed")
 def test_the_session_keeps_only_a_keyed_hash_of_the_address(client, riverside_library):
     ask_form(client, riverside_library, REMOTE_ADDR="192.0.2.44")
     session = ChatSession.objects.get()

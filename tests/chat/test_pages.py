@@ -3,9 +3,9 @@
 import pytest
 
 from chat.models import ChatSession
-from queues.models import Queue
+from queues.models import Membership, Queue
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staffed")]
 
 
 # --- Patrons ----------------------------------------------------------------
@@ -90,6 +90,20 @@ def test_a_closed_service_says_it_is_closed(client, riverside):
     assert response.status_code == 503
     assert "Ask Riverside is closed" in response.content.decode()
     assert client.post("/ask/riverside/", {"patron_name": "Dana"}).status_code == 503
+    # Switched off takes no question either.
+    assert client.get("/ask/riverside/question/").status_code == 503
+    assert not ChatSession.objects.exists()
+
+
+def test_an_unstaffed_service_offers_to_leave_a_question_instead(client, world):
+    Membership.objects.update(is_monitoring=False)
+    response = client.get("/ask/riverside/", follow=True)
+    assert response.redirect_chain == [("/ask/riverside/question/", 302)]
+    page = response.content.decode()
+    assert "No librarian is available right now." in page and "Leave a question" in page
+    # A chat asked for as the last librarian left goes to the question form as posted.
+    posted = client.post("/ask/riverside/", {"patron_name": "Dana"})
+    assert (posted.status_code, posted["Location"]) == (307, "/ask/riverside/question/")
     assert not ChatSession.objects.exists()
 
 

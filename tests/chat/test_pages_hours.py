@@ -44,12 +44,12 @@ def test_the_list_says_closed_until_when_and_offers_the_hours(
     page = client.get("/ask/").content.decode()
     riverside_card = page.split("Ask Riverside</a>")[1].split("</li>")[0]
     assert CLOSED_UNTIL_TUESDAY in riverside_card
-    assert "See the hours" in riverside_card
+    assert "Leave a question" in riverside_card
     assert "Start a chat" not in riverside_card
-    # The cooperative keeps no hours: nobody on says so, and it still takes questions.
+    # The cooperative keeps no hours: nobody on says so, and it takes questions.
     cooperative_card = page.split("County Libraries Cooperative</a>")[1].split("</li>")[0]
     assert "No librarian is available right now." in cooperative_card
-    assert "Start a chat" in cooperative_card
+    assert "Leave a question" in cooperative_card
 
 
 def test_the_list_says_open_and_busy(client, alice, riverside, cooperative, chat):
@@ -69,12 +69,13 @@ def test_the_form_of_a_queue_closed_by_hours_shows_when_it_opens_and_the_week(
     client, riverside_hours, riverside_library, monkeypatch
 ):
     at(monkeypatch, FRIDAY_NIGHT)
-    response = client.get("/ask/riverside/")
-    assert response.status_code == 200
+    response = client.get("/ask/riverside/", follow=True)
+    # Closed by its hours, the chat form is "Leave a question" (questions/).
+    assert response.redirect_chain == [("/ask/riverside/question/", 302)]
     page = response.content.decode()
     assert "Ask Riverside is closed" in page
     assert CLOSED_UNTIL_TUESDAY in page
-    assert 'name="question"' not in page
+    assert "Leave a question" in page and 'name="patron_email"' in page
     assert "Chat hours (Central Time)" in page
     # The week from today, Friday: the weekend closed, Monday the holiday.
     days = page.split('class="hours-list"')[1].split("</dl>")[0]
@@ -82,12 +83,12 @@ def test_the_form_of_a_queue_closed_by_hours_shows_when_it_opens_and_the_week(
     assert "9:00 AM – 9:00 PM" in days
     monday = days.split("Monday, December 7")[1].split("</div>")[0]
     assert "Closed" in monday and "(holiday)" in monday
-    # Posting anyway stores nothing.
+    # A chat posted anyway starts no chat: it goes to the question form as posted.
     response = client.post(
         "/ask/riverside/",
         {"patron_name": "Dana", "library": riverside_library.pk, "question": "Hours?"},
     )
-    assert CLOSED_UNTIL_TUESDAY in response.content.decode()
+    assert (response.status_code, response["Location"]) == (307, "/ask/riverside/question/")
     assert not ChatSession.objects.exists()
 
 
@@ -102,9 +103,9 @@ def test_the_form_within_hours_says_open_and_lists_the_hours(
     assert "Chat hours (Central Time)" in page
 
 
-def test_the_form_with_nobody_on_says_so_and_still_takes_the_question(client, riverside):
-    page = client.get("/ask/riverside/").content.decode()
+def test_the_form_with_nobody_on_says_so_and_offers_to_leave_a_question(client, riverside):
+    page = client.get("/ask/riverside/", follow=True).content.decode()
     assert "No librarian is available right now." in page
-    assert 'name="question"' in page
+    assert "Leave a question" in page and 'name="question"' in page
     # No hours anywhere: no hours to list.
     assert "Chat hours" not in page

@@ -26,7 +26,7 @@ from tests.sockets import (  # noqa: F401 - the fixture closes leftover sockets
     reload,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("staffed")]
 
 # What a careless client or an attacker sends, and what is stored of it.
 DIRTY = "Is the\x00 branch\x01 open\ud800?\tYes\r\nor no\x1f"

@@ -18,7 +18,7 @@ from chat.models import ChatSession, Message, PatronBlock
 from core.clients import address_hash
 from tests.sockets import call, close_sockets_left_open, console_of, patron_of  # noqa: F401
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("staffed")]
 
 ADDRESS = "192.0.2.66"
 BLOCKED = "You can&#x27;t start a new chat from this connection right now."  # as HTML

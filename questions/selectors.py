@@ -1,0 +1,71 @@
+"""Reads about follow-up questions, scoped to who is asking."""
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db.models import Case, Exists, OuterRef, QuerySet, Value, When
+from django.utils import timezone
+
+from accounts.models import Librarian
+from core.errors import ChatError
+from questions.models import Question, QuestionPolicy
+from queues.models import Membership, Queue
+
+
+def questions_visible_to(librarian: Librarian) -> QuerySet[Question]:
+    """Questions of the queues the librarian belongs to: all a librarian may read."""
+    member = Membership.objects.filter(librarian=librarian, queue=OuterRef("queue"))
+    return Question.objects.filter(Exists(member)).select_related(
+        "queue", "library", "taken_by", "answered_by"
+    )
+
+
+def question_for_librarian(*, question_id: object, librarian: Librarian) -> Question:
+    """The question if the librarian may read it; ``not_found`` otherwise (no hint it exists)."""
+    try:
+        return questions_visible_to(librarian).get(pk=int(question_id))  # type: ignore[call-overload]
+    except (Question.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise ChatError("not_found", "There is no such question in your queues.") from None
+
+
+def question_list(*, librarian: Librarian, state: str = "") -> QuerySet[Question]:
+    """The Questions list: open ones first (new, then taken), oldest first; then answered."""
+    questions = questions_visible_to(librarian)
+    if state in Question.State.values:
+        questions = questions.filter(state=state)
+    order = Case(
+        When(state=Question.State.NEW, then=Value(0)),
+        When(state=Question.State.TAKEN, then=Value(1)),
+        default=Value(2),
+    )
+    return questions.order_by(order, "created_at")
+
+
+def question_for_patron(*, token: str) -> Question | None:
+    if not token or len(token) > 64:
+        return None
+    return Question.objects.select_related("queue", "library").filter(token=token).first()
+
+
+def policy_of(queue: Queue) -> QuestionPolicy:
+    """The queue's follow-up question policy, or the defaults (unsaved)."""
+    policy = QuestionPolicy.objects.filter(queue=queue).first()
+    return policy or QuestionPolicy(
+        queue=queue,
+        offer_after_seconds=settings.QUESTION_OFFER_SECONDS,
+        answer_working_days=settings.QUESTION_ANSWER_WORKING_DAYS,
+    )
+
+
+def working_days_after(start: date, days: int) -> date:
+    """The date ``days`` working days (Monday to Friday) after ``start``."""
+    day = start
+    while days > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            days -= 1
+    return day
+
+
+def answer_expected_by(policy: QuestionPolicy) -> date:
+    return working_days_after(timezone.localdate(), policy.answer_working_days)

@@ -1,0 +1,128 @@
+"""The patron's follow-up question pages: "Leave a question" on a queue
+nobody can answer now, "Leave my question" from a waiting chat, and the
+confirmation that says when to expect the answer."""
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+
+from chat.availability import availability_message, queue_availability, week_hours
+from chat.models import ChatSession
+from chat.selectors import session_for_patron
+from core.clients import address_hash, request_client_address
+from core.errors import ChatError
+from core.zones import zone_label
+from questions.forms import LeaveForm, QuestionForm
+from questions.models import Question
+from questions.selectors import policy_of, question_for_patron
+from questions.services import question_ask, question_leave, waiting_lines
+from queues.hours import HOURS_PREFETCH
+from queues.models import Queue
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    # The token is the patron's key: never send it on as a Referer to another
+    # site. Same-origin, not no-referrer: under no-referrer the browser sends
+    # the form's POST with ``Origin: null``, which the CSRF check refuses.
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def question_ask_form(request: HttpRequest, slug: str) -> HttpResponse:
+    """``/ask/<slug>/question/``: where the chat form turns a patron whose
+    queue is closed by its hours or has nobody on (``chat.views.ask_form``
+    sends them here). The closed page (when it opens again, the week's
+    hours) with the "Leave a question" form in it."""
+    queue = get_object_or_404(Queue.objects.prefetch_related(*HOURS_PREFETCH), slug=slug)
+    availability = queue_availability(queue)
+    if availability.open and request.method != "POST":
+        return redirect("ask-form", slug=slug)
+    context: dict[str, object] = {
+        "queue": queue,
+        "availability": availability,
+        "message": availability_message(availability),
+        "zone_name": zone_label(availability.time_zone),
+        "hours": week_hours(queue),
+    }
+    if availability.reason == "switched_off":
+        # The administrator's "no": no chat, and no question either.
+        return render(request, "patron/queue_closed.html", context, status=503)
+    form = QuestionForm(request.POST or None, queue=queue)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            question = question_ask(
+                queue=queue,
+                library=form.cleaned_data["library"],
+                patron_name=form.cleaned_data["patron_name"],
+                patron_email=form.cleaned_data["patron_email"],
+                question=form.cleaned_data["question"],
+                address_hash=address_hash(request_client_address(request)),
+            )
+        except ChatError as error:
+            # Nothing is stored, and the form keeps what the patron typed.
+            form.add_error(None, error.message)
+            status = 429 if error.code == "too_many_requests" else 400
+        else:
+            return redirect("question-confirmation", token=question.token)
+    return render(request, "questions/ask.html", {**context, "form": form}, status=status)
+
+
+@never_cache
+def question_leave_form(request: HttpRequest, token: str) -> HttpResponse:
+    """``/chat/<token>/question/``: a waiting patron's "Leave my question"."""
+    session = session_for_patron(token=token)
+    if session is None:
+        raise Http404("No such chat session.")
+    left = Question.objects.filter(session=session).first()
+    if left is not None:
+        return _private(redirect("question-confirmation", token=left.token))
+    if session.state != ChatSession.State.WAITING:
+        return _private(redirect("patron-chat", token=token))
+    carried = "\n\n".join(waiting_lines(session)) or session.question
+    form = LeaveForm(
+        request.POST or None, initial={"patron_email": session.patron_email, "question": carried}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            question = question_leave(
+                session=session,
+                patron_email=form.cleaned_data["patron_email"],
+                question=form.cleaned_data["question"],
+                address_hash=address_hash(request_client_address(request)),
+            )
+        except ChatError as error:
+            if error.code == "session_taken":
+                return _private(redirect("patron-chat", token=token))
+            form.add_error(None, error.message)
+        else:
+            return _private(redirect("question-confirmation", token=question.token))
+    return _private(render(request, "questions/leave.html", {"session": session, "form": form}))
+
+
+@never_cache
+def question_offer(request: HttpRequest, token: str) -> JsonResponse:
+    """``/chat/<token>/question/offer/``: when the wait view offers "Leave my
+    question" (after the queue's time; at once when nobody is on)."""
+    session = session_for_patron(token=token)
+    if session is None:
+        return JsonResponse({"detail": "No such chat session."}, status=404)
+    policy = policy_of(session.queue)
+    return JsonResponse(
+        {
+            "offer_after_seconds": policy.offer_after_seconds,
+            "url": reverse("question-leave", kwargs={"token": token}),
+        }
+    )
+
+
+@never_cache
+def question_confirmation(request: HttpRequest, token: str) -> HttpResponse:
+    """``/question/<token>/``: the question as received, and when to expect the answer."""
+    question = question_for_patron(token=token)
+    if question is None:
+        raise Http404("No such question.")
+    context = {"question": question, "max_chars": settings.CHAT_MAX_LINE_CHARS}
+    return _private(render(request, "questions/confirmation.html", context))
