@@ -65,7 +65,7 @@ async def _beat(sockets: list["PatronConsumer"]) -> None:
     beats = await call_service(
         patrons.patron_sockets_beat, [(s.session, s.channel_name) for s in sockets]
     )
-    waiting = {pk for pk, (state, _) in beats.items() if state == ChatSession.State.WAITING}
+    waiting = {pk for pk, (state, *_) in beats.items() if state == ChatSession.State.WAITING}
     waits = await database_call(patron_waits)(waiting) if waiting else {}
     for socket in sockets:
         beat = beats.get(socket.session.pk)
