@@ -150,7 +150,7 @@ class Command(BaseCommand):
                 slug=data["slug"], defaults={k: v for k, v in data.items() if k != "slug"}
             )
         riverside = libraries["riverside-public"]
-        if not riverside.logo:
+        if not (riverside.logo and riverside.logo.storage.exists(riverside.logo.name)):
             # Through the admin's own check and re-encoding, as an upload would go.
             riverside.logo = logo_clean(demo_logo(), name=riverside.slug)
             riverside.save()
