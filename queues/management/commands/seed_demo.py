@@ -178,7 +178,7 @@ class Command(BaseCommand):
         LibrarySpecialDay.objects.update_or_create(
             library=riverside, date=next_christmas(), defaults={"name": "Christmas Day"}
         )
-        if not riverside.logo:
+        if not (riverside.logo and riverside.logo.storage.exists(riverside.logo.name)):
             # Through the admin's own check and re-encoding, as an upload would go.
             riverside.logo = logo_clean(demo_logo(), name=riverside.slug)
             riverside.save()
