@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "transcripts",
     "console",
     "api",
+    "widget",
 ]
 
 MIDDLEWARE = [

@@ -24,6 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("chat.urls")),
     path("", include("console.urls")),
+    path("", include("widget.urls")),
     path("console/history/", include("transcripts.urls")),
     path("api/v1/", include("api.urls")),
 ]
