@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from core.hours import OpeningPeriodBase, SpecialDayBase, default_time_zone, validate_time_zone
+
 
 class Library(models.Model):
     """An institution whose patrons ask questions (a public or college library)."""
@@ -21,12 +23,41 @@ class Library(models.Model):
         "library's patrons must be able to read from inside the session. Plain text.",
     )
 
+    time_zone = models.CharField(
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text="The IANA name of the zone the library's hours are in, such as "
+        "America/Chicago. Patrons see opening times in it.",
+    )
+
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "libraries"
 
     def __str__(self) -> str:
         return self.name
+
+
+class LibraryOpeningPeriod(OpeningPeriodBase):
+    """A period of the library's weekly hours (local to ``Library.time_zone``)."""
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="opening_periods")
+
+    class Meta(OpeningPeriodBase.Meta):
+        verbose_name = "opening period"
+
+
+class LibrarySpecialDay(SpecialDayBase):
+    """A holiday or a day of special hours of the library."""
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="special_days")
+
+    class Meta(SpecialDayBase.Meta):
+        verbose_name = "holiday or special day"
+        constraints = [
+            models.UniqueConstraint(fields=["library", "date"], name="library_special_day_unique")
+        ]
 
 
 class Librarian(models.Model):

@@ -1,6 +1,9 @@
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+
+from core.hours import OpeningPeriodBase, SpecialDayBase, validate_time_zone
 
 
 class Queue(models.Model):
@@ -46,6 +49,21 @@ class Queue(models.Model):
         help_text="A transfer not accepted within this time expires; the sender keeps the session.",
     )
 
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="The zone of this queue's own hours (an IANA name such as America/Chicago). "
+        "Empty: its first library's zone (by name).",
+    )
+    busy_at = models.PositiveSmallIntegerField(
+        "busy at (active chats per librarian)",
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text='Patrons are told "all librarians are busy" when every librarian monitoring '
+        "the queue holds at least this many active chats (in any queue).",
+    )
+
     class Meta:
         ordering = ["name"]
 
@@ -54,6 +72,27 @@ class Queue(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("ask-form", args=[self.slug])
+
+
+class QueueOpeningPeriod(OpeningPeriodBase):
+    """A period of the queue's own weekly hours (which, when it has any, replace its library's)."""
+
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="opening_periods")
+
+    class Meta(OpeningPeriodBase.Meta):
+        verbose_name = "opening period"
+
+
+class QueueSpecialDay(SpecialDayBase):
+    """A holiday or a day of special hours of the queue's own hours."""
+
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="special_days")
+
+    class Meta(SpecialDayBase.Meta):
+        verbose_name = "holiday or special day"
+        constraints = [
+            models.UniqueConstraint(fields=["queue", "date"], name="queue_special_day_unique")
+        ]
 
 
 class MembershipQuerySet(models.QuerySet["Membership"]):
