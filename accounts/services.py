@@ -28,6 +28,7 @@ SUPERVISOR_PERMISSIONS = {
     },
     "chat": {"chatsession": ["view"], "message": ["view"], "patronblock": ["view", "change"]},
     "im": {"imsession": ["view"], "immessage": ["view"]},
+    "widget": {"widget": ["view", "add", "change"]},
     # Failed log-ins: deleting an access attempt lifts its lock-out.
     "axes": {"accessattempt": ["view", "delete"], "accessfailurelog": ["view"]},
 }

@@ -13,11 +13,13 @@ Standard library only: it imports nothing of Django's.
 """
 
 import argparse
+import re
 import threading
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 PAGES = Path(__file__).resolve().parent / "demo"
 # Path on the demo site → its file under core/demo/.
@@ -26,7 +28,13 @@ ROUTES = {
     "/tab/": "tab.html",
     "/inline/": "inline.html",
     "/hours/": "hours.html",
+    # Our ask form framed by hand, without the script: refused on an origin
+    # the queue doesn't list.
+    "/framed/": "framed.html",
 }
+# ``?queue=<slug>`` shows another queue's widget (an unknown one says "Chat is
+# not available" and links to our chat page).
+SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,60}$")
 
 
 def page(path: str, *, app: str, queue: str) -> bytes | None:
@@ -46,11 +54,13 @@ class Handler(BaseHTTPRequestHandler):
         super().__init__(*args, **kwargs)
 
     def do_GET(self) -> None:
-        path = self.path.split("?", 1)[0]
+        path, _, query = self.path.partition("?")
+        asked = parse_qs(query).get("queue", [""])[0]
+        queue = asked if SLUG.match(asked) else self.queue
         if path == "/demo.css":
             self._send(200, (PAGES / "demo.css").read_bytes(), "text/css; charset=utf-8")
             return
-        body = page(path, app=self.app, queue=self.queue)
+        body = page(path, app=self.app, queue=queue)
         if body is None:
             self._send(404, b"Not found", "text/plain; charset=utf-8")
             return

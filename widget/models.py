@@ -65,7 +65,9 @@ class Widget(models.Model):
         else:
             try:
                 require_text_contrast(
-                    self.text_color, self.button_color, what=_("The button's text on its colour")
+                    self.text_color,
+                    self.button_color,
+                    what=str(_("The button's text on its colour")),
                 )
             except ValidationError as error:
                 errors["text_color"] = [error]

@@ -17,7 +17,6 @@ may. Every other page keeps ``frame-ancestors 'none'`` and ``DENY``.
 """
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from csp.decorators import csp_replace
@@ -41,18 +40,20 @@ from widget.selectors import widget_config, widget_of, widget_texts
 POPUP_OPENER_POLICY = "unsafe-none"
 
 
-def _framed_by(origins: list[str]) -> Callable[[HttpResponseBase], HttpResponseBase]:
-    """Let ``origins`` (and only them) frame a response: django-csp's own
+def _framed(
+    request: HttpRequest, response: HttpResponseBase, origins: list[str]
+) -> HttpResponseBase:
+    """Let ``origins`` (and only them) frame ``response``: django-csp's own
     ``csp_replace`` for ``frame-ancestors``, Django's ``xframe_options_exempt``
-    (X-Frame-Options can't name an origin, so it goes; CSP decides)."""
+    (X-Frame-Options can't name an origin, so it goes and CSP decides). With
+    no origin, the site's default stands: never framed."""
+    if not origins:
+        return response
 
-    def apply(response: HttpResponseBase) -> HttpResponseBase:
-        if not origins:
-            return response  # the site's default: never framed
-        view = csp_replace({"frame-ancestors": origins})(lambda: response)
-        return xframe_options_exempt(view)()
+    def rendered(request: HttpRequest) -> HttpResponseBase:
+        return response
 
-    return apply
+    return xframe_options_exempt(csp_replace({"frame-ancestors": origins})(rendered))(request)
 
 
 def _queue(slug: str) -> Queue | None:
@@ -65,7 +66,7 @@ def _unavailable(request: HttpRequest, queue: Queue | None) -> HttpResponseBase:
     Framable by anyone: it holds nothing but the link to the ask page.
     """
     response = render(request, "widget/unavailable.html", {"queue": queue})
-    return xframe_options_exempt(csp_replace({"frame-ancestors": ["*"]})(lambda: response))()
+    return _framed(request, response, ["*"])
 
 
 @require_GET
@@ -96,7 +97,7 @@ def widget_ask(request: HttpRequest, slug: str) -> HttpResponseBase:
     context = {"queue": queue, "form": AskForm(queue=queue), "widget": widget}
     response = render(request, "widget/ask.html", context)
     response["Cross-Origin-Opener-Policy"] = POPUP_OPENER_POLICY
-    return _framed_by(widget.origins)(response)
+    return _framed(request, response, widget.origins)
 
 
 def _json_body(request: HttpRequest) -> dict[str, Any] | None:
@@ -144,7 +145,7 @@ def widget_chat(request: HttpRequest, slug: str, token: str) -> HttpResponseBase
     if session is None or session.queue.slug != slug:
         queue = _queue(slug)
         response = render(request, "widget/gone.html", {"slug": slug}, status=404)
-        return _framed_by(widget_of(queue).origins if queue else [])(response)
+        return _framed(request, response, widget_of(queue).origins if queue else [])
     widget = widget_of(session.queue)
     response = render(
         request, "widget/chat.html", {"session": session, "widget": widget, "queue": session.queue}
@@ -152,4 +153,4 @@ def widget_chat(request: HttpRequest, slug: str, token: str) -> HttpResponseBase
     # The token is the patron's key: never send it on as a Referer.
     response["Referrer-Policy"] = "no-referrer"
     response["Cross-Origin-Opener-Policy"] = POPUP_OPENER_POLICY
-    return _framed_by(widget.origins)(response)
+    return _framed(request, response, widget.origins)

@@ -4,14 +4,74 @@
 // The patron's token lives here, in our origin's storage (inside a frame the
 // browser keeps it per library site): after the library's page changes or
 // reloads, the frame finds it and the chat continues where it was (the chat
-// page's socket sends the lines again from its snapshot, each once). The
-// pop-up (our origin, its own storage) asks for it by postMessage; only a
-// window of our own origin is answered, and only for the same queue.
+// page's socket sends the lines again from its snapshot, each once).
+// Where the browser gives a frame no storage (third-party storage blocked),
+// the token is handed over explicitly instead: to the widget's script on the
+// library's page (it keeps it in that tab's sessionStorage and hands it back
+// when the frame asks) — only to the page framing us, which CSP
+// frame-ancestors lets be only an origin the queue lists. The pop-up (our
+// origin, its own storage) asks for it by postMessage; only a window of our
+// own origin is answered, and only for the same queue.
 import { gettext } from "./i18n.js";
 
 const REQUEST = "reference-chat.token-request";
 const ANSWER = "reference-chat.token";
+const KEEP = "reference-chat.token-keep";
+const FORGET = "reference-chat.token-forget";
 const HANDOVER_MS = 1500;
+
+// The library's page framing us: its origin, as the browser tells it.
+const host = window.parent !== window ? window.parent : null;
+const hostOrigin = (() => {
+  if (!host) return null;
+  if (window.location.ancestorOrigins && window.location.ancestorOrigins.length) {
+    return window.location.ancestorOrigins[0];
+  }
+  try {
+    return new URL(document.referrer).origin;
+  } catch {
+    return null;
+  }
+})();
+
+function storageWorks() {
+  try {
+    const key = "reference-chat:probe";
+    window.localStorage.setItem(key, "1");
+    window.localStorage.removeItem(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Only without storage of our own: the library's page keeps the token for this tab.
+function hostKeep(slug, token) {
+  if (!host || !hostOrigin || storageWorks()) return;
+  host.postMessage({ type: token ? KEEP : FORGET, queue: slug, token }, hostOrigin);
+}
+
+function askHostForToken(slug) {
+  return new Promise((resolve) => {
+    if (!host || !hostOrigin || storageWorks()) {
+      resolve(null);
+      return;
+    }
+    const timer = setTimeout(() => finish(null), HANDOVER_MS);
+    function finish(token) {
+      clearTimeout(timer);
+      window.removeEventListener("message", onMessage);
+      resolve(token);
+    }
+    function onMessage(event) {
+      if (event.source !== host || event.origin !== hostOrigin) return;
+      const data = event.data || {};
+      if (data.type === ANSWER && data.queue === slug) finish(typeof data.token === "string" ? data.token : null);
+    }
+    window.addEventListener("message", onMessage);
+    host.postMessage({ type: REQUEST, queue: slug }, hostOrigin);
+  });
+}
 
 function tokenKey(slug) {
   return `reference-chat:${slug}:token`;
@@ -146,6 +206,7 @@ async function submitAsk(root, form, popup) {
   }
   if (response.status === 201 && data.token) {
     storageSet(tokenKey(root.dataset.queue), data.token);
+    hostKeep(root.dataset.queue, data.token);
     window.location.replace(chatUrl(root.dataset.queue, data.token, popup));
     return;
   }
@@ -158,8 +219,12 @@ async function askPage(root) {
   const slug = root.dataset.queue;
   const params = new URLSearchParams(window.location.search);
   const popup = params.has("popup");
-  if (params.has("new")) storageSet(tokenKey(slug), null);
+  if (params.has("new")) {
+    storageSet(tokenKey(slug), null);
+    hostKeep(slug, null);
+  }
   let token = storageGet(tokenKey(slug));
+  if (!token && !params.has("new")) token = await askHostForToken(slug);
   const form = document.getElementById("widget-form");
   if (!token && popup && window.opener) {
     form.hidden = true;
@@ -184,6 +249,7 @@ function chatPage(script) {
   const slug = script.dataset.queue;
   const token = script.dataset.token;
   storageSet(tokenKey(slug), token);
+  hostKeep(slug, token);
   answerTokenRequests(slug, token);
   // "Ask another question" starts afresh in the widget, not on the site's ask page.
   const again = document.querySelector("#ended-panel a[href]");

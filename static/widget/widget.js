@@ -46,6 +46,23 @@
     }
   }
 
+  const tokenKey = `reference-chat:${slug}:token`;
+  function tokenKept() {
+    try {
+      return window.sessionStorage.getItem(tokenKey);
+    } catch {
+      return null;
+    }
+  }
+  function tokenKeep(token) {
+    try {
+      if (token) window.sessionStorage.setItem(tokenKey, token);
+      else window.sessionStorage.removeItem(tokenKey);
+    } catch {
+      // storage refused here too: the chat lasts as long as the page
+    }
+  }
+
   function element(tag, className, text) {
     const node = document.createElement(tag);
     if (className) node.className = className;
@@ -137,13 +154,25 @@
       launcher.append(element("span", "rc-widget-label", config.label), status);
     }
     const closed = element("p", "rc-widget-unavailable");
-    closed.append(element("span", "", texts.closed), " ");
+    const closedMessage = element("span", "rc-widget-message");
     const askLink = element("a", "", texts.ask_page);
     askLink.href = config.ask_url;
-    closed.append(askLink);
+    closed.append(element("span", "", texts.closed), " ", closedMessage, " ", askLink);
     closed.hidden = true;
 
     root.append(...(launcher ? [launcher] : []), closed, panel, notice);
+
+    // Our frame's messages, and only theirs (our origin, that very window).
+    window.addEventListener("message", (event) => {
+      if (!frame || event.source !== frame.contentWindow || event.origin !== base) return;
+      const data = event.data || {};
+      if (data.queue !== slug) return;
+      if (data.type === "reference-chat.token-keep" && typeof data.token === "string") tokenKeep(data.token);
+      else if (data.type === "reference-chat.token-forget") tokenKeep(null);
+      else if (data.type === "reference-chat.token-request") {
+        event.source.postMessage({ type: "reference-chat.token", queue: slug, token: tokenKept() }, base);
+      }
+    });
 
     function ensureFrame() {
       if (frame) return;
@@ -165,10 +194,13 @@
     }
 
     let chatOpen = null; // from the status API: null until known
-    function showStatus(isOpen) {
+    function showStatus(isOpen, message) {
       chatOpen = isOpen;
       root.dataset.state = isOpen ? "open" : "closed";
       status.textContent = isOpen ? texts.open : texts.closed;
+      // The status API's sentence (busy, or when it opens again), in the patron's language.
+      closedMessage.textContent = !isOpen && message ? message : "";
+      if (launcher) launcher.title = message || "";
       // A closed queue offers the link; a chat already under way stays where it is.
       const going = !panel.hidden && frame;
       closed.hidden = isOpen || going;
@@ -207,13 +239,25 @@
     panel.hidden = form !== "inline";
     if (form !== "inline" && remembered()) setOpen(true);
 
+    // The queue's own status (GET /api/v1/status/<slug>/). A server without
+    // that endpoint yet answers 404 (without CORS) for a queue the config
+    // just found; the list (GET /api/v1/status/) says the same per queue.
+    async function statusOf() {
+      try {
+        const one = await getJson(`${base}/api/v1/status/${path}/`);
+        if (one.ok) return one.body;
+      } catch {
+        // not there: the list below
+      }
+      const all = await getJson(`${base}/api/v1/status/`);
+      if (!all.ok) throw new Error(`status ${all.status}`);
+      return (all.body.queues || []).find((q) => q.slug === slug) || { open: false };
+    }
+
     async function poll() {
       try {
-        const { ok, body } = await getJson(`${base}/api/v1/status/`);
-        if (ok) {
-          const entry = (body.queues || []).find((q) => q.slug === slug);
-          showStatus(Boolean(entry && entry.open));
-        }
+        const found = await statusOf();
+        showStatus(Boolean(found.open), found.message);
       } catch {
         if (chatOpen === null) showStatus(false);
       }
