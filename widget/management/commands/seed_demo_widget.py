@@ -22,45 +22,33 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--demo-port", type=int, default=8001)
         parser.add_argument(
-            "--if-empty", action="store_true", help="Leave a widget that is already there alone."
+            "--if-empty",
+            action="store_true",
+            help="Keep the look of a widget that is already there (its origins get the demo's).",
         )
 
     def handle(self, *args: Any, host: str, demo_port: int, if_empty: bool, **options: Any) -> None:
         queue = Queue.objects.filter(slug=DEMO_QUEUE).first()
         if queue is None:
             raise CommandError(f"No queue {DEMO_QUEUE!r}: run seed_demo first.")
-        if if_empty and Widget.objects.filter(queue=queue).exists():
-            self.stdout.write("The demo queue has its widget already.")
-            return
-        origins = sorted(
-            {
-                f"http://{host}:{demo_port}",
-                f"http://127.0.0.1:{demo_port}",
-                f"http://localhost:{demo_port}",
-            }
-        )
-        widget = Widget(
-            queue=queue,
-            allowed_origins="\n".join(origins),
-            button_color="#0f5132",
-            text_color="#ffffff",
-            button_label="Ask a librarian",
-            panel_title="Ask Riverside",
-        )
-        widget.full_clean(exclude=["queue"])
-        Widget.objects.update_or_create(
-            queue=queue,
-            defaults={
-                f: getattr(widget, f)
-                for f in (
-                    "allowed_origins",
-                    "button_color",
-                    "text_color",
-                    "button_label",
-                    "panel_title",
-                )
-            },
-        )
+        demo = {f"http://{host}:{demo_port}", f"http://127.0.0.1:{demo_port}",
+                f"http://localhost:{demo_port}"}  # fmt: skip
+        widget = Widget.objects.filter(queue=queue).first()
+        if widget is None:
+            widget = Widget(
+                queue=queue,
+                button_color="#0f5132",
+                text_color="#ffffff",
+                button_label="Ask a librarian",
+                panel_title="Ask Riverside",
+            )
+        elif not if_empty:
+            widget.button_color, widget.text_color = "#0f5132", "#ffffff"
+        # The demo site's origins are added; any others a supervisor listed stay.
+        kept = widget.origins
+        widget.allowed_origins = "\n".join([*kept, *sorted(demo - set(kept))])
+        widget.full_clean()
+        widget.save()
         self.stdout.write(
-            self.style.SUCCESS(f"The demo widget may be embedded from {', '.join(origins)}.")
+            self.style.SUCCESS(f"The demo widget may be embedded from {', '.join(sorted(demo))}.")
         )
