@@ -31,6 +31,7 @@ migrate: install
 
 seed: migrate
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo_widget --host $(HOST) --demo-port $$(($(PORT) + 1))
 
 # DEBUG is off unless the environment says DEBUG=true (development): the
 # static files are then served by WhiteNoise from STATIC_ROOT, hashed and
@@ -38,11 +39,13 @@ seed: migrate
 run: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo --if-empty
+	$(BIN)/python manage.py seed_demo_widget --if-empty --host $(HOST) --demo-port $$(($(PORT) + 1))
 	@echo
 	@echo "Reference Chat is at http://$(HOST):$(PORT)/"
 	@echo "  Patrons ask at      http://$(HOST):$(PORT)/ask/"
 	@echo "  Librarians log in   http://$(HOST):$(PORT)/login/   alice, bob, carol"
 	@echo "  Supervisors use     http://$(HOST):$(PORT)/admin/   supervisor"
+	@echo "  The widget's demo   http://$(HOST):$$(($(PORT) + 1))/   a library site on another origin"
 	@echo "  Demo password: demo-pass-2026 (unless you seeded with --password)"
 	@echo "  Emails (transcripts) are written to var/mail/ by the worker"
 	@echo "  Daphne and the worker run together; Ctrl-C stops both."
@@ -70,7 +73,7 @@ test: lint jslint types axe
 # Without npm the lint is skipped, as the accessibility checks are, except in
 # CI (CI=true), which runs every check or fails.
 jslint: $(NODE_STAMP)
-	@if [ -e $(NODE_STAMP) ]; then node_modules/.bin/eslint static/js eslint.config.js; fi
+	@if [ -e $(NODE_STAMP) ]; then node_modules/.bin/eslint static/js static/widget eslint.config.js; fi
 
 $(NODE_STAMP): package.json package-lock.json
 	@if command -v npm > /dev/null; then \

@@ -16,7 +16,7 @@ export default [
   { ignores: ["node_modules/", ".venv/", ".cache/", "staticfiles/", "var/", "build/"] },
   js.configs.recommended,
   {
-    files: ["static/js/**/*.js"],
+    files: ["static/js/**/*.js", "static/widget/**/*.js"],
     languageOptions: {
       ecmaVersion: "latest",
       sourceType: "module",
@@ -45,6 +45,12 @@ export default [
       "no-var": "error",
       "prefer-const": "error",
     },
+  },
+  {
+    // The widget's script on a library's page: a classic script (it reads
+    // document.currentScript), so no import; the same rules otherwise.
+    files: ["static/widget/**/*.js"],
+    languageOptions: { sourceType: "script" },
   },
   {
     files: ["eslint.config.js"],

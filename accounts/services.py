@@ -40,6 +40,7 @@ SUPERVISOR_PERMISSIONS = {
         "questionnote": ["view"],
         "questionemail": ["view"],
     },
+    "widget": {"widget": ["view", "add", "change"]},
     # Failed log-ins: deleting an access attempt lifts its lock-out.
     "axes": {"accessattempt": ["view", "delete"], "accessfailurelog": ["view"]},
 }

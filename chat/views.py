@@ -1,12 +1,12 @@
 """The patron's pages: the list of chat services, a chat form, and the chat itself."""
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from accounts.branding import brand_for_library
+from chat.asking import ask_submit
 from chat.availability import (
     Availability,
     availability_message,
@@ -15,20 +15,10 @@ from chat.availability import (
 )
 from chat.forms import AskForm
 from chat.selectors import session_for_patron
-from chat.sessions import session_enqueue
-from core.clients import address_hash, request_client_address
-from core.errors import ChatError
-from core.limits import limit_take
 from core.zones import zone_label
 from queues.hours import HOURS_PREFETCH
 from queues.models import Queue
 from queues.selectors import brand_for_queue, open_queues
-
-TOO_MANY_REQUESTS = (
-    "Too many chat requests have come from your connection in the last hour. "
-    "Please try again later."
-)
-
 
 # Closed to asking at all: switched off. Closed by the hours, or with nobody
 # on, a patron still asks: the form is "Leave a question" (questions/),
@@ -71,26 +61,12 @@ def ask_form(request: HttpRequest, slug: str) -> HttpResponse:
         return response
     form = AskForm(request.POST or None, queue=queue)
     status["form"] = form
-    if request.method == "POST" and form.is_valid():
-        address = address_hash(request_client_address(request))
-        if not limit_take(scope="ask", key=address, limit=settings.ASK_LIMIT_PER_HOUR, window=3600):
-            # Nothing is stored, and the form keeps what the patron typed.
-            form.add_error(None, TOO_MANY_REQUESTS)
-            return render(request, "patron/ask_form.html", status, status=429)
-        try:
-            session = session_enqueue(
-                queue=queue,
-                library=form.cleaned_data["library"],
-                patron_name=form.cleaned_data["patron_name"],
-                patron_email=form.cleaned_data["patron_email"],
-                question=form.cleaned_data["question"],
-                address_hash=address,
-            )
-        except ChatError as error:
-            form.add_error(None, error.message)
-        else:
+    code = 200
+    if request.method == "POST":
+        session, code = ask_submit(request=request, form=form)
+        if session is not None:
             return redirect("patron-chat", token=session.token)
-    return render(request, "patron/ask_form.html", status)
+    return render(request, "patron/ask_form.html", status, status=code)
 
 
 @never_cache

@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("chat.urls")),
     path("", include("questions.urls")),
     path("", include("console.urls")),
+    path("", include("widget.urls")),
     path("console/history/", include("transcripts.urls")),
     path("api/v1/", include("api.urls")),
     path("brand/<slug:slug>.css", brand_stylesheet, name="brand-css"),

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # From the top down; an app may import the apps on the lines below its own.
 LAYERS = [
     ["reference_chat"],
-    ["api", "console"],
+    ["api", "console", "widget"],
     ["questions"],
     ["transcripts"],
     ["shifts"],

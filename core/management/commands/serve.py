@@ -25,13 +25,28 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument(
+            "--demo-port",
+            type=int,
+            default=None,
+            help="The demo library site embedding the widget (core/demo_site.py): "
+            "PORT+1 unless given; 0 for none.",
+        )
+        parser.add_argument(
             "--access-log",
             default="/dev/null",
             help="Daphne's access log (a file, or - for the terminal). Off by default: "
             "patron URLs carry the session token.",
         )
 
-    def handle(self, *args: Any, host: str, port: int, access_log: str, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        host: str,
+        port: int,
+        demo_port: int | None,
+        access_log: str,
+        **options: Any,
+    ) -> None:
         children = {
             # Fixed argv, our own interpreter.
             "the worker": subprocess.Popen([sys.executable, "manage.py", "worker"]),
@@ -40,6 +55,12 @@ class Command(BaseCommand):
                  "--access-log", access_log, "reference_chat.asgi:application"]
             ),
         }  # fmt: skip
+        demo_port = port + 1 if demo_port is None else demo_port
+        if demo_port:
+            children["the demo site"] = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "core.demo_site", "--host", host, "--port", str(demo_port),
+                 "--app", f"http://{host}:{port}"]
+            )  # fmt: skip
         stopping = False
 
         def stop(signum: int, frame: FrameType | None) -> None:

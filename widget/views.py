@@ -1,0 +1,156 @@
+"""The widget's pages on our origin: framed in a library's site, or in a pop-up.
+
+- ``GET /widget/<slug>/config/``: what widget.js draws (colours, label, title,
+  whether the asking page may frame the chat), public, no cookie, CORS ``*``.
+- ``GET /widget/<slug>/``: the ask form in the embed layout.
+- ``POST /widget/<slug>/ask/``: that form as JSON. CSRF-exempt, because in a
+  cross-site frame the CSRF cookie (SameSite=Lax) is never sent; it reads no
+  cookie and authenticates nothing, and answers only a request from our own
+  pages (``Origin`` our own, a JSON body: a cross-site page can send neither
+  without a CORS preflight we never answer). The same form, ask limit and
+  block check as ``/ask/`` (``chat.asking.ask_submit``).
+- ``GET /widget/<slug>/chat/<token>/``: the patron's chat in the embed layout.
+
+Only the origins the queue lists may frame these pages (CSP
+``frame-ancestors`` and no ``X-Frame-Options``); with none listed, nobody
+may. Every other page keeps ``frame-ancestors 'none'`` and ``DENY``.
+"""
+
+import json
+from typing import Any
+
+from csp.decorators import csp_replace
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from chat.asking import ask_submit
+from chat.forms import AskForm
+from chat.selectors import session_for_patron
+from queues.models import Queue
+from widget.selectors import widget_config, widget_of, widget_texts
+
+# The pop-up page's opener is our frame inside the library's page (another
+# origin): Django's default "same-origin" would cut the pop-up off from it
+# before the token is handed over.
+POPUP_OPENER_POLICY = "unsafe-none"
+
+
+def _framed(
+    request: HttpRequest, response: HttpResponseBase, origins: list[str]
+) -> HttpResponseBase:
+    """Let ``origins`` (and only them) frame ``response``: django-csp's own
+    ``csp_replace`` for ``frame-ancestors``, Django's ``xframe_options_exempt``
+    (X-Frame-Options can't name an origin, so it goes and CSP decides). With
+    no origin, the site's default stands: never framed."""
+    if not origins:
+        return response
+
+    def rendered(request: HttpRequest) -> HttpResponseBase:
+        return response
+
+    return xframe_options_exempt(csp_replace({"frame-ancestors": origins})(rendered))(request)
+
+
+def _queue(slug: str) -> Queue | None:
+    return Queue.objects.filter(slug=slug).prefetch_related("libraries").first()
+
+
+def _unavailable(request: HttpRequest, queue: Queue | None) -> HttpResponseBase:
+    """An unknown or closed queue: a sentence and the link, never an error page.
+
+    Framable by anyone: it holds nothing but the link to the ask page.
+    """
+    response = render(request, "widget/unavailable.html", {"queue": queue})
+    return _framed(request, response, ["*"])
+
+
+@require_GET
+def widget_config_view(request: HttpRequest, slug: str) -> JsonResponse:
+    queue = _queue(slug)
+    if queue is None:
+        body: dict[str, Any] = {
+            "detail": _("No chat service has this name."),
+            "texts": widget_texts(),
+        }
+        response = JsonResponse(body, status=404)
+    else:
+        response = JsonResponse(widget_config(request=request, queue=queue))
+    # Nothing personal and no credentials: any page may read it.
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = "public, max-age=60"
+    response["Vary"] = "Origin, Accept-Language"
+    return response
+
+
+@never_cache
+@require_GET
+def widget_ask(request: HttpRequest, slug: str) -> HttpResponseBase:
+    queue = _queue(slug)
+    if queue is None or not queue.is_open:
+        return _unavailable(request, queue)
+    widget = widget_of(queue)
+    context = {"queue": queue, "form": AskForm(queue=queue), "widget": widget}
+    response = render(request, "widget/ask.html", context)
+    response["Cross-Origin-Opener-Policy"] = POPUP_OPENER_POLICY
+    return _framed(request, response, widget.origins)
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any] | None:
+    if request.content_type != "application/json":
+        return None
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _own_origin(request: HttpRequest) -> bool:
+    return request.headers.get("Origin") == f"{request.scheme}://{request.get_host()}"
+
+
+@csrf_exempt
+@never_cache
+@require_POST
+def widget_ask_submit(request: HttpRequest, slug: str) -> JsonResponse:
+    if not _own_origin(request):
+        return JsonResponse({"detail": _("Ask from the chat form.")}, status=403)
+    body = _json_body(request)
+    if body is None:
+        return JsonResponse(
+            {"detail": _("The form could not be read. Please try again.")}, status=400
+        )
+    queue = _queue(slug)
+    if queue is None or not queue.is_open:
+        return JsonResponse({"detail": _("Chat is not available")}, status=409)
+    fields = ("patron_name", "patron_email", "library", "question")
+    form = AskForm({name: str(body.get(name, "")) for name in fields}, queue=queue)
+    session, status = ask_submit(request=request, form=form)
+    if session is None:
+        errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+        return JsonResponse({"errors": errors}, status=status if status != 200 else 400)
+    chat_url = request.build_absolute_uri(f"/widget/{queue.slug}/chat/{session.token}/")
+    return JsonResponse({"token": session.token, "chat_url": chat_url}, status=201)
+
+
+@never_cache
+@require_GET
+def widget_chat(request: HttpRequest, slug: str, token: str) -> HttpResponseBase:
+    session = session_for_patron(token=token)
+    if session is None or session.queue.slug != slug:
+        queue = _queue(slug)
+        response = render(request, "widget/gone.html", {"slug": slug}, status=404)
+        return _framed(request, response, widget_of(queue).origins if queue else [])
+    widget = widget_of(session.queue)
+    response = render(
+        request, "widget/chat.html", {"session": session, "widget": widget, "queue": session.queue}
+    )
+    # The token is the patron's key: never send it on as a Referer.
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cross-Origin-Opener-Policy"] = POPUP_OPENER_POLICY
+    return _framed(request, response, widget.origins)
