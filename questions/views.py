@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
+from accounts.branding import brand_for_library
 from chat.availability import availability_message, queue_availability, week_hours
 from chat.models import ChatSession
 from chat.selectors import session_for_patron
@@ -20,6 +21,7 @@ from questions.selectors import policy_of, question_for_patron
 from questions.services import question_ask, question_leave, waiting_lines
 from queues.hours import HOURS_PREFETCH
 from queues.models import Queue
+from queues.selectors import brand_for_queue
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -45,6 +47,7 @@ def question_ask_form(request: HttpRequest, slug: str) -> HttpResponse:
         "message": availability_message(availability),
         "zone_name": zone_label(availability.time_zone),
         "hours": week_hours(queue),
+        "brand": brand_for_queue(queue),
     }
     if availability.reason == "switched_off":
         # The administrator's "no": no chat, and no question either.
@@ -99,7 +102,8 @@ def question_leave_form(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error(None, error.message)
         else:
             return _private(redirect("question-confirmation", token=question.token))
-    return _private(render(request, "questions/leave.html", {"session": session, "form": form}))
+    page = {"session": session, "form": form, "brand": brand_for_library(session.library)}
+    return _private(render(request, "questions/leave.html", page))
 
 
 @never_cache
@@ -124,5 +128,9 @@ def question_confirmation(request: HttpRequest, token: str) -> HttpResponse:
     question = question_for_patron(token=token)
     if question is None:
         raise Http404("No such question.")
-    context = {"question": question, "max_chars": settings.CHAT_MAX_LINE_CHARS}
+    context = {
+        "question": question,
+        "max_chars": settings.CHAT_MAX_LINE_CHARS,
+        "brand": brand_for_library(question.library),
+    }
     return _private(render(request, "questions/confirmation.html", context))

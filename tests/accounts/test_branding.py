@@ -193,7 +193,7 @@ def brand(library: Library, **colours: str) -> Library:
 
 def test_the_brand_stylesheet_sets_the_librarys_colours(client, riverside_library):
     brand(riverside_library, brand_color="#0b5d3b", brand_text_color="#ffffff")
-    page = client.get("/ask/riverside/").content.decode()
+    page = client.get("/ask/riverside/", follow=True).content.decode()
     href = re.search(r'<link rel="stylesheet" href="(/brand/riverside-public\.css\?v=\w+)">', page)
     assert href, "the ask form links the library's stylesheet"
     response = client.get(href.group(1))
@@ -213,9 +213,9 @@ def test_the_brand_stylesheet_sets_the_librarys_colours(client, riverside_librar
 
 def test_new_colours_are_a_new_stylesheet_url(client, riverside_library):
     brand(riverside_library, brand_color="#0b5d3b", brand_text_color="#ffffff")
-    before = re.search(r"/brand/[^\"]+", client.get("/ask/riverside/").content.decode())
+    before = re.search(r"/brand/[^\"]+", client.get("/ask/riverside/", follow=True).content.decode())
     brand(riverside_library, brand_color="#7a1f2b")
-    after = re.search(r"/brand/[^\"]+", client.get("/ask/riverside/").content.decode())
+    after = re.search(r"/brand/[^\"]+", client.get("/ask/riverside/", follow=True).content.decode())
     assert before and after and before.group() != after.group()
     stale = client.get(before.group())
     assert "--brand: #7a1f2b;" in stale.content.decode()
@@ -234,7 +234,7 @@ def test_a_colour_written_past_the_admin_never_reaches_the_css(client, riverside
 def test_no_stylesheet_for_a_library_without_colours_or_for_an_unknown_one(
     client, riverside_library
 ):
-    assert "/brand/" not in client.get("/ask/riverside/").content.decode()
+    assert "/brand/" not in client.get("/ask/riverside/", follow=True).content.decode()
     assert "--" not in client.get("/brand/riverside-public.css").content.decode()
     assert client.get("/brand/nowhere.css").status_code == 404
 
@@ -245,7 +245,7 @@ def test_no_stylesheet_for_a_library_without_colours_or_for_an_unknown_one(
 def test_the_ask_form_and_chat_page_show_the_librarys_logo_and_name(client, riverside_library, ask):
     riverside_library.logo = logo_clean(upload("l.png", picture()), name="riverside-public")
     riverside_library.save()
-    form = client.get("/ask/riverside/").content.decode()
+    form = client.get("/ask/riverside/", follow=True).content.decode()
     logo = (
         f'<img class="brand-logo" src="/media/{riverside_library.logo.name}" '
         'alt="Riverside Public Library logo" width="120" height="40">'
@@ -264,14 +264,14 @@ def test_the_logo_text_alternative_set_in_the_admin_is_used(client, riverside_li
     riverside_library.logo = logo_clean(upload("l.png", picture()), name="riverside-public")
     riverside_library.logo_alt = "Riverside Public Library: a book over the river"
     riverside_library.save()
-    page = client.get("/ask/riverside/").content.decode()
+    page = client.get("/ask/riverside/", follow=True).content.decode()
     assert 'alt="Riverside Public Library: a book over the river"' in page
 
 
 def test_a_cooperative_form_is_neutral_and_its_chat_page_is_the_patrons_library(client, world, ask):
     brand(world.riverside_library, brand_color="#0b5d3b", brand_text_color="#ffffff")
     brand(world.hillcrest_library, brand_color="#7a1f2b", brand_text_color="#ffffff")
-    form = client.get("/ask/cooperative/").content.decode()
+    form = client.get("/ask/cooperative/", follow=True).content.decode()
     assert "/brand/" not in form
     assert ">Reference Chat</a>" in form
     session = ask(world.cooperative, library=world.hillcrest_library)
