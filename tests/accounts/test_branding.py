@@ -213,9 +213,13 @@ def test_the_brand_stylesheet_sets_the_librarys_colours(client, riverside_librar
 
 def test_new_colours_are_a_new_stylesheet_url(client, riverside_library):
     brand(riverside_library, brand_color="#0b5d3b", brand_text_color="#ffffff")
-    before = re.search(r"/brand/[^\"]+", client.get("/ask/riverside/", follow=True).content.decode())
+
+    def page() -> str:
+        return client.get("/ask/riverside/", follow=True).content.decode()
+
+    before = re.search(r"/brand/[^\"]+", page())
     brand(riverside_library, brand_color="#7a1f2b")
-    after = re.search(r"/brand/[^\"]+", client.get("/ask/riverside/", follow=True).content.decode())
+    after = re.search(r"/brand/[^\"]+", page())
     assert before and after and before.group() != after.group()
     stale = client.get(before.group())
     assert "--brand: #7a1f2b;" in stale.content.decode()
