@@ -1,5 +1,6 @@
 """Reads that only the REST API needs. Everything else comes from ``queues.selectors``."""
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -7,6 +8,9 @@ from chat.availability import Availability, queue_availability
 from queues.hours import HOURS_PREFETCH
 from queues.models import Queue
 from queues.selectors import open_queues
+
+# A queue's slug (a SlugField of 60).
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
 
 
 def status_of(queue: Queue, *, now: datetime | None = None) -> dict[str, Any]:
@@ -23,5 +27,9 @@ def queue_status() -> list[dict[str, Any]]:
 
 def status_one(slug: str) -> dict[str, Any] | None:
     """One queue by slug (switched off or not), with its availability; None if none has it."""
+    # What no slug can be is no queue's, and is not worth a query (one with a
+    # NUL in it is an error on PostgreSQL).
+    if not SLUG.fullmatch(slug):
+        return None
     queue = Queue.objects.prefetch_related(*HOURS_PREFETCH).filter(slug=slug).first()
     return status_of(queue) if queue is not None else None

@@ -60,7 +60,7 @@ def test_the_ask_pages_show_closed_until_tomorrow_and_the_weeks_hours(
     expect(dana.get_by_role("heading", name="Leave a question")).to_be_visible()
     hours = dana.get_by_role("region", name="Chat hours (Central Time)")
     expect(hours.locator(".hours-day")).to_have_count(7)
-    expect(hours.locator(".hours-today")).to_contain_text("Closed (holiday)")
+    expect(hours.locator(".hours-today")).to_contain_text("Closed (Staff day)")
     expect(hours.locator(".hours-day").nth(1)).to_contain_text("9:00 AM – 5:00 PM")
     screenshot(dana, "patron-closed")
     axe.check(dana, "chat form of a queue closed by its hours")

@@ -30,6 +30,13 @@ def riverside_hours(riverside_library):
             library=riverside_library, weekday=weekday, opens=time(9), closes=time(21)
         )
     LibrarySpecialDay.objects.create(library=riverside_library, date="2026-12-07")
+    LibrarySpecialDay.objects.create(
+        library=riverside_library,
+        date="2026-12-10",
+        name="Staff day",
+        opens=time(12),
+        closes=time(16),
+    )
 
 
 def at(monkeypatch, moment: datetime) -> None:
@@ -83,6 +90,8 @@ def test_the_form_of_a_queue_closed_by_hours_shows_when_it_opens_and_the_week(
     assert "9:00 AM – 9:00 PM" in days
     monday = days.split("Monday, December 7")[1].split("</div>")[0]
     assert "Closed" in monday and "(holiday)" in monday
+    thursday = days.split("Thursday, December 10")[1].split("</div>")[0]
+    assert "12:00 PM – 4:00 PM" in thursday and "(Staff day)" in thursday
     # A chat posted anyway starts no chat: it goes to the question form as posted.
     response = client.post(
         "/ask/riverside/",
