@@ -30,9 +30,9 @@ PATRON, LIBRARIAN = "P", "L"
 RECHECK_S = 1.5
 # A chat line of a usual length (about 60 characters).
 FILLER = "Could you tell me whether the branch has this title on shelf?"
-# As static/js/typing.js: at most one typing frame per conversation and
-# side this often (bench/traffic.py says when the generator types).
-TYPING_S = 3.0
+# As static/js/typing.js (TYPING_SEND_MS): at most one typing frame per
+# conversation and side this often (bench/traffic.py says when the generator types).
+TYPING_S = 3.2
 
 
 def now() -> float:

@@ -305,9 +305,9 @@ CHAT_LINES_BURST = env.int("CHAT_LINES_BURST", default=20)
 CHAT_LINES_PER_SECOND = env.float("CHAT_LINES_PER_SECOND", default=5.0)
 # Typing indicators (core/typing_signals.py): a socket lets through at most
 # one "typing" signal this often (per session, for a console); the rest are
-# dropped. The pages send one at most this often while someone types and
+# dropped. The pages send one at most every 3.2 s while someone types and
 # hide the indicator after 6 s without one (static/js/typing.js), so this
-# is the pages' figure too, not a knob.
+# goes with the pages' figures, not a knob.
 TYPING_EVENT_SECONDS = 3.0
 # The most lines of a process stored in one database call and transaction
 # (chat/writer.py): the lines that arrive while a batch is stored.
