@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from chat.asking import ask_submit
 from chat.forms import AskForm
@@ -69,7 +69,7 @@ def _unavailable(request: HttpRequest, queue: Queue | None) -> HttpResponseBase:
     return _framed(request, response, ["*"])
 
 
-@require_GET
+@require_safe
 def widget_config_view(request: HttpRequest, slug: str) -> JsonResponse:
     queue = _queue(slug)
     if queue is None:
@@ -88,7 +88,7 @@ def widget_config_view(request: HttpRequest, slug: str) -> JsonResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def widget_ask(request: HttpRequest, slug: str) -> HttpResponseBase:
     queue = _queue(slug)
     if queue is None or not queue.is_open:
@@ -139,7 +139,7 @@ def widget_ask_submit(request: HttpRequest, slug: str) -> JsonResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def widget_chat(request: HttpRequest, slug: str, token: str) -> HttpResponseBase:
     session = session_for_patron(token=token)
     if session is None or session.queue.slug != slug:
