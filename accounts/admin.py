@@ -3,9 +3,26 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db import models
 
-from accounts.models import Librarian, Library
+from accounts.models import Librarian, Library, LibraryOpeningPeriod, LibrarySpecialDay
+from core.hours_forms import HoursForm, OpeningPeriodFormSet, SpecialDayFormSet
 
 User = get_user_model()
+
+
+class LibraryOpeningPeriodInline(admin.TabularInline):
+    model = LibraryOpeningPeriod
+    form = HoursForm
+    formset = OpeningPeriodFormSet
+    extra = 1
+    verbose_name_plural = "weekly hours (a weekday without a period is closed)"
+
+
+class LibrarySpecialDayInline(admin.TabularInline):
+    model = LibrarySpecialDay
+    form = HoursForm
+    formset = SpecialDayFormSet
+    extra = 1
+    verbose_name_plural = "holidays and special days (no times: closed all day)"
 
 
 @admin.register(Library)
@@ -19,6 +36,14 @@ class LibraryAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "kind", "website"]}),
         (
+            "Hours",
+            {
+                "fields": ["time_zone"],
+                "description": "The library's queues keep these hours unless a queue has "
+                "hours of its own. No weekly hours at all: chat is within hours every day.",
+            },
+        ),
+        (
             "Policy page",
             {
                 "fields": ["policy"],
@@ -26,6 +51,7 @@ class LibraryAdmin(admin.ModelAdmin):
             },
         ),
     ]
+    inlines = [LibraryOpeningPeriodInline, LibrarySpecialDayInline]
 
 
 class LibrarianInline(admin.StackedInline):

@@ -21,10 +21,14 @@ SUPERVISOR_PERMISSIONS = {
     "accounts": {
         "library": ["view", "add", "change", "delete"],
         "librarian": ["view", "add", "change", "delete"],
+        "libraryopeningperiod": ["view", "add", "change", "delete"],
+        "libraryspecialday": ["view", "add", "change", "delete"],
     },
     "queues": {
         "queue": ["view", "add", "change", "delete"],
         "membership": ["view", "add", "change", "delete"],
+        "queueopeningperiod": ["view", "add", "change", "delete"],
+        "queuespecialday": ["view", "add", "change", "delete"],
     },
     "chat": {"chatsession": ["view"], "message": ["view"], "patronblock": ["view", "change"]},
     "im": {"imsession": ["view"], "immessage": ["view"]},

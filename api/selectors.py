@@ -1,31 +1,35 @@
 """Reads that only the REST API needs. Everything else comes from ``queues.selectors``."""
 
+import re
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
-
-from chat.models import ChatSession
-from queues.models import Membership, Queue
+from chat.availability import Availability, queue_availability
+from queues.hours import HOURS_PREFETCH
+from queues.models import Queue
 from queues.selectors import open_queues
 
-
-def _count(rows: QuerySet[Any]) -> Coalesce:
-    """A correlated COUNT(*) of ``rows`` (already filtered on ``queue=OuterRef('pk')``)."""
-    counted = rows.order_by().values("queue").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+# A queue's slug (a SlugField of 60).
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
 
 
-def queue_status() -> QuerySet[Queue]:
-    """Open queues with how many librarians monitor each now and how many sessions wait.
+def status_of(queue: Queue, *, now: datetime | None = None) -> dict[str, Any]:
+    """A queue with its availability: what the status serializers read."""
+    availability: Availability = queue_availability(queue, now=now)
+    return {"queue": queue, "availability": availability}
 
-    The counts are correlated subqueries of the one query for the queues
-    (their libraries come in a second); nothing about any person is read.
-    """
-    monitors = Membership.objects.monitoring().filter(queue=OuterRef("pk"))
-    waiting = ChatSession.objects.filter(queue=OuterRef("pk"), state=ChatSession.State.WAITING)
-    return (
-        open_queues()
-        .annotate(librarians_online=_count(monitors), waiting=_count(waiting))
-        .order_by("name")
-    )
+
+def queue_status() -> list[dict[str, Any]]:
+    """Every queue that takes requests (not switched off), by name, with its availability."""
+    queues = open_queues().prefetch_related(*HOURS_PREFETCH).order_by("name")
+    return [status_of(queue) for queue in queues]
+
+
+def status_one(slug: str) -> dict[str, Any] | None:
+    """One queue by slug (switched off or not), with its availability; None if none has it."""
+    # What no slug can be is no queue's, and is not worth a query (one with a
+    # NUL in it is an error on PostgreSQL).
+    if not SLUG.fullmatch(slug):
+        return None
+    queue = Queue.objects.prefetch_related(*HOURS_PREFETCH).filter(slug=slug).first()
+    return status_of(queue) if queue is not None else None

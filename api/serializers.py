@@ -6,12 +6,14 @@ so no view can hand it a Librarian Note.
 """
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Librarian, Library
+from chat.availability import REASONS, STATES, Availability, availability_message
 from chat.models import ChatSession, Message
 from queues.models import Queue
 
@@ -42,31 +44,74 @@ class LibraryRefSerializer(serializers.ModelSerializer[Library]):
         read_only_fields = fields
 
 
-class QueueStatusSerializer(serializers.ModelSerializer[Queue]):
-    libraries = LibraryRefSerializer(many=True, read_only=True)
-    open = serializers.SerializerMethodField(
-        help_text="A patron asking now reaches a librarian: the queue takes requests "
-        "and at least one librarian monitors it."
+class QueueStatusSerializer(serializers.Serializer[dict[str, Any]]):
+    """A queue and its availability (chat/availability.py: the rule /ask/ and the widget use)."""
+
+    slug = serializers.CharField(source="queue.slug", read_only=True)
+    name = serializers.CharField(source="queue.name", read_only=True)
+    libraries = serializers.SerializerMethodField()
+    state = serializers.ChoiceField(
+        choices=STATES,
+        source="availability.state",
+        read_only=True,
+        help_text="open; busy (open, but every librarian on is at capacity: a patron may "
+        "wait); closed (switched off, outside hours, a holiday, or nobody on).",
+    )
+    open = serializers.BooleanField(
+        source="availability.open",
+        read_only=True,
+        help_text="A patron asking now reaches the queue: state is open or busy.",
+    )
+    reason = serializers.ChoiceField(
+        choices=REASONS,
+        source="availability.reason",
+        read_only=True,
+        help_text="Why the state is what it is.",
+    )
+    message = serializers.SerializerMethodField(
+        help_text="One sentence for a patron, in the language asked for (?lang= or "
+        'Accept-Language), such as "Chat is closed. It opens again Monday 9:00 AM '
+        '(Central Time)."'
+    )
+    next_opening = serializers.SerializerMethodField(
+        help_text="When the hours next begin, in the queue's zone with its offset, when hours "
+        "close the queue (outside_hours, holiday); else null."
+    )
+    time_zone = serializers.CharField(
+        source="availability.time_zone",
+        read_only=True,
+        help_text="The IANA name of the zone the queue's hours are in.",
     )
     librarians_online = serializers.IntegerField(
-        read_only=True, help_text="How many librarians monitor the queue now."
+        source="availability.librarians_online",
+        read_only=True,
+        help_text="How many librarians monitor the queue now.",
     )
     waiting = serializers.IntegerField(
-        read_only=True, help_text="How many patron requests wait to be picked up."
+        source="availability.waiting",
+        read_only=True,
+        help_text="How many patron requests wait to be picked up.",
     )
     ask_url = serializers.SerializerMethodField(help_text="The queue's chat form.")
 
-    class Meta:
-        model = Queue
-        fields = ["slug", "name", "libraries", "open", "librarians_online", "waiting", "ask_url"]
-        read_only_fields = fields
+    @extend_schema_field(LibraryRefSerializer(many=True))
+    def get_libraries(self, status: dict[str, Any]) -> list[dict[str, Any]]:
+        libraries = sorted(status["queue"].libraries.all(), key=lambda library: library.name)
+        return LibraryRefSerializer(libraries, many=True).data  # type: ignore[return-value]
 
-    def get_open(self, queue: Queue) -> bool:
-        return queue.is_open and queue.librarians_online > 0  # type: ignore[attr-defined]
+    def get_message(self, status: dict[str, Any]) -> str:
+        return availability_message(status["availability"])
+
+    @extend_schema_field({"type": "string", "format": "date-time", "nullable": True})
+    def get_next_opening(self, status: dict[str, Any]) -> str | None:
+        availability: Availability = status["availability"]
+        if availability.next_opening is None:
+            return None
+        return availability.next_opening.astimezone(ZoneInfo(availability.time_zone)).isoformat()
 
     @extend_schema_field(OpenApiTypes.URI)
-    def get_ask_url(self, queue: Queue) -> str:
-        url = queue.get_absolute_url()
+    def get_ask_url(self, status: dict[str, Any]) -> str:
+        url = status["queue"].get_absolute_url()
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request is not None else url
 

@@ -6,6 +6,7 @@ app_name = "api"
 
 urlpatterns = [
     path("status/", views.StatusView.as_view(), name="status"),
+    path("status/<str:slug>/", views.QueueStatusView.as_view(), name="queue-status"),
     path("chat/<str:token>/", views.PatronChatView.as_view(), name="patron-chat"),
     path("sessions/", views.SessionListView.as_view(), name="session-list"),
     path("sessions/<int:session_id>/", views.SessionDetailView.as_view(), name="session-detail"),

@@ -11,7 +11,12 @@ serializes. Three audiences, three doors:
 
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
+from django.utils.translation import get_supported_language_variant
+from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.cache import cache_control, never_cache
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView
@@ -25,12 +30,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Librarian
-from api.selectors import queue_status
+from api.selectors import queue_status, status_one
 from api.serializers import (
     MAX_ID,
     VALIDATION_ERROR_SCHEMA,
     ErrorSerializer,
     PatronChatSerializer,
+    QueueStatusSerializer,
     SessionFilterSerializer,
     StaffSessionDetailSerializer,
     StaffSessionSerializer,
@@ -74,18 +80,95 @@ def _librarian(request: Request) -> Librarian:
     return request.user.librarian  # type: ignore[union-attr]
 
 
-@method_decorator(cache_control(public=True, max_age=STATUS_MAX_AGE), name="dispatch")
-class StatusView(APIView):
-    """Is chat open, and how many librarians are online: one entry per open queue."""
+LANG = OpenApiParameter(
+    "lang",
+    {"type": "string", "maxLength": 20, "example": "es"},
+    OpenApiParameter.QUERY,
+    required=False,
+    description="The language of `message` (a code such as en or es); without it, "
+    "Accept-Language decides. One the site doesn't offer falls back to the next choice.",
+)
+SLUG = OpenApiParameter(
+    "slug",
+    {"type": "string", "example": "riverside"},
+    OpenApiParameter.PATH,
+    description="The queue's slug (its chat form is /ask/<slug>/).",
+)
+NO_SUCH_QUEUE = "There is no chat service with this name."
+
+
+def request_language(request: Request) -> str:
+    """The language of the status's ``message``: ``?lang=``, else Accept-Language.
+
+    Never the language cookie: the status reads no cookie, so a shared cache
+    may keep it (it varies on Accept-Language only).
+    """
+    asked = request.query_params.get("lang", "")[:20]
+    header = request.headers.get("Accept-Language", "")
+    candidates = [asked] if asked else []
+    candidates += [code for code, _weight in parse_accept_lang_header(header)]
+    for code in candidates:
+        try:
+            return get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
+
+
+class PublicStatusView(APIView):
+    """Public, cookieless and readable from any web site's browser (CORS ``*``), errors too."""
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
-    @extend_schema(tags=["public"], responses=StatusSerializer, summary="Chat status per queue")
-    def get(self, request: Request) -> Response:
-        data = StatusSerializer({"queues": queue_status()}, context={"request": request}).data
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
         # No personal data and no credentials: any web site may read it from the browser.
-        return Response(data, headers={"Access-Control-Allow-Origin": "*"})
+        response["Access-Control-Allow-Origin"] = "*"
+        patch_vary_headers(response, ["Accept-Language"])
+        return response
+
+
+@method_decorator(cache_control(public=True, max_age=STATUS_MAX_AGE), name="dispatch")
+class StatusView(PublicStatusView):
+    """Is chat open, busy or closed, and why: one entry per queue not switched off."""
+
+    @extend_schema(
+        tags=["public"],
+        operation_id="status_list",
+        parameters=[LANG],
+        responses=StatusSerializer,
+        summary="Chat status per queue",
+    )
+    def get(self, request: Request) -> Response:
+        with translation.override(request_language(request)):
+            data = StatusSerializer({"queues": queue_status()}, context={"request": request}).data
+        return Response(data)
+
+
+@method_decorator(cache_control(public=True, max_age=STATUS_MAX_AGE), name="dispatch")
+class QueueStatusView(PublicStatusView):
+    """One queue's status: for a widget or a badge on the library's web site."""
+
+    @extend_schema(
+        tags=["public"],
+        operation_id="status_queue",
+        parameters=[SLUG, LANG],
+        responses={
+            200: QueueStatusSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="No queue has this slug."),
+        },
+        summary="One queue's chat status",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        status = status_one(slug)
+        if status is None:
+            raise NotFound(NO_SUCH_QUEUE)
+        with translation.override(request_language(request)):
+            data = QueueStatusSerializer(status, context={"request": request}).data
+        return Response(data)
 
 
 @method_decorator(never_cache, name="dispatch")

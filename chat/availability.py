@@ -34,6 +34,8 @@ from queues.selectors import monitors_of
 OPEN = "open"
 BUSY = "busy"
 CLOSED = "closed"
+STATES = [OPEN, BUSY, CLOSED]
+REASONS = ["staffed", "all_busy", "outside_hours", "holiday", "unstaffed", "switched_off"]
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ class DayHours:
     day: str  # "Monday, December 7"
     periods: list[str]  # "9:00 AM – 9:00 PM"; empty: closed
     special: bool  # a holiday or a day of special hours
+    name: str = ""  # the special day's name as the library typed it ("Thanksgiving")
 
 
 def _time_label(at: datetime) -> str:
@@ -164,5 +167,12 @@ def week_hours(queue: Queue, *, now: datetime | None = None) -> list[DayHours] |
             periods.append(f"{_time_label(start)} – {_time_label(end)}")
         # Translators: a PHP-style date format for a day of the hours list.
         label = formats.date_format(day, pgettext("day of the hours list", "l, F j"))
-        days.append(DayHours(day=label, periods=periods, special=schedule.is_special(day)))
+        days.append(
+            DayHours(
+                day=label,
+                periods=periods,
+                special=schedule.is_special(day),
+                name=schedule.names.get(day, ""),
+            )
+        )
     return days

@@ -135,6 +135,7 @@ class Schedule:
     zone: ZoneInfo
     weekly: Mapping[int, Sequence[Period]] = field(default_factory=dict)
     special: Mapping[date, Sequence[Period]] = field(default_factory=dict)
+    names: Mapping[date, str] = field(default_factory=dict)  # a special day's name, if any
 
     def periods_on(self, day: date) -> Sequence[Period]:
         if day in self.special:

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from queues.models import Membership, Queue
+from core.hours_forms import HoursForm, OpeningPeriodFormSet, SpecialDayFormSet
+from queues.models import Membership, Queue, QueueOpeningPeriod, QueueSpecialDay
 
 
 class MembershipInline(admin.TabularInline):
@@ -12,6 +13,24 @@ class MembershipInline(admin.TabularInline):
     readonly_fields = ["is_monitoring", "monitoring_since"]
 
 
+class QueueOpeningPeriodInline(admin.TabularInline):
+    model = QueueOpeningPeriod
+    form = HoursForm
+    formset = OpeningPeriodFormSet
+    extra = 0
+    verbose_name_plural = (
+        "the queue's own weekly hours (none: its library's; a weekday without a period is closed)"
+    )
+
+
+class QueueSpecialDayInline(admin.TabularInline):
+    model = QueueSpecialDay
+    form = HoursForm
+    formset = SpecialDayFormSet
+    extra = 0
+    verbose_name_plural = "the queue's own holidays and special days (no times: closed all day)"
+
+
 @admin.register(Queue)
 class QueueAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "library_names", "is_open", "email_required"]
@@ -19,7 +38,7 @@ class QueueAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["libraries"]
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, QueueOpeningPeriodInline, QueueSpecialDayInline]
 
     def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
         return super().get_queryset(request).prefetch_related("libraries")

@@ -19,6 +19,16 @@ from accounts.models import Library
 from core.hours import OpeningPeriodBase, Period, Schedule, SpecialDayBase, default_time_zone
 from queues.models import Queue
 
+# What a queue's hours are read from: prefetched with the queues, availability
+# reads no hours with a query of its own.
+HOURS_PREFETCH = [
+    "libraries",
+    "libraries__opening_periods",
+    "libraries__special_days",
+    "opening_periods",
+    "special_days",
+]
+
 
 def _schedule(
     zone: str, periods: Iterable[OpeningPeriodBase], special_days: Iterable[SpecialDayBase]
@@ -27,14 +37,17 @@ def _schedule(
     for period in periods:
         weekly[period.weekday].append((period.opens, period.closes))
     special: dict[date, tuple[Period, ...]] = {}
+    names: dict[date, str] = {}
     for day in special_days:
+        if day.name:
+            names[day.date] = day.name
         if day.opens is not None and day.closes is not None:
             special[day.date] = ((day.opens, day.closes),)
         else:
             special[day.date] = ()
     if not weekly and not special:
         return None
-    return Schedule(zone=ZoneInfo(zone), weekly=dict(weekly), special=special)
+    return Schedule(zone=ZoneInfo(zone), weekly=dict(weekly), special=special, names=names)
 
 
 def _libraries(queue: Queue) -> list[Library]:

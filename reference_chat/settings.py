@@ -405,6 +405,12 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # The status's state and reason: named once, apart from a session's state.
+    "ENUM_NAME_OVERRIDES": {
+        "AvailabilityStateEnum": "chat.availability.STATES",
+        "AvailabilityReasonEnum": "chat.availability.REASONS",
+        "StateEnum": "chat.models.ChatSession.State",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.throttled_responses",

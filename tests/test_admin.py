@@ -56,6 +56,12 @@ def test_the_supervisor_adds_a_library(sam):
             "kind": "public",
             "website": "",
             "policy": "Open Saturdays.",
+            "time_zone": "America/Chicago",
+            # The hours inlines, left empty (tests/test_admin_hours.py fills them).
+            "opening_periods-TOTAL_FORMS": "0",
+            "opening_periods-INITIAL_FORMS": "0",
+            "special_days-TOTAL_FORMS": "0",
+            "special_days-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302

@@ -29,8 +29,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from chat.asking import ask_submit
+from chat.availability import queue_availability
 from chat.forms import AskForm
 from chat.selectors import session_for_patron
+from chat.views import CLOSED_TO_ASKING
 from queues.models import Queue
 from widget.selectors import widget_config, widget_of, widget_texts
 
@@ -58,6 +60,11 @@ def _framed(
 
 def _queue(slug: str) -> Queue | None:
     return Queue.objects.filter(slug=slug).prefetch_related("libraries").first()
+
+
+def _takes_questions(queue: Queue | None) -> bool:
+    """The rule of the ask page (/ask/<slug>/): not switched off, not outside its hours."""
+    return queue is not None and queue_availability(queue).reason not in CLOSED_TO_ASKING
 
 
 def _unavailable(request: HttpRequest, queue: Queue | None) -> HttpResponseBase:
@@ -91,7 +98,7 @@ def widget_config_view(request: HttpRequest, slug: str) -> JsonResponse:
 @require_safe
 def widget_ask(request: HttpRequest, slug: str) -> HttpResponseBase:
     queue = _queue(slug)
-    if queue is None or not queue.is_open:
+    if queue is None or not _takes_questions(queue):
         return _unavailable(request, queue)
     widget = widget_of(queue)
     context = {"queue": queue, "form": AskForm(queue=queue), "widget": widget}
@@ -126,7 +133,7 @@ def widget_ask_submit(request: HttpRequest, slug: str) -> JsonResponse:
             {"detail": _("The form could not be read. Please try again.")}, status=400
         )
     queue = _queue(slug)
-    if queue is None or not queue.is_open:
+    if queue is None or not _takes_questions(queue):
         return JsonResponse({"detail": _("Chat is not available")}, status=409)
     fields = ("patron_name", "patron_email", "library", "question")
     form = AskForm({name: str(body.get(name, "")) for name in fields}, queue=queue)

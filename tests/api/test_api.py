@@ -61,7 +61,12 @@ def test_the_status_counts_librarians_online_and_patrons_waiting(
         "slug": "riverside",
         "name": "Ask Riverside",
         "libraries": [{"slug": "riverside-public", "name": "Riverside Public Library"}],
+        "state": "open",
         "open": True,
+        "reason": "staffed",
+        "message": "Chat is open.",
+        "next_opening": None,
+        "time_zone": "UTC",
         "librarians_online": 1,
         "waiting": 2,
         "ask_url": "http://testserver/ask/riverside/",
@@ -393,6 +398,7 @@ def test_the_schema_lists_every_endpoint(client, db):
     assert schema["openapi"].startswith("3.")
     assert set(schema["paths"]) == {
         "/api/v1/status/",
+        "/api/v1/status/{slug}/",
         "/api/v1/chat/{token}/",
         "/api/v1/sessions/",
         "/api/v1/sessions/{session_id}/",
@@ -407,6 +413,7 @@ def test_the_schema_names_every_status_and_the_cookie_as_security_not_a_paramete
     operations = {path: item["get"] for path, item in schema["paths"].items()}
     assert {path: set(op["responses"]) for path, op in operations.items()} == {
         "/api/v1/status/": {"200", "429"},
+        "/api/v1/status/{slug}/": {"200", "404", "429"},
         "/api/v1/chat/{token}/": {"200", "404", "429"},
         "/api/v1/sessions/": {"200", "400", "403", "404", "429"},
         "/api/v1/sessions/{session_id}/": {"200", "403", "404", "429"},

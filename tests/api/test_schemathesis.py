@@ -19,14 +19,18 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 import schemathesis
 from django.conf import settings
+from django.utils import timezone
 
+from accounts.models import LibraryOpeningPeriod, LibrarySpecialDay
 from chat import sessions
 from chat.models import ChatSession
 from shifts import services as shifts
@@ -156,11 +160,22 @@ def test_the_api_keeps_to_its_schema_under_a_fuzzer(live_api, history, alice, tm
     assert "No issues found" in run.stdout or "passed" in run.stdout, run.stdout[-3000:]
 
 
-def test_real_answers_match_the_schema(live_api, history, alice):
+def test_real_answers_match_the_schema(live_api, history, alice, hillcrest_library):
+    # Hillcrest is closed today (a holiday): its status has a next opening.
+    hillcrest_library.time_zone = "America/Chicago"
+    hillcrest_library.save()
+    today = timezone.now().astimezone(ZoneInfo("America/Chicago")).date()
+    LibrarySpecialDay.objects.create(library=hillcrest_library, date=today)
+    LibraryOpeningPeriod.objects.create(
+        library=hillcrest_library, weekday=(today.weekday() + 2) % 7, opens=time(9), closes=time(17)
+    )
     schema = schemathesis.openapi.from_url(f"{live_api}/api/v1/schema/?format=json")
     headers = {"Cookie": cookie_of(alice), **BEHIND_TLS}
     asked: list[tuple[str, dict[str, Any], dict[str, str]]] = [
         ("/api/v1/status/", {}, {}),
+        ("/api/v1/status/{slug}/", {"slug": "riverside"}, {}),
+        ("/api/v1/status/{slug}/", {"slug": "hillcrest"}, {"lang": "es"}),
+        ("/api/v1/status/{slug}/", {"slug": "no-such-queue"}, {}),
         ("/api/v1/sessions/", {}, {}),
         ("/api/v1/sessions/", {}, {"page_size": "1", "page": "2"}),
         ("/api/v1/sessions/", {}, {"queue": "x"}),
@@ -179,8 +194,8 @@ def test_real_answers_match_the_schema(live_api, history, alice):
         # Every check the fuzzer runs, on an answer with real lines and nulls in it.
         case.validate_response(response, checks=[_check(name) for name in CHECKS])
         statuses.append(response.status_code)
-    assert statuses.count(200) == 3 + 2 * len(history), statuses
-    assert statuses.count(404) == 3 and statuses.count(400) == 1, statuses
+    assert statuses.count(200) == 5 + 2 * len(history), statuses
+    assert statuses.count(404) == 4 and statuses.count(400) == 1, statuses
     # Anonymous, the staff operations answer 403, as documented, in JSON.
     anonymous = requests.get(f"{live_api}/api/v1/sessions/", headers=BEHIND_TLS, timeout=10)
     case = schema["/api/v1/sessions/"]["GET"].Case()

@@ -7,6 +7,7 @@ from django.test import Client
 
 from accounts.models import Librarian, Library
 from accounts.services import SUPERVISORS
+from queues.hours import queue_schedule
 from queues.models import Membership, Queue
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +52,15 @@ def test_seeding_twice_leaves_one_of_each():
     assert Queue.objects.get(slug="hillcrest").email_required
     assert not Queue.objects.get(slug="riverside").email_required
     assert Librarian.objects.get(user__username="carol").library.slug == "hillcrest-college"
+
+    # Riverside keeps hours; Hillcrest and the cooperative don't (usable at any hour).
+    riverside = Library.objects.get(slug="riverside-public")
+    assert riverside.time_zone == "America/Chicago"
+    assert riverside.opening_periods.count() == 6
+    assert riverside.special_days.count() == 1
+    assert queue_schedule(Queue.objects.get(slug="riverside")) is not None
+    assert queue_schedule(Queue.objects.get(slug="hillcrest")) is None
+    assert queue_schedule(Queue.objects.get(slug="cooperative")) is None
 
     supervisor = User.objects.get(username="supervisor")
     assert supervisor.is_staff and not supervisor.is_superuser

@@ -1,16 +1,24 @@
 """Demo data: two libraries, their queues, a cooperative queue, three librarians, a supervisor.
 
 Idempotent: running it again leaves one of each, with the given password.
+
+Riverside Public Library keeps hours (America/Chicago: Monday to Friday
+9:00-21:00, Saturday 10:00-17:00, Sunday closed, and Christmas Day), so Ask
+Riverside shows "closed, opens again ..." outside them. Hillcrest and the
+cooperative keep no hours: always within hours, so the demo can be tried
+at any hour of the day.
 """
 
+from datetime import date, time
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
-from accounts.models import Librarian, Library
+from accounts.models import Librarian, Library, LibraryOpeningPeriod, LibrarySpecialDay
 from accounts.services import SUPERVISORS, supervisors_group_ensure
 from queues.models import Membership, Queue
 
@@ -22,8 +30,9 @@ LIBRARIES: list[dict[str, str]] = [
         "name": "Riverside Public Library",
         "kind": Library.Kind.PUBLIC,
         "website": "https://library.example.org/",
+        "time_zone": "America/Chicago",
         "policy": (
-            "Hours: Mon-Thu 9:00-21:00, Fri-Sat 9:00-17:00, Sun 13:00-17:00.\n"
+            "Hours: Mon-Fri 9:00-21:00, Sat 10:00-17:00, Sun closed (Central Time).\n"
             "Borrowing: 30 items, 3 weeks, 2 renewals unless on hold. No overdue fines.\n"
             "Library cards: free to residents of Riverside County; show ID and proof of address.\n"
             "Interlibrary loan: free, request online, about 2 weeks.\n"
@@ -44,6 +53,16 @@ LIBRARIES: list[dict[str, str]] = [
         ),
     },
 ]
+
+# Riverside's weekly hours: (weekday, opens, closes), Monday = 0.
+RIVERSIDE_HOURS = [(day, time(9), time(21)) for day in range(5)] + [(5, time(10), time(17))]
+
+
+def next_christmas() -> date:
+    today = timezone.localdate()
+    christmas = date(today.year, 12, 25)
+    return christmas if christmas >= today else date(today.year + 1, 12, 25)
+
 
 QUEUES: list[dict[str, Any]] = [
     {
@@ -121,6 +140,15 @@ class Command(BaseCommand):
             libraries[data["slug"]], _ = Library.objects.update_or_create(
                 slug=data["slug"], defaults={k: v for k, v in data.items() if k != "slug"}
             )
+        riverside = libraries["riverside-public"]
+        riverside.opening_periods.all().delete()
+        LibraryOpeningPeriod.objects.bulk_create(
+            LibraryOpeningPeriod(library=riverside, weekday=day, opens=opens, closes=closes)
+            for day, opens, closes in RIVERSIDE_HOURS
+        )
+        LibrarySpecialDay.objects.update_or_create(
+            library=riverside, date=next_christmas(), defaults={"name": "Christmas Day"}
+        )
         queues: dict[str, Queue] = {}
         for data in QUEUES:
             queue, _ = Queue.objects.update_or_create(
