@@ -158,6 +158,9 @@ def test_a_queue_takes_hours_of_its_own_and_the_busy_setting(sam, cooperative):
         "opening_periods-0-closes": "22:00",
         "special_days-TOTAL_FORMS": "0",
         "special_days-INITIAL_FORMS": "0",
+        # The chat widget's inline on the same page (widget/admin.py): none.
+        "widget-TOTAL_FORMS": "0",
+        "widget-INITIAL_FORMS": "0",
     }
     response = sam.post(f"/admin/queues/queue/{cooperative.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[:3000]

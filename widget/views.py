@@ -26,11 +26,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from chat.asking import ask_submit
+from chat.availability import queue_availability
 from chat.forms import AskForm
 from chat.selectors import session_for_patron
+from chat.views import CLOSED_TO_ASKING
 from queues.models import Queue
 from widget.selectors import widget_config, widget_of, widget_texts
 
@@ -60,6 +62,11 @@ def _queue(slug: str) -> Queue | None:
     return Queue.objects.filter(slug=slug).prefetch_related("libraries").first()
 
 
+def _takes_questions(queue: Queue | None) -> bool:
+    """The rule of the ask page (/ask/<slug>/): not switched off, not outside its hours."""
+    return queue is not None and queue_availability(queue).reason not in CLOSED_TO_ASKING
+
+
 def _unavailable(request: HttpRequest, queue: Queue | None) -> HttpResponseBase:
     """An unknown or closed queue: a sentence and the link, never an error page.
 
@@ -69,7 +76,7 @@ def _unavailable(request: HttpRequest, queue: Queue | None) -> HttpResponseBase:
     return _framed(request, response, ["*"])
 
 
-@require_GET
+@require_safe
 def widget_config_view(request: HttpRequest, slug: str) -> JsonResponse:
     queue = _queue(slug)
     if queue is None:
@@ -88,10 +95,10 @@ def widget_config_view(request: HttpRequest, slug: str) -> JsonResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def widget_ask(request: HttpRequest, slug: str) -> HttpResponseBase:
     queue = _queue(slug)
-    if queue is None or not queue.is_open:
+    if queue is None or not _takes_questions(queue):
         return _unavailable(request, queue)
     widget = widget_of(queue)
     context = {"queue": queue, "form": AskForm(queue=queue), "widget": widget}
@@ -126,7 +133,7 @@ def widget_ask_submit(request: HttpRequest, slug: str) -> JsonResponse:
             {"detail": _("The form could not be read. Please try again.")}, status=400
         )
     queue = _queue(slug)
-    if queue is None or not queue.is_open:
+    if queue is None or not _takes_questions(queue):
         return JsonResponse({"detail": _("Chat is not available")}, status=409)
     fields = ("patron_name", "patron_email", "library", "question")
     form = AskForm({name: str(body.get(name, "")) for name in fields}, queue=queue)
@@ -139,7 +146,7 @@ def widget_ask_submit(request: HttpRequest, slug: str) -> JsonResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def widget_chat(request: HttpRequest, slug: str, token: str) -> HttpResponseBase:
     session = session_for_patron(token=token)
     if session is None or session.queue.slug != slug:

@@ -35,6 +35,12 @@ def _form(world, **widget):
         "transfer_offer_seconds": 60,
         "memberships-TOTAL_FORMS": 0,
         "memberships-INITIAL_FORMS": 0,
+        "time_zone": "",
+        "busy_at": 3,
+        "opening_periods-TOTAL_FORMS": 0,
+        "opening_periods-INITIAL_FORMS": 0,
+        "special_days-TOTAL_FORMS": 0,
+        "special_days-INITIAL_FORMS": 0,
         "widget-TOTAL_FORMS": 1,
         "widget-INITIAL_FORMS": 0,
         "widget-0-allowed_origins": "https://www.riverside.example.org",
@@ -86,3 +92,9 @@ def test_the_admin_refuses_a_bad_origin_and_text_that_fails_contrast(world):
     assert "is not a web origin" in page
     assert "contrast ratio of" in page
     assert not Widget.objects.exists()
+
+
+def test_the_admin_saves_a_good_widget(world):
+    response = supervisor(world).post(_change_page(world), _form(world))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Widget.objects.get().origins == ["https://www.riverside.example.org"]
