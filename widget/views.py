@@ -28,12 +28,13 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.branding import brand_for_library
 from chat.asking import ask_submit
-from chat.availability import queue_availability
+from chat.availability import availability_message, queue_availability
 from chat.forms import AskForm
 from chat.selectors import session_for_patron
-from chat.views import CLOSED_TO_ASKING
 from queues.models import Queue
+from queues.selectors import brand_for_queue
 from widget.selectors import widget_config, widget_of, widget_texts
 
 # The pop-up page's opener is our frame inside the library's page (another
@@ -62,17 +63,26 @@ def _queue(slug: str) -> Queue | None:
     return Queue.objects.filter(slug=slug).prefetch_related("libraries").first()
 
 
-def _takes_questions(queue: Queue | None) -> bool:
-    """The rule of the ask page (/ask/<slug>/): not switched off, not outside its hours."""
-    return queue is not None and queue_availability(queue).reason not in CLOSED_TO_ASKING
+def _chat_open(queue: Queue | None) -> bool:
+    """The rule of the ask page (/ask/<slug>/, chat.availability): a chat
+    starts only while the queue is open (or open but busy); closed by its
+    hours or with nobody on, the patron leaves a question instead."""
+    return queue is not None and queue_availability(queue).open
 
 
 def _unavailable(request: HttpRequest, queue: Queue | None) -> HttpResponseBase:
     """An unknown or closed queue: a sentence and the link, never an error page.
 
-    Framable by anyone: it holds nothing but the link to the ask page.
+    Framable by anyone: it holds nothing but what the status API says and
+    the link to the ask page, which is "Leave a question" when the queue
+    takes follow-up questions (any reason but switched off).
     """
-    response = render(request, "widget/unavailable.html", {"queue": queue})
+    context: dict[str, Any] = {"queue": queue}
+    if queue is not None:
+        availability = queue_availability(queue)
+        context["message"] = availability_message(availability)
+        context["leave_question"] = availability.reason != "switched_off"
+    response = render(request, "widget/unavailable.html", context)
     return _framed(request, response, ["*"])
 
 
@@ -98,10 +108,15 @@ def widget_config_view(request: HttpRequest, slug: str) -> JsonResponse:
 @require_safe
 def widget_ask(request: HttpRequest, slug: str) -> HttpResponseBase:
     queue = _queue(slug)
-    if queue is None or not _takes_questions(queue):
+    if queue is None or not _chat_open(queue):
         return _unavailable(request, queue)
     widget = widget_of(queue)
-    context = {"queue": queue, "form": AskForm(queue=queue), "widget": widget}
+    context = {
+        "queue": queue,
+        "form": AskForm(queue=queue),
+        "widget": widget,
+        "brand": brand_for_queue(queue),
+    }
     response = render(request, "widget/ask.html", context)
     response["Cross-Origin-Opener-Policy"] = POPUP_OPENER_POLICY
     return _framed(request, response, widget.origins)
@@ -133,7 +148,7 @@ def widget_ask_submit(request: HttpRequest, slug: str) -> JsonResponse:
             {"detail": _("The form could not be read. Please try again.")}, status=400
         )
     queue = _queue(slug)
-    if queue is None or not _takes_questions(queue):
+    if queue is None or not _chat_open(queue):
         return JsonResponse({"detail": _("Chat is not available")}, status=409)
     fields = ("patron_name", "patron_email", "library", "question")
     form = AskForm({name: str(body.get(name, "")) for name in fields}, queue=queue)
@@ -154,9 +169,13 @@ def widget_chat(request: HttpRequest, slug: str, token: str) -> HttpResponseBase
         response = render(request, "widget/gone.html", {"slug": slug}, status=404)
         return _framed(request, response, widget_of(queue).origins if queue else [])
     widget = widget_of(session.queue)
-    response = render(
-        request, "widget/chat.html", {"session": session, "widget": widget, "queue": session.queue}
-    )
+    context = {
+        "session": session,
+        "widget": widget,
+        "queue": session.queue,
+        "brand": brand_for_library(session.library),
+    }
+    response = render(request, "widget/chat.html", context)
     # The token is the patron's key: never send it on as a Referer.
     response["Referrer-Policy"] = "no-referrer"
     response["Cross-Origin-Opener-Policy"] = POPUP_OPENER_POLICY

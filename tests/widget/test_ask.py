@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from chat.models import ChatSession, PatronBlock
 from core.clients import address_hash
+from shifts import services as shifts
 from widget.models import Widget
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +20,8 @@ OURS = "http://testserver"
 
 @pytest.fixture
 def widget(world) -> Widget:
+    # Chat starts only while someone is on (chat.availability): Alice is.
+    shifts.monitoring_set(librarian=world.alice, queue_ids=[world.riverside.pk])
     return Widget.objects.create(queue=world.riverside, allowed_origins="https://lib.example.org")
 
 

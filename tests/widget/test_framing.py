@@ -4,6 +4,7 @@ staff pages are never framed."""
 import pytest
 from django.test import Client
 
+from shifts import services as shifts
 from tests.core.test_security_headers import policy
 from tests.helpers import logged_in
 from widget.models import Widget
@@ -15,6 +16,8 @@ LIBRARY_SITE = "https://www.riverside.example.org"
 
 @pytest.fixture
 def widget(world) -> Widget:
+    # Chat starts only while someone is on (chat.availability): Alice is.
+    shifts.monitoring_set(librarian=world.alice, queue_ids=[world.riverside.pk])
     return Widget.objects.create(
         queue=world.riverside, allowed_origins=f"{LIBRARY_SITE}\nhttp://127.0.0.1:8001"
     )
@@ -35,10 +38,24 @@ def test_the_framed_ask_form_and_chat_may_be_framed_by_the_listed_origins_only(
 
 
 def test_a_queue_that_lists_no_origin_is_framed_nowhere(client, world):
+    shifts.monitoring_set(librarian=world.alice, queue_ids=[world.riverside.pk])
     response = client.get("/widget/riverside/")
     assert response.status_code == 200
     assert policy(response)["frame-ancestors"] == ["'none'"]
     assert response["X-Frame-Options"] == "DENY"
+
+
+def test_with_nobody_on_the_frame_offers_to_leave_a_question_instead_of_a_chat(
+    client, world, widget
+):
+    shifts.monitoring_set(librarian=world.alice, queue_ids=[])
+    response = client.get("/widget/riverside/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Chat is not available" in page
+    assert "No librarian is available right now." in page
+    assert 'href="/ask/riverside/question/"' in page and "Leave a question" in page
+    assert 'name="question"' not in page  # no chat form: nobody would answer it
 
 
 def test_another_queues_chat_is_not_reached_through_this_queues_widget(client, world, widget, chat):
@@ -92,3 +109,13 @@ def test_the_config_reads_no_cookie_and_sets_none(world, widget):
     client = Client()
     response = client.get("/widget/riverside/config/", HTTP_ORIGIN=LIBRARY_SITE)
     assert not response.cookies
+
+
+def test_the_framed_pages_wear_the_librarys_colours(client, world, widget, chat):
+    library = world.riverside_library
+    library.brand_color, library.brand_text_color = "#0b5d3b", "#ffffff"
+    library.save()
+    session = chat(world.alice)
+    for url in ["/widget/riverside/", f"/widget/riverside/chat/{session.token}/"]:
+        page = client.get(url).content.decode()
+        assert '<link rel="stylesheet" href="/brand/riverside-public.css?v=' in page, url
