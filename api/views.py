@@ -12,6 +12,7 @@ serializes. Three audiences, three doors:
 from typing import Any
 
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView
@@ -107,7 +108,7 @@ class PatronChatView(APIView):
     def get(self, request: Request, token: str) -> Response:
         session = session_for_patron(token=token)
         if session is None:
-            raise NotFound("There is no chat session with this token.")
+            raise NotFound(_("There is no chat session with this token."))
         return Response(PatronChatSerializer(session).data)
 
     def finalize_response(

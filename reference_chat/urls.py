@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from accounts.logins import idle_status
 from api import errors as api_errors
@@ -21,6 +22,9 @@ urlpatterns = [
     ),
     path("logout/", log_out, name="logout"),
     path("idle/", idle_status, name="idle"),
+    # The patron pages' script translations (locale/*/djangojs.po), in the
+    # request's language (?lang=, cookie, Accept-Language): static/js/i18n.js.
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("", include("chat.urls")),
     path("", include("console.urls")),
