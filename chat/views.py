@@ -54,7 +54,7 @@ def ask_form(request: HttpRequest, slug: str) -> HttpResponse:
                 language=translation.get_language(),
             )
         except ChatError as error:
-            form.add_error(None, str(error.message))
+            form.add_error(None, error.message)
         else:
             chat_url = reverse("patron-chat", kwargs={"token": session.token})
             return redirect(chat_url + language_suffix(request))

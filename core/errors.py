@@ -18,7 +18,12 @@ class ChatError(Exception):
     def __init__(self, code: str, message: str | Promise) -> None:
         super().__init__(message)
         self.code = code
-        self.message = message
+        self._message = message
+
+    @property
+    def message(self) -> str:
+        """The sentence, in the language active now."""
+        return str(self._message)
 
     def as_event(self, **extra: object) -> dict[str, object]:
-        return {"type": "error", "code": self.code, "message": str(self.message), **extra}
+        return {"type": "error", "code": self.code, "message": self.message, **extra}
