@@ -24,7 +24,8 @@ urlpatterns = [
     path("idle/", idle_status, name="idle"),
     # The patron pages' script translations (locale/*/djangojs.po), in the
     # request's language (?lang=, cookie, Accept-Language): static/js/i18n.js.
-    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    # Only the project's own catalogue (LOCALE_PATHS), not every app's (the admin's).
+    path("jsi18n/", JavaScriptCatalog.as_view(packages=["core"]), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("", include("chat.urls")),
     path("", include("console.urls")),
