@@ -30,6 +30,17 @@ COPY pyproject.toml ./
 RUN pip install . \
  && pip uninstall --yes reference-chat
 
+# --- translations: the .mo files Django reads, compiled from locale/*.po ---
+# (msgfmt is GNU gettext's; the .mo files are never committed: README,
+# "Translations"). Only this stage installs it; the runtime image doesn't.
+FROM ${PYTHON_IMAGE} AS translations
+RUN apt-get update \
+ && apt-get install --yes --no-install-recommends gettext \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /build
+COPY locale ./locale
+RUN for po in locale/*/LC_MESSAGES/*.po; do msgfmt --check-format -o "${po%.po}.mo" "$po" || exit 1; done
+
 # --- runtime --------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
 
@@ -53,6 +64,7 @@ WORKDIR /app
 # app user); only VAR_DIR (SQLite when no DATABASE_URL, mail files when no
 # EMAIL_URL) is writable. Mount a volume there to keep it.
 COPY . .
+COPY --from=translations /build/locale ./locale
 RUN DEBUG=false SECRET_KEY=build-only python manage.py collectstatic --noinput \
  && install -d -o app -g app -m 0750 /app/var
 

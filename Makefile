@@ -16,10 +16,15 @@ AXE_JS := .cache/axe-core-$(AXE_VERSION)/axe.min.js
 # package-lock.json; `npm ci` installs them from the npm registry into
 # node_modules/ (git-ignored), never globally, never from a CDN.
 NODE_STAMP := node_modules/.installed
+# The translations (README, "Translations"): the .po catalogues are committed;
+# the compiled .mo files Django reads are built from them (msgfmt, from GNU
+# gettext), never committed.
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
+MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: install run test lint jslint types format migrate seed clean axe screenshots faults bench bench-smoke
+.PHONY: install run test lint jslint types format migrate seed clean axe screenshots faults bench bench-smoke messages translations
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed translations
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +56,19 @@ run: migrate
 	@echo "  Daphne and the worker run together; Ctrl-C stops both."
 	@echo
 	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT) --access-log $(ACCESS_LOG)
+
+# Extract every text marked for translation into locale/*/LC_MESSAGES/*.po
+# (new texts get an empty translation, gone ones are dropped), then compile.
+# Translate what is new (README, "Translations") and commit locale/.
+messages: $(VENV)/.installed
+	$(BIN)/python manage.py messages
+	$(MAKE) translations
+
+translations: $(MO_FILES)
+
+%.mo: %.po
+	@command -v msgfmt > /dev/null || { echo "msgfmt not found: install GNU gettext (apt-get install gettext)"; exit 1; }
+	msgfmt --check-format -o $@ $<
 
 lint: install
 	$(BIN)/ruff check .

@@ -16,6 +16,7 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.utils.translation import get_supported_language_variant
+from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.cache import cache_control, never_cache
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -190,7 +191,7 @@ class PatronChatView(APIView):
     def get(self, request: Request, token: str) -> Response:
         session = session_for_patron(token=token)
         if session is None:
-            raise NotFound("There is no chat session with this token.")
+            raise NotFound(_("There is no chat session with this token."))
         return Response(PatronChatSerializer(session).data)
 
     def finalize_response(

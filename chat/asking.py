@@ -8,6 +8,8 @@ are the same everywhere.
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from chat.forms import AskForm
 from chat.models import ChatSession
@@ -16,7 +18,7 @@ from core.clients import address_hash, request_client_address
 from core.errors import ChatError
 from core.limits import limit_take
 
-TOO_MANY_REQUESTS = (
+TOO_MANY_REQUESTS = _(
     "Too many chat requests have come from your connection in the last hour. "
     "Please try again later."
 )
@@ -44,6 +46,9 @@ def ask_submit(*, request: HttpRequest, form: AskForm) -> tuple[ChatSession | No
             patron_email=form.cleaned_data["patron_email"],
             question=form.cleaned_data["question"],
             address_hash=address,
+            # The patron's language: the chat, its system lines and its
+            # transcript email go on in it (core/i18n.py).
+            language=translation.get_language(),
         )
     except ChatError as error:
         form.add_error(None, error.message)

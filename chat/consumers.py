@@ -9,6 +9,8 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from chat import patrons, sessions
 from chat.lines import patron_line
@@ -133,6 +135,13 @@ class PatronConsumer(ChatSocket):
         # After the snapshot: no heartbeat may overtake it.
         heartbeats().add(PATRON_SOCKETS, self)
 
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        # Every answer to a frame (its errors included) in the patron's
+        # language, the one recorded on the session (core/i18n.py).
+        language = self.session.language if hasattr(self, "session") else settings.LANGUAGE_CODE
+        with translation.override(language):
+            await super().receive(text_data, bytes_data)
+
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "session"):
             return
@@ -148,7 +157,7 @@ class PatronConsumer(ChatSocket):
     async def resume(self, frame: Frame) -> None:
         after = frame.get("after", 0)
         if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-            raise ChatError("bad_frame", '"after" must be a line number.')
+            raise ChatError("bad_frame", _('"after" must be a line number.'))
         snapshot = await database_call(patron_snapshot)(
             session_id=self.session.pk, after=min(after, MAX_AFTER)
         )

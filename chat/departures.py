@@ -14,7 +14,8 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.models import Librarian
 from chat import steps
@@ -30,8 +31,11 @@ logger = logging.getLogger(__name__)
 
 
 def patron_told(librarian: Librarian) -> str:
-    """The line the patron reads: who is gone and what happens now, nothing of why."""
-    return f"{librarian.display_name} is no longer available; your question is back in the queue."
+    """The line the patron reads: who is gone and what happens now, nothing of
+    why (in the active language: the caller's override of the session's)."""
+    return _("%(name)s is no longer available; your question is back in the queue.") % {
+        "name": librarian.display_name
+    }
 
 
 def departed_sessions_requeue(
@@ -65,7 +69,8 @@ def departed_sessions_requeue(
                 requeue_note=why,
             )
             session.refresh_from_db()
-            line_store(system_line(session, patron_told(librarian)))
+            with translation.override(session.language):
+                line_store(system_line(session, patron_told(librarian)))
             steps.note(
                 session,
                 f"{librarian.display_name} can no longer take this session ({why}): "

@@ -2,6 +2,7 @@ from typing import Any, cast
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Library
 from core.text import CleanCharField
@@ -15,21 +16,23 @@ class AskForm(forms.Form):
     # Names and questions are cleaned of what no database stores
     # (core/text.py); the email, like every address, is refused instead.
     patron_name = CleanCharField(
-        label="Screen name",
+        label=_("Screen name"),
         max_length=80,
         widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
-        help_text="What the librarian will call you. It doesn't have to be your real name.",
+        help_text=_("What the librarian will call you. It doesn't have to be your real name."),
     )
     patron_email = forms.EmailField(
-        label="Email",
+        label=_("Email"),
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     library = forms.ModelChoiceField(
-        queryset=Library.objects.none(), label="Your library", empty_label="Choose your library"
+        queryset=Library.objects.none(),
+        label=_("Your library"),
+        empty_label=_("Choose your library"),
     )
     question = CleanCharField(
-        label="Your question",
+        label=_("Your question"),
         max_length=settings.CHAT_MAX_LINE_CHARS,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
@@ -45,7 +48,7 @@ class AskForm(forms.Form):
         email = self.fields["patron_email"]
         email.required = queue.email_required
         email.help_text = (
-            "We send the transcript of the chat here."
+            _("We send the transcript of the chat here.")
             if queue.email_required
-            else "Optional. If you give it, we email you the transcript of the chat."
+            else _("Optional. If you give it, we email you the transcript of the chat.")
         )

@@ -25,6 +25,10 @@ from typing import Any, cast
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Librarian
 from chat.line import LineWrite
@@ -50,17 +54,26 @@ def line_validate(text: object) -> str:
     (or nothing left after cleaning) is empty.
     """
     if not isinstance(text, str):
-        raise ChatError("invalid_line", "A message must be text.")
+        raise ChatError("invalid_line", gettext_lazy("A message must be text."))
     text = text_clean(text).rstrip()
     if not text.strip():
-        raise ChatError("invalid_line", "A message can't be empty.")
+        raise ChatError("invalid_line", gettext_lazy("A message can't be empty."))
     limit = settings.CHAT_MAX_LINE_CHARS
     if len(text) > limit:
-        raise ChatError(
-            "invalid_line",
-            f"A message can be at most {limit:,} characters; this one has {len(text):,}.",
-        )
+        raise ChatError("invalid_line", _too_long(limit, len(text)))
     return text
+
+
+def _too_long_text(limit: int, length: int) -> str:
+    return _("A message can be at most %(limit)s characters; this one has %(length)s.") % {
+        "limit": number_format(limit, force_grouping=True),
+        "length": number_format(length, force_grouping=True),
+    }
+
+
+# Lazy: a line is refused on the lines' thread, which serves every socket of
+# the process; the patron's socket makes it text in the patron's language.
+_too_long = lazy(_too_long_text, str)
 
 
 # --- The lines people and the system say ------------------------------------
@@ -310,13 +323,17 @@ def _refusal(session_id: int, primary: Librarian | None) -> ChatError:
     """Say why a conditional line insert matched no row."""
     state, primary_id = ChatSession.objects.values_list("state", "primary_id").get(pk=session_id)
     if state == ChatSession.State.CLOSED:
-        return ChatError("session_closed", "This chat session has ended.")
+        return ChatError("session_closed", gettext_lazy("This chat session has ended."))
     # Before the primary check: a waiting session has no primary at all, and
     # "nobody picked it up yet" is what the librarian needs to hear.
     if state == ChatSession.State.WAITING:
-        return ChatError("session_waiting", "No librarian has picked up this session yet.")
+        return ChatError(
+            "session_waiting", gettext_lazy("No librarian has picked up this session yet.")
+        )
     if primary is not None and primary_id != primary.pk:
         return ChatError(
             "not_primary", "Only the librarian chatting with this patron can write here."
         )
-    return ChatError("session_waiting", "No librarian has picked up this session yet.")
+    return ChatError(
+        "session_waiting", gettext_lazy("No librarian has picked up this session yet.")
+    )

@@ -100,6 +100,10 @@ class ChatSession(models.Model):
     # When the librarian ended the session by blocking the patron: no
     # transcript is sent or offered for it.
     blocked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The patron's language when asking (or last chosen on the chat page):
+    # the system lines the patron reads are written in it, the patron's socket
+    # sends its errors in it, the transcript email goes out in it (core/i18n.py).
+    language = models.CharField(max_length=16, default="en", editable=False)
 
     class Meta:
         ordering = ["-created_at"]

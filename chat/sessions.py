@@ -15,7 +15,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Case, Q, Value, When
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Librarian, Library
 from chat import steps
@@ -28,16 +30,19 @@ from chat.transfers import offers_withdraw
 from core.errors import ChatError
 from core.events import publish
 from core.groups import librarian_group, patron_group, queue_group
+from core.i18n import language_supported
 from core.limits import limit_take
 from core.text import text_clean, text_storable
 from queues.models import Queue
 
 logger = logging.getLogger(__name__)
 
-PATRON_ENDED = "Patron ended chat session"
-LIBRARIAN_ENDED = "Librarian ended chat session"
-CONNECTION_LOST = "The patron's connection was lost: chat session ended"
-LEFT_QUESTION = "Patron left a question to be answered by email: chat session ended"
+# The closing lines, in English here: each is stored translated into the
+# session's language (the patron reads them, and the transcript has them).
+PATRON_ENDED = gettext_noop("Patron ended chat session")
+LIBRARIAN_ENDED = gettext_noop("Librarian ended chat session")
+CONNECTION_LOST = gettext_noop("The patron's connection was lost: chat session ended")
+LEFT_QUESTION = gettext_noop("Patron left a question to be answered by email: chat session ended")
 
 
 def session_enqueue(
@@ -48,31 +53,35 @@ def session_enqueue(
     patron_email: str,
     question: object,
     address_hash: str = "",
+    language: str = "",
 ) -> ChatSession:
     """A patron asks: a new waiting session whose first line is the question.
 
     Requires: an open queue that serves ``library``; an email if the queue
     requires one; no block standing on the patron's address (its keyed
-    hash, ``core.clients.address_hash``). Changes: a new session and its
+    hash, ``core.clients.address_hash``). Changes: a new session (in the
+    patron's ``language``, a supported code; else the default) and its
     line 1. Publishes ``session.created`` to the queue's monitors.
     """
     if address_hash and block_standing(address_hash=address_hash) is not None:
         # No details: not who, not why, not until when.
         raise ChatError(
             "blocked",
-            "You can't start a new chat from this connection right now. "
-            "Please contact the library another way.",
+            _(
+                "You can't start a new chat from this connection right now. "
+                "Please contact the library another way."
+            ),
         )
     if not queue.is_open:
-        raise ChatError("queue_closed", "This chat service is closed right now.")
+        raise ChatError("queue_closed", _("This chat service is closed right now."))
     if not queue.libraries.filter(pk=library.pk).exists():
-        raise ChatError("invalid_library", "That library does not take questions here.")
+        raise ChatError("invalid_library", _("That library does not take questions here."))
     patron_name = " ".join(text_clean(patron_name).split())[:80]
     if not patron_name:
-        raise ChatError("invalid_name", "Please give a screen name.")
+        raise ChatError("invalid_name", _("Please give a screen name."))
     patron_email = patron_email.strip()
     if queue.email_required and not patron_email:
-        raise ChatError("email_required", "This service needs your email address.")
+        raise ChatError("email_required", _("This service needs your email address."))
     if patron_email:
         _email_validate(patron_email)
     question = line_validate(question)
@@ -84,6 +93,7 @@ def session_enqueue(
             patron_email=patron_email,
             question=question,
             patron_address_hash=address_hash,
+            language=language_supported(language) or settings.LANGUAGE_CODE,
         )
         line_store(patron_line(session=session, text=question, client_id=None))
         publish({"type": "session.created", "session": session_row(session)}, queue_group(queue.pk))
@@ -224,7 +234,7 @@ def session_close(
             raise steps.close_refusal(session.pk)
         was_waiting = session.state == ChatSession.State.WAITING
         session.refresh_from_db()
-        text = (
+        closing = (
             LEFT_QUESTION
             if left_question
             else {
@@ -233,7 +243,8 @@ def session_close(
                 ChatSession.ClosedBy.SYSTEM: CONNECTION_LOST,
             }[ChatSession.ClosedBy(closed_by)]
         )
-        line_store(system_line(session, text))
+        with translation.override(session.language):
+            line_store(system_line(session, _(closing)))
         closed = {
             "type": "session.closed",
             "session": session.pk,
@@ -299,8 +310,10 @@ def session_transcript_request(
         ):
             raise ChatError(
                 "too_many_transcripts",
-                "Too many transcripts were asked for from this connection. "
-                "Please try again in an hour.",
+                _(
+                    "Too many transcripts were asked for from this connection. "
+                    "Please try again in an hour."
+                ),
             )
         if not rows.update(patron_email=email, transcript_due_at=timezone.now()):
             raise _transcript_refusal(session.pk)
@@ -314,14 +327,14 @@ def _transcript_refusal(session_id: int) -> ChatError:
     # patron's socket loads it once, when the page opens).
     session = ChatSession.objects.get(pk=session_id)
     if session.state != ChatSession.State.CLOSED:
-        return ChatError("session_open", "The transcript is sent when the chat ends.")
+        return ChatError("session_open", _("The transcript is sent when the chat ends."))
     if session.patron_email or session.transcript_sent_at or session.transcript_due_at:
-        return ChatError("transcript_sent", "The transcript of this chat was already sent.")
+        return ChatError("transcript_sent", _("The transcript of this chat was already sent."))
     if session.blocked_at is not None:
-        return ChatError("no_transcript", "There is no transcript to email for this chat.")
+        return ChatError("no_transcript", _("There is no transcript to email for this chat."))
     return ChatError(
         "no_transcript",
-        "No librarian answered this chat, so there is no transcript to email.",
+        _("No librarian answered this chat, so there is no transcript to email."),
     )
 
 
@@ -332,7 +345,22 @@ def _email_validate(email: str) -> None:
             raise ValidationError("unstorable")
         validate_email(email)
     except ValidationError:
-        raise ChatError("invalid_email", "That doesn't look like an email address.") from None
+        raise ChatError("invalid_email", _("That doesn't look like an email address.")) from None
+
+
+def session_language_set(*, session: ChatSession, language: str) -> ChatSession:
+    """The patron chose another language on the chat page.
+
+    Requires: a supported language (anything else changes nothing). Changes:
+    the session's ``language``, which its later system lines and its
+    transcript email use (lines already stored stay as they were). Publishes
+    nothing: only the patron's own page shows it.
+    """
+    language = language_supported(language) or ""
+    if language and language != session.language:
+        ChatSession.objects.filter(pk=session.pk).update(language=language)
+        session.language = language
+    return session
 
 
 def librarian_sessions_end(*, librarian: Librarian) -> int:

@@ -2,6 +2,9 @@
 Note, the patron's lines about who has their question. Each runs inside the
 caller's transaction."""
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+
 from accounts.models import Librarian
 from chat.lines import line_store, note_line, system_line
 from chat.models import ChatSession, Message
@@ -33,25 +36,33 @@ def note(session: ChatSession, text: str, author: Librarian | None = None) -> Me
 
 def join_announce(session: ChatSession, librarian: Librarian) -> None:
     """The patron-visible line about who picked the request up (a queue may turn it off)."""
-    _announce(session, f"{librarian.display_name} has joined the chat.")
+    with translation.override(session.language):
+        _announce(session, _("%(name)s has joined the chat.") % {"name": librarian.display_name})
 
 
 def handover_announce(session: ChatSession, sender: Librarian, receiver: Librarian) -> None:
     """The patron-visible line of a transfer taken: who passed the question to
     whom, in the patron's words (never the offer's note, which is staff-only)."""
-    _announce(
-        session, f"{sender.display_name} has passed your question to {receiver.display_name}."
-    )
+    with translation.override(session.language):
+        text = _("%(sender)s has passed your question to %(receiver)s.") % {
+            "sender": sender.display_name,
+            "receiver": receiver.display_name,
+        }
+    _announce(session, text)
 
 
 def requeue_announce(session: ChatSession, sender: Librarian) -> None:
     """The patron-visible line of a session returned to its queue (never the sender's note)."""
-    _announce(
-        session, f"{sender.display_name} has passed your question to the next available librarian."
-    )
+    with translation.override(session.language):
+        text = _("%(name)s has passed your question to the next available librarian.") % {
+            "name": sender.display_name
+        }
+    _announce(session, text)
 
 
 def _announce(session: ChatSession, text: str) -> None:
+    # Written in the patron's language (the caller's override of it): the
+    # stored line is what both sides read, now and in the transcript.
     # The queue's "tell the patron who joins" decides every line that names
     # who has the patron's question; the page's header says it either way.
     if session.queue.announce_join:
@@ -62,7 +73,7 @@ def close_refusal(session_id: int) -> ChatError:
     """Say why a close (or a return to the queue) matched no row."""
     state = ChatSession.objects.values_list("state", flat=True).get(pk=session_id)
     if state == ChatSession.State.CLOSED:
-        return ChatError("session_closed", "This chat session has already ended.")
+        return ChatError("session_closed", _("This chat session has already ended."))
     if state == ChatSession.State.WAITING:
         return ChatError("session_waiting", "Pick the request up before ending it.")
     return ChatError("not_primary", "Only the librarian chatting with this patron can end it.")

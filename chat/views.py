@@ -3,6 +3,7 @@
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 
 from accounts.branding import brand_for_library
@@ -15,6 +16,8 @@ from chat.availability import (
 )
 from chat.forms import AskForm
 from chat.selectors import session_for_patron
+from chat.sessions import session_language_set
+from core.i18n import LANG_PARAM, language_suffix, language_supported
 from core.zones import zone_label
 from queues.hours import HOURS_PREFETCH
 from queues.models import Queue
@@ -55,7 +58,8 @@ def ask_form(request: HttpRequest, slug: str) -> HttpResponse:
         # question" (the questions app), answered later by email. A chat
         # asked for as the queue closed goes there as it was posted (307):
         # nothing typed is lost.
-        response = HttpResponseRedirect(reverse("question-ask", kwargs={"slug": slug}))
+        question_url = reverse("question-ask", kwargs={"slug": slug})
+        response = HttpResponseRedirect(question_url + language_suffix(request))
         if request.method == "POST":
             response.status_code = 307
         return response
@@ -65,7 +69,8 @@ def ask_form(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         session, code = ask_submit(request=request, form=form)
         if session is not None:
-            return redirect("patron-chat", token=session.token)
+            chat_url = reverse("patron-chat", kwargs={"token": session.token})
+            return redirect(chat_url + language_suffix(request))
     return render(request, "patron/ask_form.html", status, status=code)
 
 
@@ -74,6 +79,13 @@ def patron_chat(request: HttpRequest, token: str) -> HttpResponse:
     session = session_for_patron(token=token)
     if session is None:
         raise Http404("No such chat session.")
+    # The language chosen on this page (the switcher: ?lang=) becomes the
+    # session's; without one, the page speaks the session's language.
+    chosen = language_supported(request.GET.get(LANG_PARAM))
+    if chosen:
+        session = session_language_set(session=session, language=chosen)
+    translation.activate(session.language)
+    request.LANGUAGE_CODE = session.language
     # The patron's own library's brand, in a cooperative queue too.
     brand = brand_for_library(session.library)
     response = render(request, "patron/chat.html", {"session": session, "brand": brand})

@@ -19,6 +19,8 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import ChatError
 from core.relay import reading_ensure
@@ -35,7 +37,9 @@ CLOSE_NOT_FOUND = 4404
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 
-TOO_FAST = ChatError("too_fast", "You are sending too fast. Wait a moment and send it again.")
+TOO_FAST = ChatError(
+    "too_fast", gettext_lazy("You are sending too fast. Wait a moment and send it again.")
+)
 
 
 class LineBucket:
@@ -141,21 +145,23 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None:
-            await self.send_json(ChatError("bad_frame", "Frames must be JSON text.").as_event())
+            await self.send_json(ChatError("bad_frame", _("Frames must be JSON text.")).as_event())
             return
         if len(text_data.encode()) > settings.CHAT_MAX_FRAME_BYTES:
             await self.send_json(
-                ChatError("frame_too_large", "That frame is too large.").as_event()
+                ChatError("frame_too_large", _("That frame is too large.")).as_event()
             )
             return
         try:
             frame = json.loads(text_data)
         except ValueError:
-            await self.send_json(ChatError("bad_frame", "That frame is not valid JSON.").as_event())
+            await self.send_json(
+                ChatError("bad_frame", _("That frame is not valid JSON.")).as_event()
+            )
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             await self.send_json(
-                ChatError("bad_frame", 'A frame is a JSON object with a "type".').as_event()
+                ChatError("bad_frame", _('A frame is a JSON object with a "type".')).as_event()
             )
             return
         ref = frame.get("ref")
@@ -163,9 +169,9 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         action_name = self.actions.get(frame["type"])
         if action_name is None:
             await self.send_json(
-                ChatError("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.").as_event(
-                    ref=ref
-                )
+                ChatError(
+                    "unknown_type", _("Unknown frame type %(type)r.") % {"type": frame["type"][:40]}
+                ).as_event(ref=ref)
             )
             return
         action: Callable[[Frame], Awaitable[None]] = getattr(self, action_name)
@@ -212,14 +218,14 @@ def frame_str(frame: Frame, key: str, *, required: bool = True, max_len: int = 2
     if value is None and not required:
         return None
     if not isinstance(value, str) or len(value) > max_len:
-        raise ChatError("bad_frame", f'"{key}" must be a string.')
+        raise ChatError("bad_frame", _('"%(key)s" must be a string.') % {"key": key})
     return value
 
 
 def frame_int(frame: Frame, key: str) -> int:
     value = frame.get(key)
     if not isinstance(value, int) or isinstance(value, bool):
-        raise ChatError("bad_frame", f'"{key}" must be a number.')
+        raise ChatError("bad_frame", _('"%(key)s" must be a number.') % {"key": key})
     return value
 
 
@@ -227,7 +233,7 @@ def frame_text(frame: Frame) -> str:
     """A line's text: any string here; its length and emptiness are ``invalid_line`` later."""
     value = frame.get("text")
     if not isinstance(value, str):
-        raise ChatError("bad_frame", '"text" must be a string.')
+        raise ChatError("bad_frame", _('"%(key)s" must be a string.') % {"key": "text"})
     return value
 
 
@@ -238,5 +244,5 @@ def frame_client_id(frame: Frame) -> str | None:
     """
     client_id = frame_str(frame, "client_id", required=False, max_len=64)
     if client_id is not None and not text_storable(client_id):
-        raise ChatError("bad_frame", '"client_id" must be printable text.')
+        raise ChatError("bad_frame", _('"%(key)s" must be printable text.') % {"key": "client_id"})
     return client_id

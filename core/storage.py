@@ -10,3 +10,6 @@ class StaticFilesStorage(CompressedManifestStaticFilesStorage):
     from its cache (every name changes with its content)."""
 
     support_js_module_import_aggregation = True
+    # One pass per level of imports (console.js → console/offers.js → … →
+    # socket.js → i18n.js): Django's default of 5 is too few for the console.
+    max_post_process_passes = 12

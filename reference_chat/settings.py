@@ -70,6 +70,9 @@ MIDDLEWARE = [
     "core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The patron's language (core/i18n.py): ?lang=, the cookie, Accept-Language;
+    # staff pages English. After sessions, before CommonMiddleware, as Django asks.
+    "core.i18n.PatronLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -95,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.logins.idle_settings",
+                "core.i18n.languages",
             ],
         },
     },
@@ -206,7 +210,24 @@ if not 20 <= STAFF_IDLE_WARNING_SECONDS < STAFF_IDLE_SECONDS:
 SESSION_COOKIE_AGE = STAFF_IDLE_SECONDS
 
 # --- Internationalisation -------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# Patron pages, the patron's socket and emails speak the patron's language
+# (core/i18n.py; README, "Translations"); staff pages stay English. The
+# catalogues are locale/<lang>/LC_MESSAGES/django.po (templates, Python) and
+# djangojs.po (static/js, served by /jsi18n/); `make messages` updates them.
+LANGUAGE_CODE = "en"
+# Each language's name in itself, as the switcher shows it.
+LANGUAGES = [("en", "English"), ("es", "Español"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Paths that are staff pages: English, whatever the browser asks for.
+STAFF_PATH_PREFIXES = [
+    "/console/",
+    "/admin/",
+    "/login/",
+    "/logout/",
+    "/idle/",
+    "/api/v1/sessions/",
+    "/api/v1/schema/",
+]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -256,6 +277,9 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # left off. The image (Dockerfile) sets SECURE_COOKIES=true.
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The patron's language choice (core/i18n.py), with the same care.
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)

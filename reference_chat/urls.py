@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
+from django.views.i18n import JavaScriptCatalog
 
 from accounts.logins import idle_status
 from accounts.views import brand_stylesheet, media_file
@@ -23,6 +24,10 @@ urlpatterns = [
     ),
     path("logout/", log_out, name="logout"),
     path("idle/", idle_status, name="idle"),
+    # The patron pages' script translations (locale/*/djangojs.po), in the
+    # request's language (?lang=, cookie, Accept-Language): static/js/i18n.js.
+    # Only the project's own catalogue (LOCALE_PATHS), not every app's (the admin's).
+    path("jsi18n/", JavaScriptCatalog.as_view(packages=["core"]), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("", include("chat.urls")),
     path("", include("questions.urls")),

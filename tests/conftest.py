@@ -20,7 +20,7 @@ import asyncio
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +31,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.db import connections
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Librarian, Library
 from accounts.services import supervisors_group_ensure
@@ -104,6 +104,16 @@ def static_files_unhashed(settings: Any) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def language_reset() -> Iterator[None]:
+    """Each test starts in English: a request in another language (the
+    locale middleware activates it on the test's own thread) or a view that
+    activates the session's language would otherwise leak into the next."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

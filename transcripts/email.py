@@ -3,19 +3,23 @@
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from chat.models import ChatSession
 
 
 def transcript_render(session: ChatSession) -> tuple[str, str]:
-    """Subject and body of the transcript, built only from patron-visible lines."""
+    """Subject and body of the transcript, built only from patron-visible lines,
+    in the session's language (the patron's when asking; its system lines
+    were written in it too). Dates use that language's formats."""
     lines = session.messages.patron_visible().order_by("patron_seq")
-    subject = f"Your chat with {session.library.name}: transcript"
-    body = render_to_string(
-        "emails/transcript.txt",
-        {"session": session, "lines": lines, "tz": timezone.get_current_timezone_name()},
-    )
+    with translation.override(session.language):
+        subject = _("Your chat with %(library)s: transcript") % {"library": session.library.name}
+        body = render_to_string(
+            "emails/transcript.txt",
+            {"session": session, "lines": lines, "tz": timezone.get_current_timezone_name()},
+        )
     return subject, body
 
 

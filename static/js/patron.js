@@ -43,7 +43,7 @@ const socket = new ReconnectingSocket({
   onFrame: handleFrame,
   onStatus: showConnection,
   onFatal: () => {
-    connection.textContent = "This chat session doesn't exist.";
+    connection.textContent = gettext("This chat session doesn't exist.");
     composer.hidden = true;
     endButton.hidden = true;
   },
@@ -55,7 +55,7 @@ const typing = new TypingSender((started) =>
 );
 
 function showConnection(status) {
-  const words = { connecting: "Connecting…", reconnecting: "Reconnecting…", open: "", closed: "" };
+  const words = { connecting: gettext("Connecting…"), reconnecting: gettext("Reconnecting…"), open: "", closed: "" };
   connection.textContent = words[status] ?? "";
   connection.classList.toggle("connection-lost", status === "reconnecting");
   if (status === "open") resendPending();
@@ -119,7 +119,7 @@ function handleFrame(frame) {
     case "transcript.sent":
       state.session.transcript_sent = true;
       state.session.has_email = true;
-      transcriptStatus.textContent = `The transcript was sent to ${frame.email}.`;
+      transcriptStatus.textContent = interpolate(gettext("The transcript was sent to %s."), [frame.email]);
       transcriptForm.hidden = true;
       break;
     case "error":
@@ -216,18 +216,18 @@ function render() {
   endedPanel.hidden = !closed;
   const said = headline(s);
   if (chatWith.textContent !== said) chatWith.textContent = said; // a live region: only news
-  waitingTitle.textContent = s.requeued ? "Waiting for the next librarian…" : "Waiting for a librarian…";
+  waitingTitle.textContent = s.requeued ? gettext("Waiting for the next librarian…") : gettext("Waiting for a librarian…");
   if (closed) {
     const reasons = {
-      librarian: "The librarian ended the chat.",
-      patron: "You ended the chat.",
-      system: "The chat ended because the connection was lost for too long.",
+      librarian: gettext("The librarian ended the chat."),
+      patron: gettext("You ended the chat."),
+      system: gettext("The chat ended because the connection was lost for too long."),
     };
     endedReason.textContent = s.left_question
       ? gettext("You left your question. A librarian will answer it by email.")
-      : reasons[s.closed_by] || "The chat has ended.";
+      : reasons[s.closed_by] || gettext("The chat has ended.");
     if (s.transcript_sent || s.has_email) {
-      transcriptStatus.textContent = "A transcript of this chat is on its way to your email.";
+      transcriptStatus.textContent = gettext("A transcript of this chat is on its way to your email.");
       transcriptForm.hidden = true;
     } else {
       // Only for a chat a librarian answered, once (the server decides).
@@ -240,9 +240,12 @@ function render() {
 // Who has the patron's question now, in the patron's words: the header says
 // it in every state, also after a reload (the snapshot carries the same).
 function headline(s) {
-  if (s.state === "closed") return "This chat has ended.";
-  if (s.state === "active" && s.librarian) return `You are chatting with ${s.librarian} (${s.library}).`;
-  if (s.state === "waiting" && s.requeued) return "You are waiting for the next librarian.";
+  if (s.state === "closed") return gettext("This chat has ended.");
+  if (s.state === "active" && s.librarian) {
+    const who = { librarian: s.librarian, library: s.library };
+    return interpolate(gettext("You are chatting with %(librarian)s (%(library)s)."), who, true);
+  }
+  if (s.state === "waiting" && s.requeued) return gettext("You are waiting for the next librarian.");
   return s.library;
 }
 
@@ -319,16 +322,21 @@ function send() {
   const text = textarea.value.replace(/\s+$/, "");
   composerError.textContent = "";
   if (!text.trim()) {
-    composerError.textContent = "A message can't be empty.";
+    composerError.textContent = gettext("A message can't be empty.");
     return;
   }
   if (text.length > maxChars) {
-    composerError.textContent = `A message can be at most ${maxChars.toLocaleString()} characters; this one has ${text.length.toLocaleString()}.`;
+    const locale = document.documentElement.lang || [];
+    composerError.textContent = interpolate(
+      gettext("A message can be at most %(limit)s characters; this one has %(length)s."),
+      { limit: maxChars.toLocaleString(locale), length: text.length.toLocaleString(locale) },
+      true,
+    );
     return;
   }
   const clientId = newClientId();
   const element = lineElement(
-    { kind: "patron", author: state.session?.patron_name ?? "You", text, client_id: clientId, pending: true },
+    { kind: "patron", author: state.session?.patron_name ?? gettext("You"), text, client_id: clientId, pending: true },
     { viewer: "patron" },
   );
   log.append(element);
@@ -362,7 +370,7 @@ transcriptForm.addEventListener("submit", (event) => {
   transcriptError.textContent = "";
   const email = transcriptEmail.value.trim();
   if (!email) {
-    transcriptError.textContent = "Please type your email address.";
+    transcriptError.textContent = gettext("Please type your email address.");
     return;
   }
   socket.send({ type: "transcript.request", email });

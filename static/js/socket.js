@@ -1,6 +1,7 @@
 // A WebSocket that comes back by itself: backoff with jitter, a status
 // callback for "Reconnecting…", and a hook to rebuild the URL (resume point)
 // before each attempt. Frames are JSON objects (docs/protocol.md).
+import { gettext, interpolate } from "./i18n.js";
 
 const FATAL_CODES = new Set([4403, 4404]);
 // The server sends a heartbeat every 10 s. A socket silent for longer than
@@ -121,14 +122,18 @@ export function newClientId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// Times in the page's language (<html lang>, the patron's), as the browser formats them.
 export function formatTime(iso) {
-  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  const locale = document.documentElement.lang || [];
+  return new Date(iso).toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 }
 
 export function formatWait(seconds) {
   const s = Math.max(0, Math.floor(seconds));
   const m = Math.floor(s / 60);
-  return m ? `${m} min ${String(s % 60).padStart(2, "0")} s` : `${s} s`;
+  if (!m) return interpolate(gettext("%(seconds)s s"), { seconds: s }, true);
+  const parts = { minutes: m, seconds: String(s % 60).padStart(2, "0") };
+  return interpolate(gettext("%(minutes)s min %(seconds)s s"), parts, true);
 }
 
 // Build an element; children may be strings (always inserted as text, never HTML).
@@ -156,7 +161,7 @@ export function lineElement(line, { viewer }) {
   const classes = ["line", `line-${line.kind}`];
   if (mine) classes.push("line-mine");
   if (line.pending) classes.push("line-pending");
-  const label = line.kind === "note" ? "Librarian Note" : null;
+  const label = line.kind === "note" ? gettext("Librarian Note") : null;
   return el(
     "li",
     { class: classes.join(" "), dataset: { seq: line.seq ?? "", clientId: line.client_id ?? "" } },
@@ -165,7 +170,7 @@ export function lineElement(line, { viewer }) {
       { class: "line-meta" },
       line.kind === "system" ? null : el("span", { class: "line-author" }, line.author),
       label ? el("span", { class: "badge badge-note" }, label) : null,
-      el("time", { datetime: line.created_at || "" }, line.pending ? "sending…" : formatTime(line.created_at)),
+      el("time", { datetime: line.created_at || "" }, line.pending ? gettext("sending…") : formatTime(line.created_at)),
     ),
     el("div", { class: "line-text" }, line.text),
   );
@@ -198,8 +203,8 @@ export function markNotSent(element, reason) {
   element.classList.remove("line-pending");
   element.classList.add("line-failed");
   const time = element.querySelector("time");
-  if (time) time.textContent = "not sent";
-  element.append(el("div", { class: "line-reason" }, `Not sent: ${reason}`));
+  if (time) time.textContent = gettext("not sent");
+  element.append(el("div", { class: "line-reason" }, interpolate(gettext("Not sent: %s"), [reason])));
 }
 
 // Where a refused line goes: back into an empty composer (`put(text)`,

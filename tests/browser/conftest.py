@@ -218,16 +218,18 @@ class People:
     server: Server
     contexts: list[BrowserContext] = field(default_factory=list)
 
-    def context(self) -> BrowserContext:
+    def context(self, locale: str = "en-US") -> BrowserContext:
+        """A browser of its own; ``locale`` is its language (navigator.language
+        and the Accept-Language it sends)."""
         context = self.browser.new_context(
-            base_url=self.server.url, viewport=VIEWPORT, locale="en-US", timezone_id="UTC"
+            base_url=self.server.url, viewport=VIEWPORT, locale=locale, timezone_id="UTC"
         )
         context.set_default_timeout(TIMEOUT_MS)
         self.contexts.append(context)
         return context
 
-    def page(self) -> Page:
-        context = self.context()
+    def page(self, locale: str = "en-US") -> Page:
+        context = self.context(locale)
         context.add_init_script(script=_RECORD_ANNOUNCEMENTS)
         page = context.new_page()
         page.on("pageerror", lambda error: _page_errors.append(str(error)))
