@@ -122,9 +122,9 @@ class PatronConsumer(ChatSocket):
             return
         self.session, snapshot = opened
         await self.send_json(snapshot)
-        await self._send_wait(snapshot)
         # After the snapshot: no heartbeat may overtake it.
         heartbeats().add(PATRON_SOCKETS, self)
+        await self._send_wait(snapshot)
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "session"):
