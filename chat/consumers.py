@@ -131,9 +131,9 @@ class PatronConsumer(ChatSocket):
         self.session, snapshot = opened
         self.primary_id = self.session.primary_id
         await self.send_json(snapshot)
-        await self._send_wait(snapshot)
         # After the snapshot: no heartbeat may overtake it.
         heartbeats().add(PATRON_SOCKETS, self)
+        await self._send_wait(snapshot)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         # Every answer to a frame (its errors included) in the patron's

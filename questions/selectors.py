@@ -1,12 +1,13 @@
 """Reads about follow-up questions, scoped to who is asking."""
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Case, Exists, OuterRef, QuerySet, Value, When
 from django.utils import timezone
 
-from accounts.models import Librarian
+from accounts.models import Librarian, Library
 from core.errors import ChatError
 from questions.models import Question, QuestionPolicy
 from queues.models import Membership, Queue
@@ -67,5 +68,8 @@ def working_days_after(start: date, days: int) -> date:
     return day
 
 
-def answer_expected_by(policy: QuestionPolicy) -> date:
-    return working_days_after(timezone.localdate(), policy.answer_working_days)
+def answer_expected_by(policy: QuestionPolicy, library: Library) -> date:
+    """The date by which the patron may expect the answer: working days from
+    today in the library's own time zone."""
+    today = timezone.localdate(timezone=ZoneInfo(library.time_zone))
+    return working_days_after(today, policy.answer_working_days)

@@ -242,7 +242,7 @@ def _question_create(
         question=text,
         session=session,
         language=get_language() or settings.LANGUAGE_CODE,
-        answer_promise=answer_promise(queue),
+        answer_promise=answer_promise(queue, library),
     )
     QuestionEmail.objects.create(
         question=question, kind=QuestionEmail.Kind.CONFIRMATION, due_at=timezone.now()
@@ -251,7 +251,7 @@ def _question_create(
     return question
 
 
-def answer_promise(queue: Queue) -> str:
+def answer_promise(queue: Queue, library: Library) -> str:
     """When the patron may expect the answer, in their words (and language)."""
     policy = policy_of(queue)
     if policy.answer_within:
@@ -262,7 +262,7 @@ def answer_promise(queue: Queue) -> str:
         "A librarian will answer by email within %(days)s working day, by %(date)s.",
         "A librarian will answer by email within %(days)s working days, by %(date)s.",
         days,
-    ) % {"days": days, "date": date_format(answer_expected_by(policy), "l, F j")}
+    ) % {"days": days, "date": date_format(answer_expected_by(policy, library), "l, F j")}
 
 
 def waiting_lines(session: ChatSession) -> list[str]:

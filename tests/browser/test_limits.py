@@ -94,6 +94,8 @@ def one_request_an_hour(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_the_chat_form_refuses_a_second_request_within_the_hour(
     one_request_an_hour: None, world: World, people: People, axe: Axe
 ) -> None:
+    # Someone is on: with nobody on, the chat form is "Leave a question".
+    people.console(world.alice, monitor=["Ask Riverside"])
     people.patron_asks(name="Dana", question="First question")
     again = people.page()
     again.goto("/ask/riverside/")

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from questions.models import Question, QuestionPolicy
-from tests.browser.conftest import People, Server
+from tests.browser.conftest import People, Server, screenshot
 from tests.browser.test_accessibility import Axe
 from tests.conftest import World
 
@@ -45,6 +45,7 @@ def test_a_waiting_patron_sees_the_queue_and_leaves_the_question(
     expect(offer).to_be_visible()
     expect(offer).to_contain_text("Still waiting? You can leave your question")
     axe.check(dana, "patron page, waiting, offered to leave the question")
+    screenshot(dana, "patron-waiting-leave-offer")
     leave = dana.get_by_role("link", name="Leave my question")
     leave.focus()
     dana.keyboard.press("Enter")
@@ -128,6 +129,7 @@ def test_the_console_questions_list_take_and_answer(
         "Yes, from 1950 on, in the reading room."
     )
     axe.check(alice, "console question, taken")
+    screenshot(alice, "console-question")
     alice.get_by_role("button", name="Send answer").click()
     expect(alice.locator("#question-state")).to_contain_text("Answered by Alice")
     expect(bob_row).to_contain_text("Answered by Alice")

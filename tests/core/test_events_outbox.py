@@ -240,6 +240,7 @@ async def test_a_socket_action_that_rolls_back_rings_nobody(
     session = await call(ask)
     patron = await patron_of(session)
     await patron.expect("session.snapshot")
+    await patron.expect("session.wait")  # where the waiting patron is in the queue
     alices = await console_of(alice)
     bobs = await console_of(bob)
     await bobs.drain()

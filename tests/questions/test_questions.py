@@ -210,3 +210,14 @@ def test_the_form_has_the_chat_forms_limits_and_blocks(client, riverside_library
     assert "send a question from this connection right now." in blocked.content.decode()
     assert Question.objects.count() == 1
     assert mail.outbox == []
+
+
+def test_the_answer_is_promised_in_working_days_over_a_weekend():
+    from datetime import date
+
+    from questions.selectors import working_days_after
+
+    friday = date(2026, 12, 4)
+    assert working_days_after(friday, 1) == date(2026, 12, 7)  # Monday
+    assert working_days_after(friday, 2) == date(2026, 12, 8)  # Tuesday
+    assert working_days_after(date(2026, 12, 1), 2) == date(2026, 12, 3)  # Tuesday → Thursday
