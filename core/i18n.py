@@ -14,6 +14,7 @@ the request names none (``chat.views``); the session's language is the one
 its system lines are written in and its transcript email is sent in.
 """
 
+from typing import Literal, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -21,6 +22,9 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+
+# What set_cookie takes for samesite (settings are read as plain strings).
+SameSite = Literal["Lax", "Strict", "None"]
 
 LANG_PARAM = "lang"
 
@@ -73,7 +77,7 @@ class PatronLocaleMiddleware(LocaleMiddleware):
                 chosen,
                 max_age=settings.LANGUAGE_COOKIE_AGE,
                 path=settings.LANGUAGE_COOKIE_PATH,
-                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                samesite=cast(SameSite, settings.LANGUAGE_COOKIE_SAMESITE),
                 secure=settings.LANGUAGE_COOKIE_SECURE,
                 httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
             )
