@@ -14,6 +14,7 @@ the request names none (``chat.views``); the session's language is the one
 its system lines are written in and its transcript email is sent in.
 """
 
+from typing import Literal, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
 LANG_PARAM = "lang"
+SameSite = Literal["Lax", "Strict", "None", False] | None
 
 
 def language_supported(code: object) -> str | None:
@@ -73,7 +75,8 @@ class PatronLocaleMiddleware(LocaleMiddleware):
                 chosen,
                 max_age=settings.LANGUAGE_COOKIE_AGE,
                 path=settings.LANGUAGE_COOKIE_PATH,
-                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                # django-stubs types the setting str; set_cookie wants one of these.
+                samesite=cast(SameSite, settings.LANGUAGE_COOKIE_SAMESITE),
                 secure=settings.LANGUAGE_COOKIE_SECURE,
                 httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
             )

@@ -323,7 +323,7 @@ def _question_emails(language: str, world: Any) -> dict[str, tuple[str, str]]:
     emails = {}
     for email in QuestionEmail.objects.filter(question=question):
         message = question_message(email)
-        emails[email.kind] = (message.subject, message.body)
+        emails[email.kind] = (str(message.subject), str(message.body))
     return emails
 
 
