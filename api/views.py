@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
-from django.utils.translation import get_supported_language_variant
+from django.utils.translation import get_supported_language_variant, gettext_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.cache import cache_control, never_cache
@@ -95,7 +95,7 @@ SLUG = OpenApiParameter(
     OpenApiParameter.PATH,
     description="The queue's slug (its chat form is /ask/<slug>/).",
 )
-NO_SUCH_QUEUE = "There is no chat service with this name."
+NO_SUCH_QUEUE = gettext_lazy("There is no chat service with this name.")
 
 
 def request_language(request: Request) -> str:

@@ -24,7 +24,7 @@ from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
 # What set_cookie takes for samesite (settings are read as plain strings).
-SameSite = Literal["Lax", "Strict", "None"]
+SameSite = Literal["Lax", "Strict", "None", False] | None
 
 LANG_PARAM = "lang"
 
@@ -77,6 +77,7 @@ class PatronLocaleMiddleware(LocaleMiddleware):
                 chosen,
                 max_age=settings.LANGUAGE_COOKIE_AGE,
                 path=settings.LANGUAGE_COOKIE_PATH,
+                # django-stubs types the setting str; set_cookie wants one of these.
                 samesite=cast(SameSite, settings.LANGUAGE_COOKIE_SAMESITE),
                 secure=settings.LANGUAGE_COOKIE_SECURE,
                 httponly=settings.LANGUAGE_COOKIE_HTTPONLY,

@@ -14,7 +14,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
 
 from accounts.models import Librarian, Library
@@ -262,7 +262,12 @@ def answer_promise(queue: Queue, library: Library) -> str:
         "A librarian will answer by email within %(days)s working day, by %(date)s.",
         "A librarian will answer by email within %(days)s working days, by %(date)s.",
         days,
-    ) % {"days": days, "date": date_format(answer_expected_by(policy, library), "l, F j")}
+    ) % {
+        "days": days,
+        # Translators: a PHP-style date format (Django's "date" filter) for the
+        # day an answer is expected by ("Monday, December 7").
+        "date": date_format(answer_expected_by(policy, library), pgettext("answer expected by", "l, F j")),
+    }
 
 
 def waiting_lines(session: ChatSession) -> list[str]:

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from accounts.branding import brand_for_library
@@ -14,6 +16,7 @@ from chat.models import ChatSession
 from chat.selectors import session_for_patron
 from core.clients import address_hash, request_client_address
 from core.errors import ChatError
+from core.i18n import LANG_PARAM, language_supported
 from core.zones import zone_label
 from questions.forms import LeaveForm, QuestionForm
 from questions.models import Question
@@ -30,6 +33,14 @@ def _private(response: HttpResponse) -> HttpResponse:
     # the form's POST with ``Origin: null``, which the CSRF check refuses.
     response["Referrer-Policy"] = "same-origin"
     return response
+
+
+def _speak(request: HttpRequest, language: str) -> None:
+    """The page speaks ``language`` (the session's, the question's) unless the
+    request chose another on the URL (the switcher: ``?lang=``)."""
+    if language_supported(request.GET.get(LANG_PARAM)) is None and language:
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
 
 
 def question_ask_form(request: HttpRequest, slug: str) -> HttpResponse:
@@ -79,6 +90,8 @@ def question_leave_form(request: HttpRequest, token: str) -> HttpResponse:
     session = session_for_patron(token=token)
     if session is None:
         raise Http404("No such chat session.")
+    # The session's language: the question left from it is asked (and emailed) in it.
+    _speak(request, session.language)
     left = Question.objects.filter(session=session).first()
     if left is not None:
         return _private(redirect("question-confirmation", token=left.token))
@@ -112,7 +125,7 @@ def question_offer(request: HttpRequest, token: str) -> JsonResponse:
     question" (after the queue's time; at once when nobody is on)."""
     session = session_for_patron(token=token)
     if session is None:
-        return JsonResponse({"detail": "No such chat session."}, status=404)
+        return JsonResponse({"detail": _("No such chat session.")}, status=404)
     policy = policy_of(session.queue)
     return JsonResponse(
         {
@@ -128,6 +141,7 @@ def question_confirmation(request: HttpRequest, token: str) -> HttpResponse:
     question = question_for_patron(token=token)
     if question is None:
         raise Http404("No such question.")
+    _speak(request, question.language)
     context = {
         "question": question,
         "max_chars": settings.CHAT_MAX_LINE_CHARS,

@@ -22,6 +22,7 @@ from typing import Any
 from csp.decorators import csp_replace
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -168,6 +169,9 @@ def widget_chat(request: HttpRequest, slug: str, token: str) -> HttpResponseBase
         queue = _queue(slug)
         response = render(request, "widget/gone.html", {"slug": slug}, status=404)
         return _framed(request, response, widget_of(queue).origins if queue else [])
+    # The session's language, as on the chat page (chat.views.patron_chat).
+    translation.activate(session.language)
+    request.LANGUAGE_CODE = session.language
     widget = widget_of(session.queue)
     context = {
         "session": session,

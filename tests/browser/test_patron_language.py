@@ -85,6 +85,8 @@ def test_a_spanish_browser_gets_the_spanish_patron_pages_and_transcript(
 def test_the_switcher_keeps_the_language_without_cookies(
     world: World, people: People, axe: Axe
 ) -> None:
+    # Someone is on: a queue nobody monitors offers "Leave a question" instead.
+    people.console(world.alice, monitor=["Ask Riverside"])
     dana = people.page()  # an English browser
     dana.goto("/ask/")
     expect(dana.locator("html")).to_have_attribute("lang", "en")
