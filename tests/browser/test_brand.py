@@ -81,7 +81,7 @@ def test_a_cooperative_form_is_neutral_and_the_chat_wears_the_patrons_library(
     people.console(world.carol, monitor=["County Libraries Cooperative"])
     erin = people.page()
     erin.goto("/ask/cooperative/")
-    expect(erin.locator(".site-header")).to_have_text("Reference Chat")
+    expect(erin.locator(".site-header .brand")).to_have_text("Reference Chat")
     assert background(erin, "button.button-primary") == OUR_BLUE
     erin.get_by_label("Screen name").fill("Erin")
     erin.get_by_label("Your library").select_option(label="Hillcrest College Library")
