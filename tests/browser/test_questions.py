@@ -140,3 +140,34 @@ def test_the_console_questions_list_take_and_answer(
     assert "Yes, from 1950 on, in the reading room." in answer.get_content()
     assert "Asked the archive." not in answer.get_content()
     axe.assert_clean()
+
+
+def test_what_is_typed_while_a_take_is_on_its_way_is_kept(world: World, people: People) -> None:
+    # Nobody is on: Eli leaves a question.
+    eli = people.page()
+    eli.goto("/ask/riverside/")
+    eli.get_by_label("Email").fill("eli@example.org")
+    eli.get_by_label("Your question").fill("Do you lend telescopes?")
+    eli.get_by_role("button", name="Send my question").click()
+    expect(eli.get_by_role("heading", name="Your question was received")).to_be_visible()
+    question = Question.objects.get()
+    alice = people.console(world.alice)
+    alice.get_by_role("tab", name="Questions").click()
+    alice.locator(f"tr[data-question='{question.pk}']").get_by_role("link").click()
+    expect(alice.get_by_role("heading", name="Question from a patron")).to_be_focused()
+
+    # A slow server: the Take's answer comes a second later, while Alice
+    # already types a note. The new page of the question keeps what she typed.
+    def slow(route) -> None:  # type: ignore[no-untyped-def]
+        alice.wait_for_timeout(1000)
+        route.continue_()
+
+    alice.route(f"**/console/questions/{question.pk}/take/**", slow)
+    alice.get_by_role("button", name="Take this question").click()
+    note = alice.get_by_label("Librarian Note (never sent to the patron)")
+    note.fill("Ask the astronomy club first.")
+    expect(alice.locator("#question-state")).to_contain_text("Taken by you")
+    expect(note).to_have_value("Ask the astronomy club first.")
+    alice.get_by_role("button", name="Add note").click()
+    expect(alice.locator(".question-notes")).to_contain_text("Ask the astronomy club first.")
+    expect(note).to_have_value("")

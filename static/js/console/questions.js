@@ -18,11 +18,32 @@ function fragmentUrl(url) {
   return target;
 }
 
-async function show(response) {
+// What the librarian has typed into the question's other boxes (a note, an
+// answer) while a Take or a Note was on its way: the new fragment gets it
+// back, so nothing typed meanwhile is lost. The form just sent is left out.
+function drafts(sent = null) {
+  const kept = new Map();
+  for (const box of questionsRoot.querySelectorAll("textarea[name]")) {
+    if (box.value && box.form !== sent) kept.set(`${box.form?.getAttribute("action")} ${box.name}`, box.value);
+  }
+  return kept;
+}
+
+function restore(kept) {
+  for (const box of questionsRoot.querySelectorAll("textarea[name]")) {
+    const draft = kept.get(`${box.form?.getAttribute("action")} ${box.name}`);
+    if (draft && !box.value) box.value = draft;
+  }
+}
+
+async function show(response, { sent = null } = {}) {
   // The server renders this fragment with Django's escaping: texts are text.
   // A refusal (409, 400) comes back as the question with its error shown.
   if (!response.ok && response.status !== 409 && response.status !== 400) throw new Error(String(response.status));
-  questionsRoot.innerHTML = await response.text();
+  const html = await response.text();
+  const typed = drafts(sent); // typed until the answer came
+  questionsRoot.innerHTML = html;
+  restore(typed);
   questionsRoot.querySelector("h2")?.setAttribute("tabindex", "-1");
   // What is shown now (after a Take, the question), for the next reload.
   current = questionsRoot.querySelector("[data-question-url]")?.dataset.questionUrl ?? current;
@@ -56,7 +77,7 @@ async function post(form) {
       headers: { Accept: "text/html" },
       credentials: "same-origin",
     });
-    await show(response);
+    await show(response, { sent: form });
   } catch {
     failed();
     return;
