@@ -8,7 +8,7 @@ it; she answers, and the answer goes out by email (the worker).
 """
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Route, expect
 
 from questions.models import Question, QuestionPolicy
 from tests.browser.conftest import People, Server, screenshot
@@ -158,7 +158,7 @@ def test_what_is_typed_while_a_take_is_on_its_way_is_kept(world: World, people: 
 
     # A slow server: the Take's answer comes a second later, while Alice
     # already types a note. The new page of the question keeps what she typed.
-    def slow(route) -> None:  # type: ignore[no-untyped-def]
+    def slow(route: Route) -> None:
         alice.wait_for_timeout(1000)
         route.continue_()
 
