@@ -11,12 +11,13 @@ from chat.payloads import patron_message_payload, patron_session
 from chat.roster import with_shift_figures
 from core.errors import ChatError
 from queues.models import Membership
-from queues.selectors import in_queues_of, monitors_of
+from queues.selectors import monitors_of
 
 
 def sessions_visible_to(librarian: Librarian) -> QuerySet[ChatSession]:
     """Sessions of the queues the librarian belongs to: all a librarian may read."""
-    return ChatSession.objects.filter(in_queues_of(librarian)).select_related(
+    member = Membership.objects.filter(librarian=librarian, queue=OuterRef("queue"))
+    return ChatSession.objects.filter(Exists(member)).select_related(
         "queue", "library", "primary", "requeued_by"
     )
 

@@ -4,19 +4,19 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Case, QuerySet, Value, When
+from django.db.models import Case, Exists, OuterRef, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import Librarian, Library
 from core.errors import ChatError
 from questions.models import Question, QuestionPolicy
-from queues.models import Queue
-from queues.selectors import in_queues_of
+from queues.models import Membership, Queue
 
 
 def questions_visible_to(librarian: Librarian) -> QuerySet[Question]:
     """Questions of the queues the librarian belongs to: all a librarian may read."""
-    return Question.objects.filter(in_queues_of(librarian)).select_related(
+    member = Membership.objects.filter(librarian=librarian, queue=OuterRef("queue"))
+    return Question.objects.filter(Exists(member)).select_related(
         "queue", "library", "taken_by", "answered_by"
     )
 

@@ -19,12 +19,6 @@ def brand_for_queue(queue: Queue) -> Brand | None:
     return brand_for_library(libraries[0]) if len(libraries) == 1 else None
 
 
-def in_queues_of(librarian: Librarian) -> Exists:
-    """The filter for rows (sessions, questions) of a queue the librarian
-    belongs to, monitoring or not: the one rule for what a librarian may read."""
-    return Exists(Membership.objects.filter(librarian=librarian, queue=OuterRef("queue")))
-
-
 def memberships_of(librarian: Librarian) -> QuerySet[Membership]:
     return librarian.memberships.select_related("queue").order_by("queue__name")
 
