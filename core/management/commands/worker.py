@@ -105,17 +105,23 @@ class Command(BaseCommand):
             stopping.set()
             tasks.shutdown(signum, frame)
 
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, stop)
-        logger.info(
-            "worker %s started: %d periodic jobs, tasks from every queue", worker_id, len(schedule)
-        )
-        timer.start()
+        # The signal handler ends the process with SystemExit from wherever the
+        # main thread is, so everything from its installation on is inside the
+        # try: a SIGTERM just after "started" still logs "stopped".
         try:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, stop)
+            logger.info(
+                "worker %s started: %d periodic jobs, tasks from every queue",
+                worker_id,
+                len(schedule),
+            )
+            timer.start()
             tasks.run()
         finally:
             stopping.set()
-            timer.join(timeout=30)
+            if timer.ident is not None:
+                timer.join(timeout=30)
             logger.info("worker %s stopped", worker_id)
         sys.exit(0)
 
