@@ -264,10 +264,11 @@ def answer_promise(queue: Queue, library: Library) -> str:
         days,
     ) % {
         "days": days,
-        # Translators: a PHP-style date format (Django's "date" filter) for the
-        # day an answer is expected by ("Monday, December 7").
         "date": date_format(
-            answer_expected_by(policy, library), pgettext("answer expected by", "l, F j")
+            answer_expected_by(policy, library),
+            # Translators: a PHP-style date format (Django's "date" filter) for the
+            # day an answer is expected by ("Monday, December 7").
+            pgettext("answer expected by", "l, F j"),
         ),
     }
 

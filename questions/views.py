@@ -2,6 +2,9 @@
 nobody can answer now, "Leave my question" from a waiting chat, and the
 confirmation that says when to expect the answer."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -84,9 +87,28 @@ def question_ask_form(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "questions/ask.html", {**context, "form": form}, status=status)
 
 
-@never_cache
-def question_leave_form(request: HttpRequest, token: str) -> HttpResponse:
-    """``/chat/<token>/question/``: a waiting patron's "Leave my question"."""
+@dataclass(frozen=True)
+class LeavePages:
+    """Where "Leave my question" lives: on our own pages, or in the widget's
+    frame on a library's site (widget/views.py), which has its own layout
+    and its own addresses for the chat and the confirmation."""
+
+    form_template: str
+    chat_url: Callable[[ChatSession], str]
+    confirmation_url: Callable[[Question], str]
+
+
+OWN_PAGES = LeavePages(
+    form_template="questions/leave.html",
+    chat_url=lambda session: reverse("patron-chat", kwargs={"token": session.token}),
+    confirmation_url=lambda question: reverse(
+        "question-confirmation", kwargs={"token": question.token}
+    ),
+)
+
+
+def leave_page(request: HttpRequest, token: str, pages: LeavePages) -> HttpResponse:
+    """A waiting patron's "Leave my question" form, and its submission."""
     session = session_for_patron(token=token)
     if session is None:
         raise Http404("No such chat session.")
@@ -94,9 +116,9 @@ def question_leave_form(request: HttpRequest, token: str) -> HttpResponse:
     _speak(request, session.language)
     left = Question.objects.filter(session=session).first()
     if left is not None:
-        return _private(redirect("question-confirmation", token=left.token))
+        return _private(redirect(pages.confirmation_url(left)))
     if session.state != ChatSession.State.WAITING:
-        return _private(redirect("patron-chat", token=token))
+        return _private(redirect(pages.chat_url(session)))
     carried = "\n\n".join(waiting_lines(session)) or session.question
     form = LeaveForm(
         request.POST or None, initial={"patron_email": session.patron_email, "question": carried}
@@ -111,12 +133,23 @@ def question_leave_form(request: HttpRequest, token: str) -> HttpResponse:
             )
         except ChatError as error:
             if error.code == "session_taken":
-                return _private(redirect("patron-chat", token=token))
+                return _private(redirect(pages.chat_url(session)))
             form.add_error(None, error.message)
         else:
-            return _private(redirect("question-confirmation", token=question.token))
-    page = {"session": session, "form": form, "brand": brand_for_library(session.library)}
-    return _private(render(request, "questions/leave.html", page))
+            return _private(redirect(pages.confirmation_url(question)))
+    page = {
+        "session": session,
+        "form": form,
+        "brand": brand_for_library(session.library),
+        "chat_url": pages.chat_url(session),
+    }
+    return _private(render(request, pages.form_template, page))
+
+
+@never_cache
+def question_leave_form(request: HttpRequest, token: str) -> HttpResponse:
+    """``/chat/<token>/question/``: a waiting patron's "Leave my question"."""
+    return leave_page(request, token, OWN_PAGES)
 
 
 @never_cache
@@ -135,9 +168,8 @@ def question_offer(request: HttpRequest, token: str) -> JsonResponse:
     )
 
 
-@never_cache
-def question_confirmation(request: HttpRequest, token: str) -> HttpResponse:
-    """``/question/<token>/``: the question as received, and when to expect the answer."""
+def confirmation_page(request: HttpRequest, token: str, template: str) -> HttpResponse:
+    """The question as received, and when to expect the answer."""
     question = question_for_patron(token=token)
     if question is None:
         raise Http404("No such question.")
@@ -147,4 +179,10 @@ def question_confirmation(request: HttpRequest, token: str) -> HttpResponse:
         "max_chars": settings.CHAT_MAX_LINE_CHARS,
         "brand": brand_for_library(question.library),
     }
-    return _private(render(request, "questions/confirmation.html", context))
+    return _private(render(request, template, context))
+
+
+@never_cache
+def question_confirmation(request: HttpRequest, token: str) -> HttpResponse:
+    """``/question/<token>/``: the question as received, and when to expect the answer."""
+    return confirmation_page(request, token, "questions/confirmation.html")

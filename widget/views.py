@@ -10,6 +10,12 @@
   without a CORS preflight we never answer). The same form, ask limit and
   block check as ``/ask/`` (``chat.asking.ask_submit``).
 - ``GET /widget/<slug>/chat/<token>/``: the patron's chat in the embed layout.
+- ``/widget/<slug>/chat/<token>/question/``: "Leave my question" in the embed
+  layout, and ``/widget/<slug>/question/<token>/`` its confirmation
+  (questions/views.py's pages, framed). The form posts without a CSRF cookie,
+  which a cross-site frame never sends: the token in the path is the
+  capability a forger lacks, and only a post from our own pages (``Origin``)
+  is taken.
 
 Only the origins the queue lists may frame these pages (CSP
 ``frame-ancestors`` and no ``X-Frame-Options``); with none listed, nobody
@@ -20,8 +26,15 @@ import json
 from typing import Any
 
 from csp.decorators import csp_replace
-from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponseBase,
+    HttpResponseForbidden,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -34,6 +47,9 @@ from chat.asking import ask_submit
 from chat.availability import availability_message, queue_availability
 from chat.forms import AskForm
 from chat.selectors import session_for_patron
+from questions.models import Question
+from questions.selectors import question_for_patron
+from questions.views import LeavePages, confirmation_page, leave_page
 from queues.models import Queue
 from queues.selectors import brand_for_queue
 from widget.selectors import widget_config, widget_of, widget_texts
@@ -166,9 +182,7 @@ def widget_ask_submit(request: HttpRequest, slug: str) -> JsonResponse:
 def widget_chat(request: HttpRequest, slug: str, token: str) -> HttpResponseBase:
     session = session_for_patron(token=token)
     if session is None or session.queue.slug != slug:
-        queue = _queue(slug)
-        response = render(request, "widget/gone.html", {"slug": slug}, status=404)
-        return _framed(request, response, widget_of(queue).origins if queue else [])
+        return _gone(request, slug)
     # The session's language, as on the chat page (chat.views.patron_chat).
     translation.activate(session.language)
     request.LANGUAGE_CODE = session.language
@@ -184,3 +198,41 @@ def widget_chat(request: HttpRequest, slug: str, token: str) -> HttpResponseBase
     response["Referrer-Policy"] = "no-referrer"
     response["Cross-Origin-Opener-Policy"] = POPUP_OPENER_POLICY
     return _framed(request, response, widget.origins)
+
+
+def _leave_pages(slug: str) -> LeavePages:
+    return LeavePages(
+        form_template="widget/leave.html",
+        chat_url=lambda session: reverse("widget-chat", args=[slug, session.token]),
+        confirmation_url=lambda question: reverse("widget-question", args=[slug, question.token]),
+    )
+
+
+def _gone(request: HttpRequest, slug: str) -> HttpResponseBase:
+    queue = _queue(slug)
+    response = render(request, "widget/gone.html", {"slug": slug}, status=404)
+    return _framed(request, response, widget_of(queue).origins if queue else [])
+
+
+@csrf_exempt
+@never_cache
+def widget_leave(request: HttpRequest, slug: str, token: str) -> HttpResponseBase:
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+    if request.method == "POST" and not _own_origin(request):
+        return HttpResponseForbidden(_("Leave your question from the chat."))
+    session = session_for_patron(token=token)
+    if session is None or session.queue.slug != slug:
+        return _gone(request, slug)
+    response = leave_page(request, token, _leave_pages(slug))
+    return _framed(request, response, widget_of(session.queue).origins)
+
+
+@never_cache
+@require_safe
+def widget_question(request: HttpRequest, slug: str, token: str) -> HttpResponseBase:
+    question: Question | None = question_for_patron(token=token)
+    if question is None or question.queue.slug != slug:
+        return _gone(request, slug)
+    response = confirmation_page(request, token, "widget/confirmation.html")
+    return _framed(request, response, widget_of(question.queue).origins)

@@ -17,8 +17,17 @@ from playwright.sync_api import FrameLocator, Page, expect
 
 from chat.models import ChatSession
 from core.demo_site import demo_server, serve_in_thread
+from questions.models import Question
 from tests.browser import conftest as browser_conftest
-from tests.browser.conftest import People, Server, log_lines, pick_up, say, screenshot
+from tests.browser.conftest import (
+    People,
+    Server,
+    log_lines,
+    pick_up,
+    say,
+    screenshot,
+    start_monitoring,
+)
 from tests.conftest import World
 from tests.live import free_port
 from widget.models import Widget
@@ -297,4 +306,42 @@ def test_the_widget_states_pass_axe(
     expect(dana.locator(".rc-widget-unavailable")).to_be_visible()
     expect(dana.locator(".rc-widget-launcher")).to_be_hidden()
     axe.check(dana, "chat not available")
+    axe.assert_clean()
+
+
+def test_a_patron_leaves_the_question_inside_the_frame_when_nobody_is_on(
+    world: World, people: People, library_site: Site, axe_source: str
+) -> None:
+    from tests.browser.test_accessibility import Axe
+
+    axe = Axe(axe_source)
+    alice = people.console(world.alice, monitor=["Ask Riverside"])
+    dana = people.page()
+    dana.goto(library_site.url + "/")
+    frame = _open(dana)
+    _ask(frame)
+    expect(frame.locator("#waiting-panel")).to_contain_text("Waiting for a librarian")
+    # The last librarian stops monitoring: the wait offers "Leave my question" at once.
+    start_monitoring(alice)
+    leave = frame.get_by_role("link", name="Leave my question")
+    expect(leave).to_be_visible()
+    leave.click()
+    # The form opens in the frame, on the library's page (it is framed for
+    # the queue's origins, and posts without the cookie a cross-site frame lacks).
+    expect(frame.get_by_role("heading", name="Leave my question")).to_be_visible()
+    expect(frame.get_by_label("Your question")).to_have_value(QUESTION)
+    axe.check(cast(Any, dana.frames[1]), "the framed Leave my question form")
+    frame.get_by_label("Email").fill("dana@example.org")
+    frame.get_by_role("button", name="Send my question").click()
+    expect(frame.get_by_role("heading", name="Your question was received")).to_be_visible()
+    expect(frame.locator(".question-text")).to_have_text(QUESTION)
+    axe.check(cast(Any, dana.frames[1]), "the framed question confirmation")
+    expect(dana.locator(".rc-widget-panel")).to_be_visible()
+    question = Question.objects.get()
+    assert (question.patron_email, question.question) == ("dana@example.org", QUESTION)
+    assert ChatSession.objects.get().state == ChatSession.State.CLOSED
+    screenshot(dana, "widget-question-left")
+    # "Ask a new question" starts over in the frame, which says nobody is on.
+    frame.get_by_role("link", name="Ask a new question").click()
+    expect(frame.locator("body")).to_contain_text("Chat is not available")
     axe.assert_clean()

@@ -4,6 +4,8 @@ staff pages are never framed."""
 import pytest
 from django.test import Client
 
+from chat.models import ChatSession
+from questions.models import Question
 from shifts import services as shifts
 from tests.core.test_security_headers import policy
 from tests.helpers import logged_in
@@ -119,3 +121,50 @@ def test_the_framed_pages_wear_the_librarys_colours(client, world, widget, chat)
     for url in ["/widget/riverside/", f"/widget/riverside/chat/{session.token}/"]:
         page = client.get(url).content.decode()
         assert '<link rel="stylesheet" href="/brand/riverside-public.css?v=' in page, url
+
+
+def test_leave_my_question_stays_in_the_frame_for_the_listed_origins(client, world, widget, ask):
+    session = ask(email="dana@example.org")
+    chat_page = client.get(f"/widget/riverside/chat/{session.token}/").content.decode()
+    leave_url = f"/widget/riverside/chat/{session.token}/question/"
+    assert f'href="{leave_url}"' in chat_page
+    form = client.get(leave_url)
+    assert form.status_code == 200
+    assert policy(form)["frame-ancestors"] == [LIBRARY_SITE, "http://127.0.0.1:8001"]
+    assert "X-Frame-Options" not in form
+    assert (
+        f'href="/widget/riverside/chat/{session.token}/"' in form.content.decode()
+    )  # Keep waiting
+
+    # A cross-site frame sends no CSRF cookie: the post needs none, only our own Origin.
+    strict = Client(enforce_csrf_checks=True)
+    fields = {"patron_email": "dana@example.org", "question": "Large-print atlases?"}
+    sent = strict.post(leave_url, fields, headers={"Origin": "http://testserver"})
+    question = Question.objects.get(session=session)
+    assert sent.status_code == 302
+    assert sent["Location"] == f"/widget/riverside/question/{question.token}/"
+    confirmation = client.get(sent["Location"])
+    assert confirmation.status_code == 200
+    assert policy(confirmation)["frame-ancestors"] == [LIBRARY_SITE, "http://127.0.0.1:8001"]
+    assert "Your question was received" in confirmation.content.decode()
+
+
+def test_leave_my_question_in_the_frame_takes_no_post_from_another_origin(
+    client, world, widget, ask
+):
+    session = ask(email="dana@example.org")
+    leave_url = f"/widget/riverside/chat/{session.token}/question/"
+    fields = {"patron_email": "dana@example.org", "question": "Forged"}
+    for origin in [LIBRARY_SITE, "null", None]:
+        headers = {"Origin": origin} if origin else {}
+        assert client.post(leave_url, fields, headers=headers).status_code == 403, origin
+    assert not Question.objects.exists()
+    session.refresh_from_db()
+    assert session.state == ChatSession.State.WAITING
+
+
+def test_leave_my_question_is_not_reached_through_another_queues_widget(client, world, widget, ask):
+    session = ask(world.hillcrest, email="dana@example.org")
+    response = client.get(f"/widget/riverside/chat/{session.token}/question/")
+    assert response.status_code == 404
+    assert "We couldn't find this chat any more." in response.content.decode()
