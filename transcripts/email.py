@@ -7,18 +7,22 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from chat.models import ChatSession
+from core.zones import zone_label
+from queues.hours import queue_time_zone
 
 
 def transcript_render(session: ChatSession) -> tuple[str, str]:
     """Subject and body of the transcript, built only from patron-visible lines,
     in the session's language (the patron's when asking; its system lines
-    were written in it too). Dates use that language's formats."""
+    were written in it too). Dates use that language's formats, times the
+    queue's zone ("Central Time"), as its pages do."""
     lines = session.messages.patron_visible().order_by("patron_seq")
-    with translation.override(session.language):
+    # The times the patron saw on the queue's pages: its zone (its hours'), named.
+    zone = queue_time_zone(session.queue)
+    with translation.override(session.language), timezone.override(zone):
         subject = _("Your chat with %(library)s: transcript") % {"library": session.library.name}
         body = render_to_string(
-            "emails/transcript.txt",
-            {"session": session, "lines": lines, "tz": timezone.get_current_timezone_name()},
+            "emails/transcript.txt", {"session": session, "lines": lines, "zone": zone_label(zone)}
         )
     return subject, body
 

@@ -6,6 +6,8 @@ the worker sends it (tests/transcripts/test_delivery.py: how, and what if
 the mail server fails).
 """
 
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from chat import sessions
@@ -98,3 +100,18 @@ def test_asking_again_for_an_emailed_transcript_from_a_page_opened_before_the_en
     with refused("transcript_sent"):
         sessions.session_transcript_request(session=opened, email="dana@example.org")
     assert len(mailoutbox) == 1
+
+
+def test_the_transcripts_times_are_the_queues_zone_named_as_its_pages_name_it(
+    world, chat, alice, mailoutbox
+):
+    world.riverside_library.time_zone = "America/Chicago"
+    world.riverside_library.save()
+    session = chat(alice, email="dana@example.org")
+    said, _ = patron_says(session=session, text="Thanks!", client_id=None)
+    sessions.session_end_by_librarian(session_id=session.pk, librarian=alice)
+    assert transcripts_delivered() == [session.pk]
+    body = mailoutbox[0].body
+    assert "Times are given in Central Time." in body
+    local = said.created_at.astimezone(ZoneInfo("America/Chicago"))
+    assert f"[{local:%H:%M:%S}] Dana: Thanks!" in body
