@@ -157,6 +157,10 @@ def test_the_tab_and_the_inline_form_carry_the_same_chat(
     frame = _frame(dana)
     expect(frame.locator("#log")).to_contain_text("Saturdays at ten.")
     assert _lines(frame) == before
+    # The chat fits the embed's height: the composer and End Session in view,
+    # the frame not scrolled (only the log scrolls).
+    expect(frame.locator("#message")).to_be_in_viewport()
+    expect(frame.get_by_role("button", name="End Session")).to_be_in_viewport()
     say_in(frame, "Thanks!")
     expect(alice.locator("#session-log")).to_contain_text("Thanks!")
     screenshot(dana, "widget-inline")
