@@ -107,11 +107,8 @@ OWN_PAGES = LeavePages(
 )
 
 
-def leave_page(request: HttpRequest, token: str, pages: LeavePages) -> HttpResponse:
+def leave_page(request: HttpRequest, session: ChatSession, pages: LeavePages) -> HttpResponse:
     """A waiting patron's "Leave my question" form, and its submission."""
-    session = session_for_patron(token=token)
-    if session is None:
-        raise Http404("No such chat session.")
     # The session's language: the question left from it is asked (and emailed) in it.
     _speak(request, session.language)
     left = Question.objects.filter(session=session).first()
@@ -149,7 +146,10 @@ def leave_page(request: HttpRequest, token: str, pages: LeavePages) -> HttpRespo
 @never_cache
 def question_leave_form(request: HttpRequest, token: str) -> HttpResponse:
     """``/chat/<token>/question/``: a waiting patron's "Leave my question"."""
-    return leave_page(request, token, OWN_PAGES)
+    session = session_for_patron(token=token)
+    if session is None:
+        raise Http404("No such chat session.")
+    return leave_page(request, session, OWN_PAGES)
 
 
 @never_cache
@@ -168,11 +168,8 @@ def question_offer(request: HttpRequest, token: str) -> JsonResponse:
     )
 
 
-def confirmation_page(request: HttpRequest, token: str, template: str) -> HttpResponse:
+def confirmation_page(request: HttpRequest, question: Question, template: str) -> HttpResponse:
     """The question as received, and when to expect the answer."""
-    question = question_for_patron(token=token)
-    if question is None:
-        raise Http404("No such question.")
     _speak(request, question.language)
     context = {
         "question": question,
@@ -185,4 +182,7 @@ def confirmation_page(request: HttpRequest, token: str, template: str) -> HttpRe
 @never_cache
 def question_confirmation(request: HttpRequest, token: str) -> HttpResponse:
     """``/question/<token>/``: the question as received, and when to expect the answer."""
-    return confirmation_page(request, token, "questions/confirmation.html")
+    question = question_for_patron(token=token)
+    if question is None:
+        raise Http404("No such question.")
+    return confirmation_page(request, question, "questions/confirmation.html")

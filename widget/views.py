@@ -30,7 +30,6 @@ from django.http import (
     HttpRequest,
     HttpResponseBase,
     HttpResponseForbidden,
-    HttpResponseNotAllowed,
     JsonResponse,
 )
 from django.shortcuts import render
@@ -40,14 +39,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.branding import brand_for_library
 from chat.asking import ask_submit
 from chat.availability import availability_message, queue_availability
 from chat.forms import AskForm
 from chat.selectors import session_for_patron
-from questions.models import Question
 from questions.selectors import question_for_patron
 from questions.views import LeavePages, confirmation_page, leave_page
 from queues.models import Queue
@@ -216,23 +214,22 @@ def _gone(request: HttpRequest, slug: str) -> HttpResponseBase:
 
 @csrf_exempt
 @never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
 def widget_leave(request: HttpRequest, slug: str, token: str) -> HttpResponseBase:
-    if request.method not in ("GET", "HEAD", "POST"):
-        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     if request.method == "POST" and not _own_origin(request):
         return HttpResponseForbidden(_("Leave your question from the chat."))
     session = session_for_patron(token=token)
     if session is None or session.queue.slug != slug:
         return _gone(request, slug)
-    response = leave_page(request, token, _leave_pages(slug))
+    response = leave_page(request, session, _leave_pages(slug))
     return _framed(request, response, widget_of(session.queue).origins)
 
 
 @never_cache
 @require_safe
 def widget_question(request: HttpRequest, slug: str, token: str) -> HttpResponseBase:
-    question: Question | None = question_for_patron(token=token)
+    question = question_for_patron(token=token)
     if question is None or question.queue.slug != slug:
         return _gone(request, slug)
-    response = confirmation_page(request, token, "widget/confirmation.html")
+    response = confirmation_page(request, question, "widget/confirmation.html")
     return _framed(request, response, widget_of(question.queue).origins)
