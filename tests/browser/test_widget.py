@@ -325,24 +325,38 @@ def test_a_patron_leaves_the_question_inside_the_frame_when_nobody_is_on(
     frame = _open(dana)
     _ask(frame)
     expect(frame.locator("#waiting-panel")).to_contain_text("Waiting for a librarian")
+    # A long addition while waiting: it is carried into the question.
+    more = " ".join(f"Edition {n} in large print, if you have one." for n in range(40))
+    say_in(frame, more)
+    expect(frame.locator("#log")).to_contain_text("Edition 39")
+    carried = f"{QUESTION}\n\n{more}"
     # The last librarian stops monitoring: the wait offers "Leave my question" at once.
     start_monitoring(alice)
     leave = frame.get_by_role("link", name="Leave my question")
     expect(leave).to_be_visible()
-    leave.click()
+    # By keyboard only, from here to the confirmation.
+    leave.focus()
+    dana.keyboard.press("Enter")
     # The form opens in the frame, on the library's page (it is framed for
     # the queue's origins, and posts without the cookie a cross-site frame lacks).
     expect(frame.get_by_role("heading", name="Leave my question")).to_be_visible()
-    expect(frame.get_by_label("Your question")).to_have_value(QUESTION)
-    axe.check(cast(Any, dana.frames[1]), "the framed Leave my question form")
-    frame.get_by_label("Email").fill("dana@example.org")
-    frame.get_by_role("button", name="Send my question").click()
+    expect(frame.get_by_label("Your question")).to_have_value(carried)
+    axe.check(cast(Any, dana.frames[1]), "the framed Leave my question form, a long question")
+    frame.get_by_label("Email").focus()
+    dana.keyboard.type("dana@example.org")
+    dana.keyboard.press("Tab")
+    expect(frame.get_by_label("Your question")).to_be_focused()
+    dana.keyboard.press("Tab")
+    expect(frame.get_by_role("button", name="Send my question")).to_be_focused()
+    dana.keyboard.press("Enter")
     expect(frame.get_by_role("heading", name="Your question was received")).to_be_visible()
-    expect(frame.locator(".question-text")).to_have_text(QUESTION)
+    expect(frame.locator(".question-text")).to_contain_text("Edition 39")
     axe.check(cast(Any, dana.frames[1]), "the framed question confirmation")
     expect(dana.locator(".rc-widget-panel")).to_be_visible()
     question = Question.objects.get()
-    assert (question.patron_email, question.question) == ("dana@example.org", QUESTION)
+    # (A form's textarea sends its line breaks as CRLF.)
+    text = question.question.replace("\r\n", "\n")
+    assert (question.patron_email, text) == ("dana@example.org", carried)
     assert ChatSession.objects.get().state == ChatSession.State.CLOSED
     screenshot(dana, "widget-question-left")
     # "Ask a new question" starts over in the frame, which says nobody is on.
