@@ -6,6 +6,13 @@ it is told to (a patron its session's, a librarian those of its sessions);
 a line goes to the group, so both ends receive it, and the sender gets an
 acknowledgement, the same three frames per line as the application's
 ``message.stored`` and two ``message.created``.
+
+People type here too, as on the application's sockets (``bench/traffic.py``):
+a ``typing`` frame goes to the group it names, the other side's (a patron's
+to its librarian's own group, a librarian's to the session's, where the
+sender skips its own), and is forwarded there as one frame, as the
+application's ``typing.started`` and ``typing.stopped`` are. No rate limit:
+the floor does the least.
 """
 
 import json
@@ -52,6 +59,15 @@ class BareRelayConsumer(AsyncWebsocketConsumer):
             )
             ack = {"type": "stored", "client_id": line["client_id"]}
             await self.send(text_data=json.dumps(ack))
+        elif frame.get("type") == "typing":
+            await self.channel_layer.group_send(
+                frame["group"],
+                {
+                    "type": "typing.relay",
+                    "sender": self.channel_name,
+                    "state": frame.get("state", "started"),
+                },
+            )
 
     async def relay(self, event: dict[str, Any]) -> None:
         await self.send(
@@ -59,3 +75,7 @@ class BareRelayConsumer(AsyncWebsocketConsumer):
                 {"type": "created", "group": event["group"], "message": event["message"]}
             )
         )
+
+    async def typing_relay(self, event: dict[str, Any]) -> None:
+        if event["sender"] != self.channel_name:
+            await self.send(text_data=json.dumps({"type": "typing", "state": event["state"]}))

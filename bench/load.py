@@ -446,11 +446,20 @@ class ConsoleSocket(Socket):
 class BareSocket(Socket):
     """``/ws/bare/`` (bench/bare.py): joins its groups, then relays."""
 
-    def __init__(self, bench: Bench, port: int, side: str, groups: list[str]) -> None:
+    def __init__(
+        self, bench: Bench, port: int, side: str, groups: list[str], typing_to: str = ""
+    ) -> None:
         super().__init__(bench, port)
         self.side = side
         self.groups = groups
+        # Where this side's typing goes: a patron's to its librarian's own
+        # group; a librarian's (typing_to empty) to the session's group.
+        self.typing_to = typing_to
         self.seen: set[str] = set()
+
+    def typing_frame(self, address: Any, *, started: bool) -> dict[str, Any] | None:
+        frame = {"type": "typing", "group": self.typing_to or address}
+        return frame if started else {**frame, "state": "stopped"}
 
     def path(self) -> str:
         return "/ws/bare/"
@@ -473,5 +482,7 @@ class BareSocket(Socket):
             self.bench.ledger.delivered(client_id, self.side)
         elif kind == "stored":
             self.acked(frame["client_id"])
+        elif kind == "typing":
+            self.bench.typing_heard += 1
         elif kind == "joined":
             self.ready.set()

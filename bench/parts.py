@@ -32,9 +32,11 @@ class Run(Phases):
         groups = [f"bare.{j}" for j in range(args.sessions)]
         consoles = []
         for i in range(args.librarians):
-            mine = groups[i :: args.librarians]
+            # Its sessions' groups, and its own, where its patrons' typing goes.
+            mine = [*groups[i :: args.librarians], f"bare.librarian.{i}"]
             consoles.append(BareSocket(self.bench, self.port(i), "L", mine))
-        patrons = [BareSocket(self.bench, self.port(j), "P", [groups[j]])
+        patrons = [BareSocket(self.bench, self.port(j), "P", [groups[j]],
+                              typing_to=f"bare.librarian.{j % args.librarians}")
                    for j in range(args.sessions)]  # fmt: skip
         ramp = await self.connect_all(consoles + patrons, "bare sockets")
         pairs = [Pair(patrons[j], consoles[j % args.librarians], groups[j])

@@ -1,9 +1,9 @@
 """The benchmark's traffic: lines at a rate from both ends of the conversations.
 
-The sockets are ``bench.load``'s; this is when they speak. On the
-application's sockets about half the lines are typed, as people type them
-on the pages (static/js/typing.js): a typing frame, the line a moment
-later, then a stop.
+The sockets are ``bench.load``'s; this is when they speak. About half the
+lines are typed, as people type them on the pages (static/js/typing.js): a
+typing frame, the line a moment later, then a stop; on the application's
+sockets and on the bare relay's alike, so the floor carries the same frames.
 """
 
 # ruff: noqa: S311 - the randomness here spreads load, it guards nothing
@@ -34,10 +34,10 @@ async def traffic(bench: Bench, pairs: list[Pair], rate: float, seconds: float) 
     """Send ``rate`` lines a second for ``seconds``, each from a random end of a random pair.
 
     Sends are spread evenly (a tick every 5 ms); returns how many were sent.
-    On the application's sockets about half the lines are typed: a typing
-    frame when the line is due, the line a moment (TYPING_LEAD_S) later, and
-    a stop after it, as the pages send them (a line is timed from its own
-    send). The bare relay's sockets don't type.
+    About half the lines are typed: a typing frame when the line is due, the
+    line a moment (TYPING_LEAD_S) later, and a stop after it, as the pages
+    send them (a line is timed from its own send); the bare relay's sockets
+    type as the application's do.
     """
     rng = random.Random(len(pairs) * 7919 + int(rate))
     ledger = bench.ledger

@@ -74,7 +74,8 @@ def session_enqueue(
         )
     if not queue.is_open:
         raise ChatError("queue_closed", _("This chat service is closed right now."))
-    if not queue.libraries.filter(pk=library.pk).exists():
+    # .all(): a queue read with its libraries (the ask page's) asks no more.
+    if library.pk not in {served.pk for served in queue.libraries.all()}:
         raise ChatError("invalid_library", _("That library does not take questions here."))
     patron_name = " ".join(text_clean(patron_name).split())[:80]
     if not patron_name:

@@ -45,14 +45,19 @@ def ask_list(request: HttpRequest) -> HttpResponse:
     return render(request, "patron/ask_list.html", {"statuses": [_status(q) for q in queues]})
 
 
+def _page(queue: Queue) -> dict[str, object]:
+    """What the form's page shows beside the form: its week of hours, its brand."""
+    return {"hours": week_hours(queue), "brand": brand_for_queue(queue)}
+
+
 def ask_form(request: HttpRequest, slug: str) -> HttpResponse:
     queue = get_object_or_404(Queue.objects.prefetch_related(*HOURS_PREFETCH), slug=slug)
-    status = {**_status(queue), "hours": week_hours(queue), "brand": brand_for_queue(queue)}
+    status = _status(queue)
     availability: Availability = status["availability"]  # type: ignore[assignment]
     # Nothing is stored for a queue switched off, whatever is posted: the
     # administrator's "no", 503 as before hours existed (no question either).
     if not status["can_ask"]:
-        return render(request, "patron/queue_closed.html", status, status=503)
+        return render(request, "patron/queue_closed.html", {**status, **_page(queue)}, status=503)
     if not availability.open:
         # Closed by its hours, or nobody on: the form becomes "Leave a
         # question" (the questions app), answered later by email. A chat
@@ -64,14 +69,17 @@ def ask_form(request: HttpRequest, slug: str) -> HttpResponse:
             response.status_code = 307
         return response
     form = AskForm(request.POST or None, queue=queue)
-    status["form"] = form
     code = 200
     if request.method == "POST":
         session, code = ask_submit(request=request, form=form)
         if session is not None:
+            # Straight on to the chat: the page's hours and brand are read
+            # only for a page that is shown (a new request reaches the
+            # librarians the sooner: docs/performance.md).
             chat_url = reverse("patron-chat", kwargs={"token": session.token})
             return redirect(chat_url + language_suffix(request))
-    return render(request, "patron/ask_form.html", status, status=code)
+    context = {**status, **_page(queue), "form": form}
+    return render(request, "patron/ask_form.html", context, status=code)
 
 
 @never_cache

@@ -116,3 +116,26 @@ async def test_the_bare_relay_sends_a_line_to_both_ends_of_its_group():
     assert line in got
     await patron.disconnect()
     await librarian.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_bare_relay_forwards_typing_to_the_other_side_only():
+    """The floor carries the typing frames the application's sockets carry:
+    a patron's to its librarian's group, a librarian's to the session's, never
+    back to the sender."""
+    patron = WebsocketCommunicator(application, "/ws/bare/", headers=ORIGIN)
+    librarian = WebsocketCommunicator(application, "/ws/bare/", headers=ORIGIN)
+    for socket, groups in ((patron, ["bare.1"]), (librarian, ["bare.1", "bare.librarian.0"])):
+        connected, _ = await socket.connect(timeout=3)
+        assert connected
+        await socket.send_json_to({"type": "join", "groups": groups})
+        assert await socket.receive_json_from(timeout=3) == {"type": "joined"}
+
+    await patron.send_json_to({"type": "typing", "group": "bare.librarian.0"})
+    assert await librarian.receive_json_from(timeout=3) == {"type": "typing", "state": "started"}
+    await librarian.send_json_to({"type": "typing", "group": "bare.1", "state": "stopped"})
+    assert await patron.receive_json_from(timeout=3) == {"type": "typing", "state": "stopped"}
+    assert await patron.receive_nothing(timeout=0.3)
+    assert await librarian.receive_nothing(timeout=0.3)
+    await patron.disconnect()
+    await librarian.disconnect()

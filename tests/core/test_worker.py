@@ -87,6 +87,15 @@ def test_a_job_runs_again_only_when_its_period_has_passed(schedule):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_tick_with_nothing_due_is_one_read(schedule, django_assert_num_queries):
+    """Four ticks a second per worker: with nothing due, each costs one SELECT
+    and writes nothing, whatever the length of the schedule."""
+    scheduler.run_due(schedule)
+    with django_assert_num_queries(1):
+        assert scheduler.run_due(schedule) == []
+
+
+@pytest.mark.django_db(transaction=True)
 def test_several_workers_at_once_run_each_job_once_a_period(schedule):
     for round_ in range(5):
         ScheduledJob.objects.update(next_run_at=timezone.now() - timedelta(seconds=1))
