@@ -116,6 +116,12 @@ DATABASE_THREADS = env.int("DATABASE_THREADS", default=1)
 # the first generation's threshold (Python's own: 700); 0 leaves Python's
 # defaults and freezes nothing.
 GC_FIRST_THRESHOLD = env.int("GC_FIRST_THRESHOLD", default=5000)
+# How long, in milliseconds, a thread of the server process holds the
+# interpreter lock while another waits for it (Python's own: 5). A web
+# request's thread (the ask form) and the database threads then hold up
+# the sockets' event loop for at most this long at a time
+# (reference_chat/asgi.py, docs/performance.md); 0 leaves Python's.
+GIL_SWITCH_MS = env.float("GIL_SWITCH_MS", default=1.0)
 
 
 # --- Limits on abuse (README, "Configuration") -----------------------------
