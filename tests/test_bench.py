@@ -96,15 +96,22 @@ def test_the_smoke_run_checks_the_harness_and_the_full_run_every_target():
     ]
 
 
-@pytest.mark.django_db(transaction=True)
-async def test_the_bare_relay_sends_a_line_to_both_ends_of_its_group():
-    patron = WebsocketCommunicator(application, "/ws/bare/", headers=ORIGIN)
-    librarian = WebsocketCommunicator(application, "/ws/bare/", headers=ORIGIN)
-    for socket, groups in ((patron, ["bare.1"]), (librarian, ["bare.1", "bare.2"])):
+async def _bare_sockets(*joins: list[str]) -> list[WebsocketCommunicator]:
+    """Bare relay sockets, connected, each having joined its groups."""
+    sockets = []
+    for groups in joins:
+        socket = WebsocketCommunicator(application, "/ws/bare/", headers=ORIGIN)
         connected, _ = await socket.connect(timeout=3)
         assert connected
         await socket.send_json_to({"type": "join", "groups": groups})
         assert await socket.receive_json_from(timeout=3) == {"type": "joined"}
+        sockets.append(socket)
+    return sockets
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_bare_relay_sends_a_line_to_both_ends_of_its_group():
+    patron, librarian = await _bare_sockets(["bare.1"], ["bare.1", "bare.2"])
 
     await patron.send_json_to(
         {"type": "send", "group": "bare.1", "text": "hello", "client_id": "c1"}
@@ -123,13 +130,7 @@ async def test_the_bare_relay_forwards_typing_to_the_other_side_only():
     """The floor carries the typing frames the application's sockets carry:
     a patron's to its librarian's group, a librarian's to the session's, never
     back to the sender."""
-    patron = WebsocketCommunicator(application, "/ws/bare/", headers=ORIGIN)
-    librarian = WebsocketCommunicator(application, "/ws/bare/", headers=ORIGIN)
-    for socket, groups in ((patron, ["bare.1"]), (librarian, ["bare.1", "bare.librarian.0"])):
-        connected, _ = await socket.connect(timeout=3)
-        assert connected
-        await socket.send_json_to({"type": "join", "groups": groups})
-        assert await socket.receive_json_from(timeout=3) == {"type": "joined"}
+    patron, librarian = await _bare_sockets(["bare.1"], ["bare.1", "bare.librarian.0"])
 
     await patron.send_json_to({"type": "typing", "group": "bare.librarian.0"})
     assert await librarian.receive_json_from(timeout=3) == {"type": "typing", "state": "started"}
