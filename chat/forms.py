@@ -40,14 +40,13 @@ class AskForm(forms.Form):
     def __init__(self, *args: Any, queue: Queue, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.queue = queue
-        cast(forms.ModelChoiceField, self.fields["library"]).queryset = queue.libraries.order_by(
-            "name"
-        )
+        library = cast(forms.ModelChoiceField, self.fields["library"])
+        library.queryset = queue.libraries.order_by("name")
         # .all(): the queue's libraries prefetched with its hours serve.
         served = list(queue.libraries.all())
         if len(served) == 1:
-            self.fields["library"].initial = served[0]
-            self.fields["library"].widget = forms.HiddenInput()
+            library.initial = served[0]
+            library.widget = forms.HiddenInput()
         email = self.fields["patron_email"]
         email.required = queue.email_required
         email.help_text = (

@@ -30,6 +30,14 @@ application = ProtocolTypeRouter(
     }
 )
 
+# The event loop shares the interpreter lock with the threads that run web
+# requests and database calls: when one of them is busy in Python, the loop
+# gets the lock back only after the switch interval, 5 ms by default, each
+# time. At 1 ms a page render or an ORM batch delays the sockets' lines by
+# a millisecond a turn, not five (docs/performance.md).
+if settings.GIL_SWITCH_MS:
+    sys.setswitchinterval(settings.GIL_SWITCH_MS / 1000)
+
 # The objects loaded by now (Django, the URL conf, the code) live as long as
 # the process: frozen, no collection walks them again. The first generation
 # is collected after 5,000 allocations, not Python's 700: fewer stops under
@@ -39,14 +47,6 @@ application = ProtocolTypeRouter(
 # 130 ms (docs/performance.md). The middle generation is collected every 5
 # first-generation collections, not 10: after a thousand sockets connect at
 # once it holds many survivors; the oldest keeps its pace.
-# The event loop shares the interpreter lock with the threads that run web
-# requests and database calls: when one of them is busy in Python, the loop
-# gets the lock back only after the switch interval, 5 ms by default, each
-# time. At 1 ms a page render or an ORM batch delays the sockets' lines by
-# a millisecond a turn, not five (docs/performance.md).
-if settings.GIL_SWITCH_MS:
-    sys.setswitchinterval(settings.GIL_SWITCH_MS / 1000)
-
 if settings.GC_FIRST_THRESHOLD:
     gc.freeze()
     gc.set_threshold(settings.GC_FIRST_THRESHOLD, 5, 80)
