@@ -5,7 +5,6 @@ from datetime import datetime
 from typing import Any
 
 from chat.availability import Availability, queue_availability
-from queues.hours import HOURS_PREFETCH
 from queues.models import Queue
 from queues.selectors import open_queues
 
@@ -21,7 +20,7 @@ def status_of(queue: Queue, *, now: datetime | None = None) -> dict[str, Any]:
 
 def queue_status() -> list[dict[str, Any]]:
     """Every queue that takes requests (not switched off), by name, with its availability."""
-    queues = open_queues().prefetch_related(*HOURS_PREFETCH).order_by("name")
+    queues = open_queues().order_by("name")
     return [status_of(queue) for queue in queues]
 
 
@@ -31,5 +30,5 @@ def status_one(slug: str) -> dict[str, Any] | None:
     # NUL in it is an error on PostgreSQL).
     if not SLUG.fullmatch(slug):
         return None
-    queue = Queue.objects.prefetch_related(*HOURS_PREFETCH).filter(slug=slug).first()
+    queue = Queue.objects.filter(slug=slug).first()
     return status_of(queue) if queue is not None else None

@@ -15,6 +15,7 @@ from rest_framework import serializers
 from accounts.models import Librarian, Library
 from chat.availability import REASONS, STATES, Availability, availability_message
 from chat.models import ChatSession, Message
+from queues.hours import queue_hours
 from queues.models import Queue
 
 # The largest id there can be: ids are BigAutoFields, 64-bit signed integers
@@ -96,7 +97,7 @@ class QueueStatusSerializer(serializers.Serializer[dict[str, Any]]):
 
     @extend_schema_field(LibraryRefSerializer(many=True))
     def get_libraries(self, status: dict[str, Any]) -> list[dict[str, Any]]:
-        libraries = sorted(status["queue"].libraries.all(), key=lambda library: library.name)
+        libraries = queue_hours(status["queue"]).libraries
         return LibraryRefSerializer(libraries, many=True).data  # type: ignore[return-value]
 
     def get_message(self, status: dict[str, Any]) -> str:

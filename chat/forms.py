@@ -2,11 +2,34 @@ from typing import Any, cast
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Library
 from core.text import CleanCharField
+from queues.hours import queue_hours
 from queues.models import Queue
+
+
+class ServedLibraryField(forms.ModelChoiceField):
+    """The patron's library, one of the queue's as ``queues.hours`` keeps them
+    read: a choice posted costs no query of its own (the queryset still lists
+    a cooperative queue's libraries in its select)."""
+
+    served: tuple[Library, ...] = ()
+
+    def to_python(self, value: Any) -> Library | None:
+        if len(self.served) == 1:
+            # A queue of one library: the patron chose nothing (the field is
+            # hidden), so whatever the page posted, even from before a change
+            # to the queue's libraries, it is that one.
+            return self.served[0]
+        if value in self.empty_values:
+            return None
+        for library in self.served:
+            if str(library.pk) == str(value):
+                return library
+        raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
 
 
 class AskForm(forms.Form):
@@ -26,7 +49,7 @@ class AskForm(forms.Form):
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    library = forms.ModelChoiceField(
+    library = ServedLibraryField(
         queryset=Library.objects.none(),
         label=_("Your library"),
         empty_label=_("Choose your library"),
@@ -40,10 +63,10 @@ class AskForm(forms.Form):
     def __init__(self, *args: Any, queue: Queue, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.queue = queue
-        library = cast(forms.ModelChoiceField, self.fields["library"])
+        library = cast(ServedLibraryField, self.fields["library"])
         library.queryset = queue.libraries.order_by("name")
-        # .all(): the queue's libraries prefetched with its hours serve.
-        served = list(queue.libraries.all())
+        served = queue_hours(queue).libraries
+        library.served = served
         if len(served) == 1:
             library.initial = served[0]
             library.widget = forms.HiddenInput()

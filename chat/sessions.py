@@ -33,6 +33,7 @@ from core.groups import librarian_group, patron_group, queue_group
 from core.i18n import language_supported
 from core.limits import limit_take
 from core.text import text_clean, text_storable
+from queues.hours import queue_hours
 from queues.models import Queue
 
 logger = logging.getLogger(__name__)
@@ -74,8 +75,7 @@ def session_enqueue(
         )
     if not queue.is_open:
         raise ChatError("queue_closed", _("This chat service is closed right now."))
-    # .all(): a queue read with its libraries (the ask page's) asks no more.
-    if library.pk not in {served.pk for served in queue.libraries.all()}:
+    if library.pk not in {served.pk for served in queue_hours(queue).libraries}:
         raise ChatError("invalid_library", _("That library does not take questions here."))
     patron_name = " ".join(text_clean(patron_name).split())[:80]
     if not patron_name:

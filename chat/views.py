@@ -19,7 +19,6 @@ from chat.selectors import session_for_patron
 from chat.sessions import session_language_set
 from core.i18n import LANG_PARAM, language_suffix, language_supported
 from core.zones import zone_label
-from queues.hours import HOURS_PREFETCH
 from queues.models import Queue
 from queues.selectors import brand_for_queue, open_queues
 
@@ -41,7 +40,7 @@ def _status(queue: Queue) -> dict[str, object]:
 
 
 def ask_list(request: HttpRequest) -> HttpResponse:
-    queues = open_queues().prefetch_related(*HOURS_PREFETCH)
+    queues = open_queues()
     return render(request, "patron/ask_list.html", {"statuses": [_status(q) for q in queues]})
 
 
@@ -51,7 +50,7 @@ def _page(queue: Queue) -> dict[str, object]:
 
 
 def ask_form(request: HttpRequest, slug: str) -> HttpResponse:
-    queue = get_object_or_404(Queue.objects.prefetch_related(*HOURS_PREFETCH), slug=slug)
+    queue = get_object_or_404(Queue, slug=slug)
     status = _status(queue)
     availability: Availability = status["availability"]  # type: ignore[assignment]
     # Nothing is stored for a queue switched off, whatever is posted: the

@@ -25,7 +25,6 @@ from questions.forms import LeaveForm, QuestionForm
 from questions.models import Question
 from questions.selectors import policy_of, question_for_patron
 from questions.services import question_ask, question_leave, waiting_lines
-from queues.hours import HOURS_PREFETCH
 from queues.models import Queue
 from queues.selectors import brand_for_queue
 
@@ -51,7 +50,7 @@ def question_ask_form(request: HttpRequest, slug: str) -> HttpResponse:
     queue is closed by its hours or has nobody on (``chat.views.ask_form``
     sends them here). The closed page (when it opens again, the week's
     hours) with the "Leave a question" form in it."""
-    queue = get_object_or_404(Queue.objects.prefetch_related(*HOURS_PREFETCH), slug=slug)
+    queue = get_object_or_404(Queue, slug=slug)
     availability = queue_availability(queue)
     if availability.open and request.method != "POST":
         return redirect("ask-form", slug=slug)

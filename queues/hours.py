@@ -12,22 +12,13 @@
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from accounts.models import Library
 from core.hours import OpeningPeriodBase, Period, Schedule, SpecialDayBase, default_time_zone
-from queues.models import Queue
-
-# What a queue's hours are read from: prefetched with the queues, availability
-# reads no hours with a query of its own.
-HOURS_PREFETCH = [
-    "libraries",
-    "libraries__opening_periods",
-    "libraries__special_days",
-    "opening_periods",
-    "special_days",
-]
+from queues.models import Queue, QueueOpeningPeriod, QueueSpecialDay
 
 
 def _schedule(
@@ -50,16 +41,67 @@ def _schedule(
     return Schedule(zone=ZoneInfo(zone), weekly=dict(weekly), special=special, names=names)
 
 
-def _libraries(queue: Queue) -> list[Library]:
-    # Sorted here rather than in SQL so that a prefetched list serves.
-    return sorted(queue.libraries.all(), key=lambda library: library.name)
+@dataclass(frozen=True)
+class QueueHours:
+    """What the patron pages read with a queue, besides its own row."""
+
+    zone: str  # IANA name of the zone its hours (and its patrons' times) are in
+    schedule: Schedule | None  # None: always within hours
+    libraries: tuple[Library, ...]  # the libraries it serves, by name
 
 
-def queue_time_zone(queue: Queue) -> str:
-    """The IANA name of the zone the queue's hours (and times shown to its patrons) are in."""
-    libraries = _libraries(queue)
-    # .all(), not .exists(): a prefetched list serves.
-    own = bool(list(queue.opening_periods.all())) or bool(list(queue.special_days.all()))
+# Each process's copy, per queue id: (the queue's page_version it was read
+# at, what was read). One entry per queue, replaced when the version moves.
+_copies: dict[int, tuple[int, QueueHours]] = {}
+
+
+def queue_hours(queue: Queue) -> QueueHours:
+    """The queue's hours, zone and libraries, read once per change of them.
+
+    The ask form, its POST, the widget and the status API read these on
+    every request; reading them means five queries and the ORM's prefetch
+    machinery, about half of an ask's CPU, all of it holding the
+    interpreter lock the sockets' event loop needs (docs/performance.md).
+    So each process keeps a copy keyed by the queue's ``page_version``,
+    which every change to them moves in the same transaction
+    (``queues/receivers.py``): a queue row read after an edit committed
+    carries the new version, and its first reader reads the hours again.
+    """
+    copy = _copies.get(queue.pk)
+    if copy is not None and copy[0] == queue.page_version:
+        return copy[1]
+    hours = _hours_read(queue)
+    _copies[queue.pk] = (queue.page_version, hours)
+    return hours
+
+
+def queue_hours_forget(queue_ids: Iterable[int]) -> None:
+    """Drop this process's copies (an edit here: the instance in hand may be older)."""
+    for queue_id in queue_ids:
+        _copies.pop(queue_id, None)
+
+
+def _hours_read(queue: Queue) -> QueueHours:
+    libraries = tuple(
+        Library.objects.filter(queues=queue)
+        .prefetch_related("opening_periods", "special_days")
+        .order_by("name")
+    )
+    periods = list(QueueOpeningPeriod.objects.filter(queue=queue))
+    special_days = list(QueueSpecialDay.objects.filter(queue=queue))
+    zone = _time_zone(queue, libraries, own=bool(periods or special_days))
+    schedule = None
+    if periods or special_days:
+        schedule = _schedule(zone, periods, special_days)
+    elif len(libraries) == 1:
+        library = libraries[0]
+        schedule = _schedule(
+            library.time_zone, library.opening_periods.all(), library.special_days.all()
+        )
+    return QueueHours(zone=zone, schedule=schedule, libraries=libraries)
+
+
+def _time_zone(queue: Queue, libraries: tuple[Library, ...], *, own: bool) -> str:
     if (own or len(libraries) != 1) and queue.time_zone:
         return queue.time_zone
     if libraries:
@@ -67,16 +109,11 @@ def queue_time_zone(queue: Queue) -> str:
     return queue.time_zone or default_time_zone()
 
 
+def queue_time_zone(queue: Queue) -> str:
+    """The IANA name of the zone the queue's hours (and times shown to its patrons) are in."""
+    return queue_hours(queue).zone
+
+
 def queue_schedule(queue: Queue) -> Schedule | None:
     """The hours the queue keeps (the module's rule), or None: always within hours."""
-    periods = list(queue.opening_periods.all())
-    special_days = list(queue.special_days.all())
-    if periods or special_days:
-        return _schedule(queue_time_zone(queue), periods, special_days)
-    libraries = _libraries(queue)
-    if len(libraries) == 1:
-        library = libraries[0]
-        return _schedule(
-            library.time_zone, library.opening_periods.all(), library.special_days.all()
-        )
-    return None
+    return queue_hours(queue).schedule

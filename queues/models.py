@@ -1,9 +1,17 @@
+import secrets
+
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
 from core.hours import OpeningPeriodBase, SpecialDayBase, validate_time_zone
+
+
+def page_version_new() -> int:
+    """A new :attr:`Queue.page_version`: random, so a version is never met again,
+    not even by a queue that reuses a deleted one's id (SQLite does)."""
+    return secrets.randbits(62)
 
 
 class Queue(models.Model):
@@ -62,6 +70,13 @@ class Queue(models.Model):
         validators=[MinValueValidator(1)],
         help_text='Patrons are told "all librarians are busy" when every librarian monitoring '
         "the queue holds at least this many active chats (in any queue).",
+    )
+    page_version = models.BigIntegerField(
+        default=page_version_new,
+        editable=False,
+        help_text="Changes with every change to what the patron pages read with the queue "
+        "(its hours and zone, its libraries, their hours, zones and brands): the key of "
+        "each process's copy of them (queues/hours.py).",
     )
 
     class Meta:

@@ -4,6 +4,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts.branding import Brand, brand_for_library
 from accounts.models import Librarian
+from queues.hours import queue_hours
 from queues.models import Membership, Queue
 
 
@@ -15,7 +16,7 @@ def brand_for_queue(queue: Queue) -> Brand | None:
     """The brand of a queue's own pages (its chat form): its library's, when it
     serves one; a cooperative queue keeps the neutral look (None), since
     its form speaks for every library in it."""
-    libraries = list(queue.libraries.all()[:2])
+    libraries = queue_hours(queue).libraries
     return brand_for_library(libraries[0]) if len(libraries) == 1 else None
 
 
