@@ -44,8 +44,16 @@ def text_storable(text: str) -> bool:
 class CleanCharField(forms.CharField):
     """A form's text field that cleans what was typed (:func:`text_clean`)
     before its other checks, so a stray control character is dropped, not
-    refused as Django's "Null characters are not allowed." would."""
+    refused as Django's "Null characters are not allowed." would.
+
+    Its line breaks become line feeds, as a line from the socket has them: a
+    browser posts a textarea's every line break as CR LF (HTML's form
+    submission), while its ``maxlength`` counts each as one character, so a
+    question the browser let the patron finish would otherwise be refused
+    as too long, and be stored unlike the chat's other lines."""
 
     def to_python(self, value: object) -> str | None:
         # Cleaned first: what it leaves is then stripped and checked as typed.
-        return super().to_python(text_clean(value) if isinstance(value, str) else value)
+        if isinstance(value, str):
+            value = text_clean(value.replace("\r\n", "\n"))
+        return super().to_python(value)

@@ -218,3 +218,24 @@ def test_a_history_search_with_a_nul_is_a_clear_400(alice):
     response = client.get("/api/v1/sessions/", {"text": "census\x00"})
     assert response.status_code == 400
     assert "text" in response.json()
+
+
+def test_a_question_as_long_as_the_browser_allows_keeps_its_line_breaks_as_line_feeds(world):
+    # The textarea's maxlength counts a line break as one character; the
+    # browser posts each as CR LF.
+    typed = ("Do you have this in large print?\n" * 120)[:-1]  # 120 lines
+    typed += "x" * (4000 - len(typed))
+    assert len(typed) == 4000
+    asked = Client().post(
+        "/ask/riverside/",
+        {
+            "patron_name": "Dana",
+            "patron_email": "",
+            "library": world.riverside_library.pk,
+            "question": typed.replace("\n", "\r\n"),
+        },
+    )
+    assert asked.status_code == 302
+    session = ChatSession.objects.get()
+    assert session.question == typed
+    assert _texts(session, "patron") == [typed]
