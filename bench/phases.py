@@ -41,6 +41,8 @@ class Phases:
                 # faster than any person types: the per-socket limit is lifted.
                 "CHAT_LINES_BURST": "1000000",
                 "CHAT_LINES_PER_SECOND": "1000000",
+                "CHAT_FRAMES_BURST": "1000000",
+                "CHAT_FRAMES_PER_SECOND": "1000000",
             },
         )
         self.meter: Meter | None = None

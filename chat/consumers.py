@@ -101,6 +101,7 @@ class PatronConsumer(ChatSocket):
         "typing": "signal_typing",
     }
     line_actions = frozenset({"message.send"})
+    snapshot_actions = frozenset({"session.resume"})
 
     session: ChatSession
     # The librarian holding the session, as this socket last heard: whose

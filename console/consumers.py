@@ -128,6 +128,7 @@ class ConsoleConsumer(ChatSocket):
         "typing": "signal_typing",
     }
     line_actions = frozenset({"message.send", "im.send"})
+    snapshot_actions = frozenset({"console.sync"})
 
     librarian: Librarian
     queue_groups: set[str]

@@ -42,8 +42,8 @@ TOO_FAST = ChatError(
 )
 
 
-class LineBucket:
-    """A token bucket: ``burst`` lines at once, then ``rate`` a second.
+class TokenBucket:
+    """A token bucket: ``burst`` at once (lines, frames), then ``rate`` a second.
 
     One per socket, in the socket's own memory: no database call on the
     chat path, and a patron's several tabs (sockets) each have their own.
@@ -57,7 +57,7 @@ class LineBucket:
         self.stamp = time.monotonic()
 
     def take(self) -> bool:
-        """Take a token if there is one: False means the line is refused."""
+        """Take a token if there is one: False means the frame is refused."""
         now = time.monotonic()
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
@@ -121,7 +121,12 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
     # The frame types that say a line: each takes a token of the socket's
     # bucket (CHAT_LINES_PER_SECOND, CHAT_LINES_BURST), or is ``too_fast``.
     line_actions: frozenset[str] = frozenset()
-    _bucket: LineBucket | None = None
+    # The frame types that ask for a whole snapshot: each also takes a token
+    # of the snapshots' bucket (CHAT_SNAPSHOTS_BURST, _PER_MINUTE).
+    snapshot_actions: frozenset[str] = frozenset()
+    _bucket: TokenBucket | None = None
+    _frames: TokenBucket | None = None
+    _snapshots: TokenBucket | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Any) -> None:
         await serve(self, scope, receive, send)
@@ -176,8 +181,11 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
             return
         action: Callable[[Frame], Awaitable[None]] = getattr(self, action_name)
         try:
-            if frame["type"] in self.line_actions and not self._line_allowed():
-                raise TOO_FAST  # nothing is stored; the client keeps the line
+            if frame["type"] in self.line_actions:
+                if not self._line_allowed():
+                    raise TOO_FAST  # nothing is stored; the client keeps the line
+            elif not self._frame_allowed(frame["type"]):
+                raise TOO_FAST  # nothing is done: a flood of frames costs no database work
             await action(frame)
         except ChatError as error:
             extra = {"ref": ref} if ref is not None else {}
@@ -189,8 +197,28 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
 
     def _line_allowed(self) -> bool:
         if self._bucket is None:
-            self._bucket = LineBucket(settings.CHAT_LINES_PER_SECOND, settings.CHAT_LINES_BURST)
+            self._bucket = TokenBucket(settings.CHAT_LINES_PER_SECOND, settings.CHAT_LINES_BURST)
         return self._bucket.take()
+
+    def _frame_allowed(self, frame_type: str) -> bool:
+        """Any other frame: the frames' bucket, and a snapshot's its own too.
+
+        The pages send a few frames a minute besides their lines (at most
+        one typing signal per 3.2 s, a snapshot at most every 2 s), so only
+        a careless or hostile client meets these; without them one socket
+        could keep the database threads busy with snapshots for everyone.
+        """
+        if self._frames is None:
+            self._frames = TokenBucket(settings.CHAT_FRAMES_PER_SECOND, settings.CHAT_FRAMES_BURST)
+        if not self._frames.take():
+            return False
+        if frame_type not in self.snapshot_actions:
+            return True
+        if self._snapshots is None:
+            self._snapshots = TokenBucket(
+                settings.CHAT_SNAPSHOTS_PER_MINUTE / 60, settings.CHAT_SNAPSHOTS_BURST
+            )
+        return self._snapshots.take()
 
     async def forward(self, event: dict[str, Any]) -> None:
         """Send a published event to the browser as it is."""

@@ -20,6 +20,14 @@ CHAT_MAX_FRAME_BYTES = 64 * 1024
 # line over it is refused as too_fast and nothing is stored.
 CHAT_LINES_BURST = env.int("CHAT_LINES_BURST", default=20)
 CHAT_LINES_PER_SECOND = env.float("CHAT_LINES_PER_SECOND", default=5.0)
+# Every other frame a socket sends (typing, resume, fetches, the console's
+# actions) takes a token of a second bucket; a snapshot asked for
+# (console.sync, session.resume), each a read of everything the socket shows,
+# also one of a third. Over either: too_fast, and nothing is done.
+CHAT_FRAMES_BURST = env.int("CHAT_FRAMES_BURST", default=40)
+CHAT_FRAMES_PER_SECOND = env.float("CHAT_FRAMES_PER_SECOND", default=10.0)
+CHAT_SNAPSHOTS_BURST = env.int("CHAT_SNAPSHOTS_BURST", default=5)
+CHAT_SNAPSHOTS_PER_MINUTE = env.float("CHAT_SNAPSHOTS_PER_MINUTE", default=60.0)
 # Typing indicators (core/typing_signals.py): a socket lets through at most
 # one "typing" signal this often (per session, for a console); the rest are
 # dropped. The pages send one at most every 3.2 s while someone types and
