@@ -60,7 +60,7 @@ def queue_hours(queue: Queue) -> QueueHours:
 
     The ask form, its POST, the widget and the status API read these on
     every request; reading them means five queries and the ORM's prefetch
-    machinery, about half of an ask's CPU, all of it holding the
+    machinery, about a third of an ask's CPU, all of it holding the
     interpreter lock the sockets' event loop needs (docs/performance.md).
     So each process keeps a copy keyed by the queue's ``page_version``,
     which every change to them moves in the same transaction
@@ -89,9 +89,10 @@ def _hours_read(queue: Queue) -> QueueHours:
     )
     periods = list(QueueOpeningPeriod.objects.filter(queue=queue))
     special_days = list(QueueSpecialDay.objects.filter(queue=queue))
-    zone = _time_zone(queue, libraries, own=bool(periods or special_days))
+    own = bool(periods or special_days)
+    zone = _time_zone(queue, libraries, own=own)
     schedule = None
-    if periods or special_days:
+    if own:
         schedule = _schedule(zone, periods, special_days)
     elif len(libraries) == 1:
         library = libraries[0]

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 from accounts.models import Library, LibraryOpeningPeriod, LibrarySpecialDay
@@ -20,11 +19,11 @@ from queues.hours import queue_hours_forget
 from queues.models import Queue, QueueOpeningPeriod, QueueSpecialDay, page_version_new
 
 
-def page_versions_move(queues: QuerySet[Queue]) -> int:
-    """A new page version for ``queues`` (and this process's copies dropped now
-    and at commit); returns it."""
+def page_versions_move(queue_ids: Iterable[int]) -> int:
+    """A new page version for these queues (and this process's copies dropped
+    now and at commit); returns it."""
     version = page_version_new()
-    ids = list(queues.values_list("pk", flat=True))
+    ids = list(queue_ids)
     if ids:
         Queue.objects.filter(pk__in=ids).update(page_version=version)
         queue_hours_forget(ids)
@@ -32,13 +31,13 @@ def page_versions_move(queues: QuerySet[Queue]) -> int:
     return version
 
 
-def _queues_of_library(library_id: int) -> QuerySet[Queue]:
-    return Queue.objects.filter(libraries__pk=library_id)
+def _queues_of_library(library_id: int) -> list[int]:
+    return list(Queue.objects.filter(libraries__pk=library_id).values_list("pk", flat=True))
 
 
 def _queue_saved(sender: type[Queue], instance: Queue, **_: Any) -> None:
     # Its zone is read with its hours; the instance in hand gets the new version too.
-    instance.page_version = page_versions_move(Queue.objects.filter(pk=instance.pk))
+    instance.page_version = page_versions_move([instance.pk])
 
 
 def _library_changed(sender: type[Library], instance: Library, **_: Any) -> None:
@@ -51,7 +50,7 @@ def _library_hours_changed(sender: type[Any], instance: Any, **_: Any) -> None:
 
 
 def _queue_hours_changed(sender: type[Any], instance: Any, **_: Any) -> None:
-    page_versions_move(Queue.objects.filter(pk=instance.queue_id))
+    page_versions_move([instance.queue_id])
 
 
 def _libraries_changed(
@@ -65,11 +64,11 @@ def _libraries_changed(
     if action not in {"post_add", "post_remove", "pre_clear"}:
         return
     if not reverse:
-        page_versions_move(Queue.objects.filter(pk=instance.pk))
+        page_versions_move([instance.pk])
     elif action == "pre_clear":
         page_versions_move(_queues_of_library(instance.pk))
     else:
-        page_versions_move(Queue.objects.filter(pk__in=list(pk_set or ())))
+        page_versions_move(pk_set or ())
 
 
 def receivers_connect() -> None:
