@@ -52,6 +52,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--max-steps", type=int, default=12, help="steps of the rate search, 0: no search (12)"
     )
     p.add_argument(
+        "--refine-steps",
+        type=int,
+        default=3,
+        help="steps that halve the gap between the rate held and the rate missed (3)",
+    )
+    p.add_argument(
         "--pickups",
         type=float,
         default=1.0,
@@ -73,7 +79,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.smoke:
         args.sessions, args.librarians, args.rate, args.seconds = 20, 4, 20, 3
         args.small_sessions, args.memory_sockets = 10, 40
-        args.step_seconds, args.max_steps = 2, 1
+        args.step_seconds, args.max_steps, args.refine_steps = 2, 1, 0
     args.small_sessions = min(args.small_sessions, args.sessions)
     args.queues = max(1, args.librarians // 10)
     return args
