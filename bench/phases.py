@@ -9,6 +9,7 @@ per socket. The two parts of the run (``bench.parts``) are made of these.
 import argparse
 import asyncio
 import gc
+import json
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -132,6 +133,8 @@ class Phases:
             seconds=seconds,
         )
         result = figures(self.bench.ledger, base, before, after)
+        if self.args.dump:
+            self.dump(name, started)
         result.extra["resyncs"] = self.bench.resyncs - resyncs
         result.extra["reconnects"] = self.bench.connects - connects
         result.extra["typing_sent"] = self.bench.typing_sent - typing_sent
@@ -155,6 +158,18 @@ class Phases:
             f"slowest seconds "
             f"{result.extra['slowest_seconds'][:3]}")  # fmt: skip
         return result
+
+    def dump(self, name: str, started: float) -> None:
+        """With --dump: the phase's lines (side, sent, acknowledged, delivered;
+        seconds from the phase's start) as JSON, ``DIR/name.json``."""
+        self.args.dump.mkdir(parents=True, exist_ok=True)
+        rows = [
+            [line.side, round(line.sent - started, 4),
+             round(line.acked - started, 4) if line.acked else None,
+             round(line.delivered - started, 4) if line.delivered else None]
+            for line in self.bench.ledger.lines.values()
+        ]  # fmt: skip
+        (self.args.dump / f"{name}.json").write_text(json.dumps(rows))
 
     async def rate_search(self, name: str, pairs: list[Pair]) -> dict[str, Any]:
         """The highest rate held: p99 at most 100 ms and no line lost.

@@ -68,6 +68,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--profile", type=Path, help="write py-spy profiles of the main phases to this folder"
     )
     p.add_argument(
+        "--dump", type=Path, help="write each phase's lines and their times to this folder"
+    )
+    p.add_argument(
         "--smoke", action="store_true", help="a tiny load that checks the harness, not the targets"
     )
     p.add_argument("--pg-host", default=os.environ.get("BENCH_PG_HOST", "127.0.0.1"))

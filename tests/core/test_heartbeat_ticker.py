@@ -83,3 +83,29 @@ async def test_beats_on_time_take_one_slot_a_tick(short_period: None) -> None:
     await run_for(1.0, kind, [Socket(f"s{i}") for i in range(16)])
     # Sixteen sockets over eight slots: two a tick, never the whole lot at once.
     assert batches and max(batches) <= 4, batches
+
+
+async def test_two_kinds_are_beaten_apart_and_each_every_period(short_period: None) -> None:
+    """Consoles and patron sockets are beaten half a tick apart, so their
+    database work and frames don't land on the lines at the same moment, and
+    each socket of either kind still has its beat every period."""
+    beaten: dict[str, list[float]] = {}
+    consoles = heartbeats.Kind("consoles", kind_beating(beaten, takes=0).beat)
+    patrons = heartbeats.Kind("patrons", kind_beating(beaten, takes=0).beat)
+    ticker = heartbeats.Heartbeats()
+    sockets = [Socket(f"{kind}{i}") for i in range(8) for kind in "cp"]  # held: slots are weak
+    for socket in sockets:
+        ticker.add(consoles if socket.name[0] == "c" else patrons, socket)
+    await asyncio.sleep(1.2)
+    assert ticker.task is not None
+    ticker.task.cancel()
+    assert len(beaten) == 16
+    for name, times in beaten.items():
+        assert len(times) >= 2, (name, times)
+        assert longest_gap(times) <= PERIOD + 0.1, (name, longest_gap(times))
+    patron_times = [t for n, ts in beaten.items() if n[0] == "p" for t in ts]
+    console_times = [t for n, ts in beaten.items() if n[0] == "c" for t in ts]
+    # Every patron beat comes about half a tick after the nearest console beat before it.
+    for t in patron_times:
+        before = max(c for c in console_times if c <= t)
+        assert TICK * 0.3 <= t - before <= TICK * 0.8, (t - before, TICK)
