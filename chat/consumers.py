@@ -5,7 +5,6 @@ returns. Everything else arrives as a published event and is forwarded as
 it is. The protocol is docs/protocol.md.
 """
 
-import asyncio
 from functools import partial
 from typing import Any
 
@@ -24,7 +23,7 @@ from core.db import database_call
 from core.errors import ChatError
 from core.events import call_service
 from core.groups import librarian_group, patron_group
-from core.heartbeats import BEATS_BETWEEN_YIELDS, Kind, heartbeats
+from core.heartbeats import Kind, heartbeats, in_turns
 from core.sockets import (
     CLOSE_NOT_FOUND,
     ChatSocket,
@@ -70,9 +69,7 @@ async def _beat(sockets: list["PatronConsumer"]) -> None:
     )
     waiting = {pk for pk, (state, *_) in beats.items() if state == ChatSession.State.WAITING}
     waits = await database_call(patron_waits)(waiting) if waiting else {}
-    for n, socket in enumerate(sockets, 1):
-        if n % BEATS_BETWEEN_YIELDS == 0:
-            await asyncio.sleep(0)  # the lines waiting meanwhile go first
+    async for socket in in_turns(sockets):
         beat = beats.get(socket.session.pk)
         if beat is None or not heartbeats().beats(PATRON_SOCKETS, socket):
             continue  # the session is gone, or the socket closed meanwhile

@@ -5,7 +5,6 @@ selector and sends what it returns. Everything else arrives as a published
 event and is forwarded as it is. The protocol is docs/protocol.md.
 """
 
-import asyncio
 import logging
 from dataclasses import replace
 from functools import partial
@@ -29,7 +28,7 @@ from core.db import database_call
 from core.errors import ChatError
 from core.events import call_service
 from core.groups import librarian_group, patron_group, queue_group
-from core.heartbeats import BEATS_BETWEEN_YIELDS, Kind, heartbeats
+from core.heartbeats import Kind, heartbeats, in_turns
 from core.sockets import (
     CLOSE_FORBIDDEN,
     ChatSocket,
@@ -73,9 +72,7 @@ async def _beat(consoles: list["ConsoleConsumer"]) -> None:
         batch.append((console.librarian, console.channel_name, console.login, console.active))
         console.active = False
     digests, verdicts = await call_service(_beat_now, batch)
-    for n, (console, why) in enumerate(zip(consoles, verdicts, strict=True), 1):
-        if n % BEATS_BETWEEN_YIELDS == 0:
-            await asyncio.sleep(0)  # the lines waiting meanwhile go first
+    async for console, why in in_turns(zip(consoles, verdicts, strict=True)):
         if not heartbeats().beats(CONSOLES, console):
             continue
         if why is not None:

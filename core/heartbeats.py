@@ -21,9 +21,9 @@ import asyncio
 import logging
 import math
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 
@@ -36,6 +36,17 @@ HEARTBEAT_TICK_SECONDS = 1.0
 BEATS_BETWEEN_YIELDS = 20
 
 Beat = Callable[[list[Any]], Awaitable[None]]
+T = TypeVar("T")
+
+
+async def in_turns(items: Iterable[T]) -> AsyncIterator[T]:
+    """``items`` one by one, letting the event loop's other work (the lines
+    waiting meanwhile) go first every ``BEATS_BETWEEN_YIELDS``: how a beat
+    walks its sockets to send their frames."""
+    for n, item in enumerate(items, 1):
+        if n % BEATS_BETWEEN_YIELDS == 0:
+            await asyncio.sleep(0)
+        yield item
 
 
 @dataclass(frozen=True)
@@ -171,12 +182,13 @@ class Heartbeats:
                 for i in indexes:
                     self.beaten_at[i] = now
                 self.index = (self.index + 1) % count
-                # The kinds spread over the tick (consoles, then patron
-                # sockets half a tick later): their database work and their
-                # frames never land on the lines at one moment, which was the
-                # benchmark's line tail (docs/performance.md). Each kind's
-                # sockets are taken just before it is beaten; one that opened
-                # meanwhile may be beaten at once, after its snapshot.
+                # The kinds spread over the tick (consoles and patron
+                # sockets, the second half a tick after the first): their
+                # database work and their frames never land on the lines at
+                # one moment, which was the benchmark's line tail
+                # (docs/performance.md). Each kind's sockets are taken just
+                # before it is beaten; one that opened meanwhile may be
+                # beaten at once, after its snapshot.
                 kinds = list(self.kinds.values())
                 for k, slots in enumerate(kinds):
                     if k:
