@@ -118,11 +118,14 @@ def test_make_run_serves_patrons_safe_defaults_and_logs_no_token(start, tmp_path
     )  # fmt: skip
     assert collected.returncode == 0, collected.stderr
     port = free_port()
+    # The demo site's default port, port + 1, may be taken on a busy machine:
+    # name a free one, as `make run` on a fresh machine finds 8001 free.
     server = start(
-        ["manage.py", "serve", "--port", str(port), "--access-log", str(tmp_path / "access.log")],
+        ["manage.py", "serve", "--port", str(port), "--demo-port", str(free_port()),
+         "--access-log", str(tmp_path / "access.log")],
         env,
         port,
-    )
+    )  # fmt: skip
 
     # A stale patron link: the product's page, not Django's debug page.
     status, headers, page = server.get(f"/chat/{TOKEN}/")
