@@ -88,6 +88,9 @@ class Bench:
         self.ledger = Ledger("idle")
         # patron name → (time the request was posted, {console index: arrival})
         self.pickups: dict[str, tuple[float, dict[int, float]]] = {}
+        # Each /ask/ request of the phase: (GET started, POST started, POST
+        # answered, port), for --dump: is a slow line near one?
+        self.asks: list[tuple[float, float, float, int]] = []
         self.errors: dict[str, int] = {}
         self.resyncs = 0  # snapshots asked for after a heartbeat showed a client behind
         self.connects = 0  # sockets opened, reconnections included

@@ -83,6 +83,7 @@ class Run(Phases):
     ) -> Figures:
         """A phase of lines with new requests arriving (``--pickups`` a second)."""
         self.bench.pickups.clear()
+        self.bench.asks.clear()
         count = int(seconds * self.args.pickups)
         interval = 0.8 / self.args.pickups if self.args.pickups else 0
         pickup_task = asyncio.create_task(self.pickups(name, count, interval))
@@ -97,12 +98,15 @@ class Run(Phases):
             queue = self.queues[k % len(self.queues)]
             name = f"Pickup {phase} {k}"
             port = self.port(k)
+            got = now()
             form = await asyncio.to_thread(ask_form, port, queue["slug"])
-            self.bench.pickups[name] = (now(), {})
+            posted = now()
+            self.bench.pickups[name] = (posted, {})
             self.pickup_queue[name] = k % len(self.queues)
             await asyncio.to_thread(
                 ask_post, port, queue["slug"], form, name, f"{name}: open on Sunday?"
             )
+            self.bench.asks.append((got, posted, now(), port))
             await asyncio.sleep(interval)
 
     def pickup_figures(self, consoles: list[ConsoleSocket]) -> dict[str, Any]:

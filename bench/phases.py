@@ -161,7 +161,8 @@ class Phases:
 
     def dump(self, name: str, started: float) -> None:
         """With --dump: the phase's lines (side, sent, acknowledged, delivered;
-        seconds from the phase's start) as JSON, ``DIR/name.json``."""
+        seconds from the phase's start) as JSON, ``DIR/name.json``, and its
+        /ask/ requests (GET, POST, answer, port) as ``DIR/name-asks.json``."""
         self.args.dump.mkdir(parents=True, exist_ok=True)
         rows = [
             [line.side, round(line.sent - started, 4),
@@ -170,6 +171,9 @@ class Phases:
             for line in self.bench.ledger.lines.values()
         ]  # fmt: skip
         (self.args.dump / f"{name}.json").write_text(json.dumps(rows))
+        if self.bench.asks:
+            asks = [[round(t - started, 4) for t in ask[:3]] + [ask[3]] for ask in self.bench.asks]
+            (self.args.dump / f"{name}-asks.json").write_text(json.dumps(asks))
 
     async def rate_search(self, name: str, pairs: list[Pair]) -> dict[str, Any]:
         """The highest rate held: p99 at most 100 ms and no line lost.
