@@ -28,6 +28,7 @@ SUPERVISOR_PERMISSIONS = {
         "queue": ["view", "add", "change", "delete"],
         "membership": ["view", "add", "change", "delete"],
         "queueopeningperiod": ["view", "add", "change", "delete"],
+        "queuetier": ["view", "add", "change", "delete"],
         "queuespecialday": ["view", "add", "change", "delete"],
     },
     "chat": {"chatsession": ["view"], "message": ["view"], "patronblock": ["view", "change"]},

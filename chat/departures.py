@@ -18,14 +18,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Librarian
-from chat import steps
+from chat import routing, steps
 from chat.lines import line_store, system_line
 from chat.models import ChatSession, TransferOffer
-from chat.payloads import session_row
 from chat.roster import librarian_updated
 from chat.transfers import offer_withdraw, offers_withdraw, round_settled
 from core.events import publish
-from core.groups import librarian_group, queue_group
+from core.groups import librarian_group
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +66,8 @@ def departed_sessions_requeue(
                 waiting_since=timezone.now(),
                 requeued_by=librarian,
                 requeue_note=why,
+                # Its patron has waited already: every tier sees it at once.
+                **routing.reach_values(session.queue, at_once=True),
             )
             session.refresh_from_db()
             with translation.override(session.language):
@@ -83,10 +84,7 @@ def departed_sessions_requeue(
             )
             # The patron's page: waiting again, for the next librarian.
             publish({"type": "session.requeued"}, session.patron_group())
-            publish(
-                {"type": "session.created", "session": session_row(session)},
-                queue_group(session.queue_id),
-            )
+            routing.request_publish(session, routing.first_groups(session.queue, at_once=True))
             librarian_updated(librarian.pk)
         requeued.append(session_id)
         logger.info("session %s returned to queue %s: its librarian's access ended",

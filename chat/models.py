@@ -68,6 +68,15 @@ class ChatSession(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # When the session last started waiting: asked, or returned to the queue.
     waiting_since = models.DateTimeField(default=timezone.now)
+    # When each group of the queue's members sees the request, by the
+    # database's clock (chat/routing.py, queues/tiers.py); null: never.
+    # Set when it starts waiting, from the queue's tiers.
+    reaches_home_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reaches_cooperative_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reaches_backup_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Up to which of those times the request was published to the queue's
+    # consoles: the worker's roll-over moves it on, once per tier reached.
+    announced_until = models.DateTimeField(null=True, blank=True, editable=False)
     accepted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.CharField(max_length=10, choices=ClosedBy.choices, blank=True)
@@ -114,6 +123,12 @@ class ChatSession(models.Model):
                 fields=["patron_gone_since"],
                 name="session_patron_away",
                 condition=Q(state__in=["waiting", "active"], patron_gone_since__isnull=False),
+            ),
+            # The worker's roll-over: waiting requests not yet published to every tier.
+            models.Index(
+                fields=["announced_until"],
+                name="session_rolling_over",
+                condition=Q(state="waiting"),
             ),
             # The worker's look for transcripts to send.
             models.Index(

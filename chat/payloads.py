@@ -41,8 +41,10 @@ def patron_message_payload(message: Message) -> dict[str, Any]:
     }
 
 
-def session_row(session: ChatSession) -> dict[str, Any]:
-    """A row of the New and My Active lists. Needs ``queue`` and ``library`` loaded."""
+def session_row(session: ChatSession, *, rolled_over: bool = False) -> dict[str, Any]:
+    """A row of the New and My Active lists. Needs ``queue`` and ``library`` loaded.
+    ``rolled_over``: the request reached the reader through a later tier
+    than its first (chat/routing.py)."""
     question = " ".join(session.question.split())
     return {
         "id": session.pk,
@@ -53,6 +55,7 @@ def session_row(session: ChatSession) -> dict[str, Any]:
         + ("…" if len(question) > PREVIEW_CHARS else ""),
         "queue": {"id": session.queue_id, "name": session.queue.name},
         "library": {"id": session.library_id, "name": session.library.name},
+        "rolled_over": rolled_over,
         "created_at": session.created_at.isoformat(),
         "waiting_since": session.waiting_since.isoformat(),
         "patron_present": session.patron_present,

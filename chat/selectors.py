@@ -6,6 +6,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sub
 from django.utils import timezone
 
 from accounts.models import Librarian
+from chat import routing
 from chat.models import PATRON_TOKEN, ChatSession, Message, PatronBlock, TransferOffer
 from chat.payloads import patron_message_payload, patron_session
 from chat.roster import with_shift_figures
@@ -142,10 +143,15 @@ def patron_waits(session_ids: set[int]) -> dict[int, dict[str, Any]]:
 
 
 def waiting_sessions_for(librarian: Librarian) -> QuerySet[ChatSession]:
-    """The New list: waiting sessions of the queues the librarian monitors, oldest first."""
+    """The New list: waiting sessions of the queues the librarian monitors
+    that reached their tier by now (:mod:`chat.routing`), oldest first; each
+    with ``as_backup`` (the librarian is backup in its queue)."""
     monitored = Membership.objects.monitoring().filter(librarian=librarian, queue=OuterRef("queue"))
     return (
-        ChatSession.objects.filter(Exists(monitored), state=ChatSession.State.WAITING)
+        ChatSession.objects.filter(
+            Exists(monitored), routing.reached_by(librarian), state=ChatSession.State.WAITING
+        )
+        .annotate(as_backup=Exists(monitored.filter(is_backup=True)))
         .select_related("queue", "library", "primary", "requeued_by")
         .order_by("waiting_since")
     )

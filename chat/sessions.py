@@ -20,10 +20,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.models import Librarian, Library
-from chat import steps
+from chat import routing, steps
 from chat.lines import line_store, line_validate, patron_line, system_line
 from chat.models import ChatSession
-from chat.payloads import session_detail, session_row, transcript_offered
+from chat.payloads import session_detail, transcript_offered
 from chat.roster import librarian_updated
 from chat.selectors import block_standing, session_for_librarian, session_lines
 from chat.transfers import offers_withdraw
@@ -62,7 +62,9 @@ def session_enqueue(
     requires one; no block standing on the patron's address (its keyed
     hash, ``core.clients.address_hash``). Changes: a new session (in the
     patron's ``language``, a supported code; else the default) and its
-    line 1. Publishes ``session.created`` to the queue's monitors.
+    line 1; when each group of the queue's members sees it (its tiers,
+    :mod:`chat.routing`). Publishes ``session.created`` to the monitors its
+    first tier names.
     """
     if address_hash and block_standing(address_hash=address_hash) is not None:
         # No details: not who, not why, not until when.
@@ -95,9 +97,12 @@ def session_enqueue(
             question=question,
             patron_address_hash=address_hash,
             language=language_supported(language) or settings.LANGUAGE_CODE,
+            **routing.reach_values(queue),
         )
+        # The times were the database's: read them back.
+        session.refresh_from_db(fields=[*routing.REACH_FIELDS.values(), "announced_until"])
         line_store(patron_line(session=session, text=question, client_id=None))
-        publish({"type": "session.created", "session": session_row(session)}, queue_group(queue.pk))
+        routing.request_publish(session, routing.first_groups(queue))
     logger.info("session %s enqueued in queue %s", session.pk, queue.pk)
     return session
 
@@ -105,7 +110,9 @@ def session_enqueue(
 def session_accept(*, session_id: object, librarian: Librarian) -> ChatSession:
     """A librarian picks up a waiting request and becomes its primary librarian.
 
-    Requires: the librarian belongs to the session's queue.
+    Requires: the librarian belongs to the session's queue, and the request
+    has reached their tier by the database's clock (else ``not_yet``, "This
+    request reaches you in N s").
     Changes: state waiting → active, ``primary``, ``accepted_at``; a system line.
     Publishes ``session.accepted`` to the queue's monitors (it leaves every
     New list), to the patron, and with the whole session to the librarian's
@@ -113,14 +120,20 @@ def session_accept(*, session_id: object, librarian: Librarian) -> ChatSession:
     ``already_taken`` naming who did.
     """
     session = session_for_librarian(session_id=session_id, librarian=librarian)
+    group = routing.member_group(librarian, session)
     with transaction.atomic():
         # The pick-up race is decided here: only one UPDATE can still match
-        # state=waiting; the loser matches no row and changes nothing.
-        won = ChatSession.objects.filter(pk=session.pk, state=ChatSession.State.WAITING).update(
-            state=ChatSession.State.ACTIVE, primary=librarian, accepted_at=timezone.now()
+        # state=waiting, and only once the librarian's tier is reached; the
+        # loser matches no row and changes nothing.
+        won = (
+            ChatSession.objects.filter(pk=session.pk, state=ChatSession.State.WAITING)
+            .filter(routing.reached(group))
+            .update(state=ChatSession.State.ACTIVE, primary=librarian, accepted_at=timezone.now())
         )
         if not won:
-            raise _accept_refusal(session.pk, librarian)
+            raise routing.not_yet_refusal(session.pk, group) or _accept_refusal(
+                session.pk, librarian
+            )
         session.refresh_from_db()
         if session.requeued_by_id:
             steps.note(

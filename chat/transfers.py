@@ -18,14 +18,14 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Librarian
-from chat import steps
+from chat import routing, steps
 from chat.models import ChatSession, TransferOffer
-from chat.payloads import message_payload, offer_payload, session_detail, session_row
+from chat.payloads import message_payload, offer_payload, session_detail
 from chat.roster import librarian_updated
 from chat.selectors import session_for_librarian, session_lines
 from core.errors import ChatError
 from core.events import publish
-from core.groups import librarian_group, queue_group
+from core.groups import librarian_group
 from core.text import text_clean
 from queues.models import Membership
 from queues.selectors import monitors
@@ -268,6 +268,8 @@ def transfer_to_queue(*, session_id: object, sender: Librarian, note: str = "") 
             waiting_since=now,
             requeued_by=sender,
             requeue_note=note,
+            # Its patron has waited already: every tier sees it at once.
+            **routing.reach_values(session.queue, at_once=True),
         ):
             raise steps.close_refusal(session.pk)
         session.refresh_from_db()
@@ -284,10 +286,7 @@ def transfer_to_queue(*, session_id: object, sender: Librarian, note: str = "") 
             librarian_group(sender.pk),
         )
         publish({"type": "session.requeued"}, session.patron_group())
-        publish(
-            {"type": "session.created", "session": session_row(session)},
-            queue_group(session.queue_id),
-        )
+        routing.request_publish(session, routing.first_groups(session.queue, at_once=True))
         librarian_updated(sender.pk)
     logger.info("session %s returned to queue %s by %s", session.pk, session.queue_id, sender.pk)
     return session

@@ -41,7 +41,8 @@ from core.sockets import (
 from core.typing_signals import TypingGates, typing_event_type, typing_frame_started, typing_send
 from im import services as ims
 from im.payloads import im_payload
-from queues.selectors import monitored_queue_ids
+from queues.selectors import monitored_queues
+from queues.tiers import group_of
 from shifts import services as shifts
 from shifts.access import ConsoleLogin, consoles_access
 
@@ -132,6 +133,7 @@ class ConsoleConsumer(ChatSocket):
 
     librarian: Librarian
     queue_groups: set[str]
+    backup_in: frozenset[int]  # the monitored queues this librarian is backup in
 
     async def connect(self) -> None:
         librarian = await database_call(librarian_of)(self.scope.get("user"))
@@ -153,6 +155,7 @@ class ConsoleConsumer(ChatSocket):
         self.login_tag = login_tag(session_key)
         self.active = False
         self.queue_groups = set()
+        self.backup_in = frozenset()
         self.typing = TypingGates()
         await self.channel_layer.group_add(librarian_group(librarian.pk), self.channel_name)
         await self.accept()
@@ -181,8 +184,9 @@ class ConsoleConsumer(ChatSocket):
         Joining first means an event published meanwhile is either in the
         snapshot or arrives after it; the client ignores what it already has.
         """
-        queue_ids = await database_call(monitored_queue_ids)(self.librarian.pk)
-        wanted = {queue_group(q) for q in queue_ids}
+        queues = await database_call(monitored_queues)(self.librarian.pk)
+        self.backup_in = frozenset(q for q, is_backup in queues.items() if is_backup)
+        wanted = {queue_group(q) for q in queues}
         for group in wanted - self.queue_groups:
             await self.channel_layer.group_add(group, self.channel_name)
         for group in self.queue_groups - wanted:
@@ -414,7 +418,18 @@ class ConsoleConsumer(ChatSocket):
         if event.get("login") in (None, self.login_tag):
             await self.access_end("ended")
 
-    session_created = ChatSocket.forward
+    async def session_created(self, event: dict[str, Any]) -> None:
+        """A request for the groups in ``to`` (chat/routing.py): forwarded,
+        without ``to``, only if this console's librarian is in one of them."""
+        row = event["session"]
+        group = group_of(
+            is_backup=row["queue"]["id"] in self.backup_in,
+            librarian_library_id=self.librarian.library_id,
+            patron_library_id=row["library"]["id"],
+        )
+        if group in event.get("to", ()):
+            await self.send_json({"type": event["type"], "session": row})
+
     session_accepted = ChatSocket.forward
     session_closed = ChatSocket.forward
     message_created = ChatSocket.forward

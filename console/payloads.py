@@ -5,6 +5,7 @@ from typing import Any
 
 from accounts.models import Librarian
 from accounts.payloads import librarian_ref, librarian_settings_payload
+from chat import routing
 from chat.models import ChatSession, TransferOffer
 from chat.payloads import offer_payload, session_detail, session_row
 from chat.roster import librarian_row
@@ -31,7 +32,9 @@ def console_snapshot(
             {"id": m.queue_id, "name": m.queue.name, "monitoring": m.is_monitoring}
             for m in memberships
         ],
-        "waiting": [session_row(s) for s in waiting],
+        "waiting": [
+            session_row(s, rolled_over=routing.rolled_over_for(s, librarian)) for s in waiting
+        ],
         "active": [session_detail(s, s.messages.all()) for s in active],
         "librarians": [librarian_row(lib) for lib in librarians],
         "ims": ims,

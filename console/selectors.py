@@ -3,10 +3,11 @@
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
 from accounts.models import Librarian
+from chat import routing
 from chat.models import ChatSession, TransferOffer
 from chat.payloads import session_detail
 from chat.roster import librarian_row
@@ -23,6 +24,7 @@ from console.payloads import console_outcomes, console_snapshot
 from im.selectors import open_ims_by_librarian, open_ims_snapshot
 from queues.models import Membership
 from queues.selectors import memberships_of
+from queues.tiers import GROUPS, group_of
 from shifts.selectors import librarians_on_shift_for
 
 
@@ -83,7 +85,8 @@ def console_digests(librarians: Iterable[Librarian]) -> dict[int, dict[str, Any]
     tick beats share the queries: five at most, however many there are.
     Keys are strings (JSON object keys) so the browser compares them as sent.
     """
-    ids = {librarian.pk for librarian in librarians}
+    library_of = {librarian.pk: librarian.library_id for librarian in librarians}
+    ids = set(library_of)
     if not ids:
         return {}
     # Membership's default ordering joins the queue: not wanted here.
@@ -92,19 +95,47 @@ def console_digests(librarians: Iterable[Librarian]) -> dict[int, dict[str, Any]
     # their own queues and their Librarians lists from one query.
     theirs = monitoring.filter(librarian_id__in=ids).values("queue_id")
     mine: dict[int, set[int]] = {pk: set() for pk in ids}
+    backup_in: dict[int, set[int]] = {pk: set() for pk in ids}
     on_shift: dict[int, set[int]] = {}
-    for librarian_id, queue_id in monitoring.filter(queue_id__in=theirs).values_list(
-        "librarian_id", "queue_id"
+    for librarian_id, queue_id, is_backup in monitoring.filter(queue_id__in=theirs).values_list(
+        "librarian_id", "queue_id", "is_backup"
     ):
         on_shift.setdefault(queue_id, set()).add(librarian_id)
         if librarian_id in ids:
             mine[librarian_id].add(queue_id)
-    waiting: dict[int, list[int]] = {}
+            if is_backup:
+                backup_in[librarian_id].add(queue_id)
+    # Each waiting request with the groups it reached by the database's clock
+    # (chat/routing.py): a console lists only what reached its librarian.
+    waiting: dict[int, list[tuple[int, int, set[str]]]] = {}
     if on_shift:
-        for pk, queue_id in ChatSession.objects.filter(
-            queue_id__in=on_shift, state=ChatSession.State.WAITING
-        ).values_list("pk", "queue_id"):
-            waiting.setdefault(queue_id, []).append(pk)
+        reached = {
+            f"reached_{group}": ExpressionWrapper(
+                routing.reached(group), output_field=BooleanField()
+            )
+            for group in GROUPS
+        }
+        for pk, queue_id, library_id, *flags in (
+            ChatSession.objects.filter(queue_id__in=on_shift, state=ChatSession.State.WAITING)
+            .annotate(**reached)
+            .values_list("pk", "queue_id", "library_id", *reached)
+        ):
+            groups = {group for group, flag in zip(GROUPS, flags, strict=True) if flag}
+            waiting.setdefault(queue_id, []).append((pk, library_id, groups))
+
+    def waiting_for(librarian_id: int) -> list[int]:
+        return sorted(
+            pk
+            for queue in mine[librarian_id]
+            for pk, library_id, groups in waiting.get(queue, ())
+            if group_of(
+                is_backup=queue in backup_in[librarian_id],
+                librarian_library_id=library_of[librarian_id],
+                patron_library_id=library_id,
+            )
+            in groups
+        )
+
     active: dict[int, dict[str, int]] = {pk: {} for pk in ids}
     for primary_id, pk, last_seq in ChatSession.objects.filter(
         primary_id__in=ids, state=ChatSession.State.ACTIVE
@@ -119,7 +150,7 @@ def console_digests(librarians: Iterable[Librarian]) -> dict[int, dict[str, Any]
             offers[librarian_id].add(pk)
     return {
         pk: {
-            "waiting": sorted(p for queue in mine[pk] for p in waiting.get(queue, ())),
+            "waiting": waiting_for(pk),
             "active": active[pk],
             "ims": ims[pk],
             "offers": sorted(offers[pk]),

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 from accounts.models import Library
 from core.hours import OpeningPeriodBase, Period, Schedule, SpecialDayBase, default_time_zone
-from queues.models import Queue, QueueOpeningPeriod, QueueSpecialDay
+from queues.models import Queue, QueueOpeningPeriod, QueueSpecialDay, QueueTier
+from queues.tiers import Tier, tiers_of_rows
 
 
 def _schedule(
@@ -43,11 +44,13 @@ def _schedule(
 
 @dataclass(frozen=True)
 class QueueHours:
-    """What the patron pages read with a queue, besides its own row."""
+    """What the patron pages (and a new request's routing) read with a queue,
+    besides its own row."""
 
     zone: str  # IANA name of the zone its hours (and its patrons' times) are in
     schedule: Schedule | None  # None: always within hours
     libraries: tuple[Library, ...]  # the libraries it serves, by name
+    tiers: tuple[Tier, ...]  # its roll-over tiers by time (queues/tiers.py)
 
 
 # Each process's copy, per queue id: (the queue's page_version it was read
@@ -99,7 +102,8 @@ def _hours_read(queue: Queue) -> QueueHours:
         schedule = _schedule(
             library.time_zone, library.opening_periods.all(), library.special_days.all()
         )
-    return QueueHours(zone=zone, schedule=schedule, libraries=libraries)
+    tiers = tiers_of_rows(QueueTier.objects.filter(queue=queue))
+    return QueueHours(zone=zone, schedule=schedule, libraries=libraries, tiers=tiers)
 
 
 def _time_zone(queue: Queue, libraries: tuple[Library, ...], *, own: bool) -> str:
@@ -113,6 +117,11 @@ def _time_zone(queue: Queue, libraries: tuple[Library, ...], *, own: bool) -> st
 def queue_time_zone(queue: Queue) -> str:
     """The IANA name of the zone the queue's hours (and times shown to its patrons) are in."""
     return queue_hours(queue).zone
+
+
+def queue_tiers(queue: Queue) -> tuple[Tier, ...]:
+    """The queue's roll-over tiers, in order (its own, or the defaults)."""
+    return queue_hours(queue).tiers
 
 
 def queue_schedule(queue: Queue) -> Schedule | None:

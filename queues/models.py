@@ -110,6 +110,45 @@ class QueueSpecialDay(SpecialDayBase):
         ]
 
 
+class QueueTier(models.Model):
+    """A step of a queue's roll-over: from ``after_seconds`` of waiting on,
+    the monitors of its groups also see a request (queues/tiers.py).
+
+    A queue without tiers keeps the defaults: the patron's own library at
+    once, the cooperative's other librarians after 40 s, backup librarians
+    after 120 s.
+    """
+
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="tiers")
+    after_seconds = models.PositiveIntegerField(
+        "after (seconds)",
+        help_text="How long a request waits before this tier's librarians see it too "
+        "(the first tier: 0).",
+    )
+    home = models.BooleanField(
+        "the patron's own library",
+        default=False,
+        help_text="Librarians of the library the patron asked from.",
+    )
+    cooperative = models.BooleanField(
+        "the cooperative's other libraries",
+        default=False,
+        help_text="The queue's other members: librarians of any other library.",
+    )
+    backup = models.BooleanField(
+        "backup librarians",
+        default=False,
+        help_text="Members marked as backup for this queue.",
+    )
+
+    class Meta:
+        ordering = ["queue", "after_seconds", "pk"]
+        verbose_name = "roll-over tier"
+
+    def __str__(self) -> str:
+        return f"{self.queue} after {self.after_seconds} s"
+
+
 class MembershipQuerySet(models.QuerySet["Membership"]):
     def monitoring(self) -> "MembershipQuerySet":
         return self.filter(is_monitoring=True)
@@ -122,6 +161,12 @@ class Membership(models.Model):
         "accounts.Librarian", on_delete=models.CASCADE, related_name="memberships"
     )
     queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="memberships")
+    is_backup = models.BooleanField(
+        "backup librarian",
+        default=False,
+        help_text="Sees this queue's requests only in its backup tier (by default after "
+        "120 s), whatever their library.",
+    )
     is_monitoring = models.BooleanField(default=False, editable=False)
     monitoring_since = models.DateTimeField(null=True, blank=True, editable=False)
 

@@ -1,4 +1,5 @@
-"""Every change to what the patron pages read with a queue moves its ``page_version``.
+"""Every change to what the patron pages read with a queue, or to its tiers,
+moves its ``page_version``.
 
 ``queues.hours.queue_hours`` keeps each process's copy of a queue's hours,
 zone and libraries keyed by that version; these receivers move it in the
@@ -16,7 +17,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 
 from accounts.models import Library, LibraryOpeningPeriod, LibrarySpecialDay
 from queues.hours import queue_hours_forget
-from queues.models import Queue, QueueOpeningPeriod, QueueSpecialDay, page_version_new
+from queues.models import Queue, QueueOpeningPeriod, QueueSpecialDay, QueueTier, page_version_new
 
 
 def page_versions_move(queue_ids: Iterable[int]) -> int:
@@ -81,6 +82,8 @@ def receivers_connect() -> None:
         (LibrarySpecialDay, _library_hours_changed),
         (QueueOpeningPeriod, _queue_hours_changed),
         (QueueSpecialDay, _queue_hours_changed),
+        # A new request's routing is read with them.
+        (QueueTier, _queue_hours_changed),
     ]
     for model, receiver in hours:
         for signal in (post_save, post_delete):

@@ -39,6 +39,17 @@ def monitored_queue_ids(librarian_id: int) -> list[int]:
     )
 
 
+def monitored_queues(librarian_id: int) -> dict[int, bool]:
+    """The queues the librarian monitors now, each with whether they are
+    backup in it (queues/tiers.py)."""
+    return dict(
+        Membership.objects.monitoring()
+        .filter(librarian_id=librarian_id)
+        .order_by("queue_id")
+        .values_list("queue_id", "is_backup")
+    )
+
+
 def monitors(librarian_id: int, queue_id: int) -> bool:
     """Whether the librarian monitors the queue now."""
     return (

@@ -68,6 +68,8 @@ TASKS = {
 # How often the sweeps run in the worker: consoles gone past the grace
 # period, patron sockets whose process died, patrons gone past theirs.
 SWEEP_SECONDS = env.int("SWEEP_SECONDS", default=5)
+# How often the worker publishes waiting requests to the tiers whose time came.
+ROLLOVER_SECONDS = env.float("ROLLOVER_SECONDS", default=0.25)
 # The worker's schedule: each job is a function called every so many
 # seconds, in its own error boundary; with several workers, each run is
 # claimed by one (core/scheduler.py).
@@ -82,6 +84,9 @@ PERIODIC_JOBS = {
         "every": SWEEP_SECONDS,
     },
     "chat.transfer_expire_due": {"call": "chat.transfers.transfer_expire_due", "every": 1},
+    # A waiting request reaches the next tier's consoles within about a
+    # second of its time (chat/routing.py).
+    "chat.rollover_due": {"call": "chat.routing.rollover_due", "every": ROLLOVER_SECONDS},
     "transcripts.transcripts_enqueue_due": {
         "call": "transcripts.delivery.transcripts_enqueue_due",
         "every": 2,

@@ -39,7 +39,7 @@ from chat import sessions
 from chat.models import ChatSession
 from core import db
 from queues.models import Membership, Queue
-from tests.helpers import Clock
+from tests.helpers import Clock, request_reaches
 
 User = get_user_model()
 
@@ -359,10 +359,12 @@ def ask(world: World) -> Ask:
 
 @pytest.fixture
 def chat(ask: Ask) -> Callable[..., ChatSession]:
-    """Make a session that ``librarian`` has picked up (``ask`` arguments pass through)."""
+    """Make a session that ``librarian`` has picked up (``ask`` arguments
+    pass through), once it reached their tier (a cooperative colleague: 40 s on)."""
 
     def make(librarian: Librarian, **kwargs: Any) -> ChatSession:
         session = ask(**kwargs)
+        request_reaches(session, librarian)
         return sessions.session_accept(session_id=session.pk, librarian=librarian)
 
     return make

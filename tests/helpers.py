@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 from django.db import connections
+from django.db.models import F
+from django.db.models.functions import Now
 from django.test import Client
 from django.utils import timezone
 
@@ -95,3 +97,34 @@ def logged_in(person: Any) -> Client:
     client = Client()
     client.force_login(getattr(person, "user", person))
     return client
+
+
+def request_aged(session: ChatSession, seconds: float) -> None:
+    """The request has waited ``seconds`` longer than it has: its stored
+    times move back by as much. The roll-over's clock is the database's
+    (chat/routing.py), which a test can't move, so the request moves instead."""
+    delta = timedelta(seconds=seconds)
+    fields = [
+        "created_at",
+        "waiting_since",
+        "reaches_home_at",
+        "reaches_cooperative_at",
+        "reaches_backup_at",
+        "announced_until",
+    ]
+    ChatSession.objects.filter(pk=session.pk).update(**{f: F(f) - delta for f in fields})
+
+
+def request_reaches(session: ChatSession, librarian: Any) -> None:
+    """Age the request until it has reached the librarian's tier (none: as it is)."""
+    from chat.routing import REACH_FIELDS, member_group
+
+    group = member_group(librarian, session)
+    # The database's clock, not the server's (which ``clock`` may have moved).
+    reaches, now = (
+        ChatSession.objects.annotate(db_now=Now())
+        .values_list(REACH_FIELDS[group], "db_now")
+        .get(pk=session.pk)
+    )
+    if reaches is not None and reaches > now:
+        request_aged(session, (reaches - now).total_seconds() + 1)

@@ -151,6 +151,8 @@ def test_a_queue_takes_hours_of_its_own_and_the_busy_setting(sam, cooperative):
         "busy_at": "2",
         "memberships-TOTAL_FORMS": "0",
         "memberships-INITIAL_FORMS": "0",
+        "tiers-TOTAL_FORMS": "0",
+        "tiers-INITIAL_FORMS": "0",
         "opening_periods-TOTAL_FORMS": "1",
         "opening_periods-INITIAL_FORMS": "0",
         "opening_periods-0-weekday": "6",

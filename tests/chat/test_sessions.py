@@ -9,7 +9,7 @@ import pytest
 
 from chat import sessions
 from chat.models import ChatSession, Message
-from tests.helpers import fresh, lines_of, refused
+from tests.helpers import fresh, lines_of, refused, request_aged
 from tests.talk import librarian_says, patron_says
 
 pytestmark = pytest.mark.django_db
@@ -119,10 +119,16 @@ def test_a_member_picks_up_a_waiting_request(ask, alice, riverside, events_of):
     assert [m["seq"] for m in with_detail[0]["detail"]["messages"]] == [1, 2]
 
 
-def test_a_colleague_in_a_cooperative_queue_picks_up_from_another_library(
+def test_a_colleague_in_a_cooperative_queue_picks_up_from_another_library_once_it_rolls_over(
     ask, cooperative, hillcrest_library, alice
 ):
+    # A Hillcrest patron: Alice of Riverside is the cooperative's, 40 s on.
     session = ask(cooperative, library=hillcrest_library)
+    with refused("not_yet") as refusal:
+        sessions.session_accept(session_id=session.pk, librarian=alice)
+    assert refusal.message == "This request reaches you in 40 s."
+    assert fresh(session).state == ChatSession.State.WAITING
+    request_aged(session, 40)
     assert sessions.session_accept(session_id=session.pk, librarian=alice).primary == alice
 
 

@@ -132,7 +132,9 @@ def digest_of(snapshot: dict[str, Any]) -> dict[str, Any]:
 def a_busy_shift(ask, chat, alice, bob, carol, cooperative, hillcrest) -> dict[str, Any]:
     """Alice's console has something in every part; what her digest should say."""
     eli = ask(name="Eli")
-    fay = ask(cooperative, name="Fay")
+    fay = ask(cooperative, name="Fay", library=alice.library)
+    # A Hillcrest patron of the cooperative: Alice's only 40 s on.
+    ask(cooperative, name="Jo", library=carol.library)
     ask(hillcrest, name="Gus", email="gus@example.org")  # not Alice's queue
     dana = chat(alice, name="Dana")
     talk.patron_says(dana, "Still there?")

@@ -179,7 +179,8 @@ def test_picking_up_and_ending_a_chat_changes_the_active_count_live(
     ask, bob, riverside, cooperative, heard_by
 ):
     monitor(bob, riverside)
-    session = ask(cooperative)  # a queue he belongs to but doesn't monitor
+    # A queue he belongs to but doesn't monitor (a patron of his own library).
+    session = ask(cooperative, library=bob.library)
     groups = [f"queue.{riverside.pk}", f"queue.{cooperative.pk}"]
 
     heard = heard_by(groups, lambda: sessions.session_accept(session_id=session.pk, librarian=bob))

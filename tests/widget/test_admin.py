@@ -35,6 +35,8 @@ def _form(world, **widget):
         "transfer_offer_seconds": 60,
         "memberships-TOTAL_FORMS": 0,
         "memberships-INITIAL_FORMS": 0,
+        "tiers-TOTAL_FORMS": 0,
+        "tiers-INITIAL_FORMS": 0,
         "time_zone": "",
         "busy_at": 3,
         "opening_periods-TOTAL_FORMS": 0,

@@ -1,4 +1,4 @@
-"""Demo data: two libraries, their queues, a cooperative queue, three librarians, a supervisor.
+"""Demo data: two libraries, their queues, a cooperative queue, four librarians, a supervisor.
 
 Idempotent: running it again leaves one of each, with the given password.
 
@@ -7,6 +7,10 @@ Riverside Public Library keeps hours (America/Chicago: Monday to Friday
 Riverside shows "closed, opens again ..." outside them. Hillcrest and the
 cooperative keep no hours: always within hours, so the demo can be tried
 at any hour of the day.
+
+The cooperative keeps the default roll-over tiers: a Riverside patron's
+request reaches Alice and Bob at once, Carol (Hillcrest) after 40 s and
+Erin, its backup librarian, after 120 s.
 
 Riverside has a brand (a logo drawn here by Pillow, and colours), Hillcrest
 colours only, so the demo shows both and the cooperative queue's neutral form.
@@ -124,6 +128,16 @@ LIBRARIANS: list[dict[str, Any]] = [
         "primary_queue": "hillcrest",
         "queues": ["hillcrest", "cooperative"],
     },
+    {
+        # The cooperative's backup: sees its requests from 120 s on.
+        "username": "erin",
+        "display_name": "Erin",
+        "staff_id": "HC-2077",
+        "library": "hillcrest-college",
+        "primary_queue": "cooperative",
+        "queues": ["cooperative"],
+        "backup_in": ["cooperative"],
+    },
 ]
 
 
@@ -211,7 +225,11 @@ class Command(BaseCommand):
                 },
             )
             for slug in data["queues"]:
-                Membership.objects.get_or_create(librarian=librarian, queue=queues[slug])
+                Membership.objects.update_or_create(
+                    librarian=librarian,
+                    queue=queues[slug],
+                    defaults={"is_backup": slug in data.get("backup_in", ())},
+                )
         supervisor, _ = User.objects.get_or_create(username="supervisor")
         supervisor.set_password(password)
         supervisor.is_staff = True

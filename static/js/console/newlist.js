@@ -32,7 +32,7 @@ export function renderNew() {
             type: "button",
             class: "session-row",
             disabled: state.isAccepting(row.id),
-            "aria-label": `Pick up ${row.patron_name}${row.transfer ? " (Transfer)" : ""}, waited ${formatWait(waitedSeconds(row))}: ${row.question_preview}`,
+            "aria-label": `Pick up ${row.patron_name}${row.transfer ? " (Transfer)" : ""}, ${row.library.name}${row.rolled_over ? ", rolled over" : ""}, waited ${formatWait(waitedSeconds(row))}: ${row.question_preview}`,
             onclick: () => accept(row.id),
           },
           el(
@@ -49,6 +49,7 @@ export function renderNew() {
             "span",
             { class: "row-meta" },
             `${row.patron_email || "anonymous"} · ${row.library.name} · ${row.queue.name}`,
+            row.rolled_over ? el("span", { class: "badge" }, "rolled over") : null,
             row.patron_present ? null : el("span", { class: "badge badge-warn" }, "left"),
             state.isAccepting(row.id) ? el("span", { class: "badge" }, "picking up…") : null,
           ),
@@ -91,10 +92,11 @@ function accept(id) {
 }
 
 // Someone else was first, or the patron left: the row goes, and a toast
-// says why. A second click of mine (already_yours) leaves it to the event.
+// says why. A second click of mine (already_yours) leaves it to the event;
+// a click a moment before my tier (not_yet: "reaches you in N s") keeps it.
 function pickUpRefused(id, error) {
   state.setAccepting(id, false);
-  if (error.code !== "already_yours") state.removeWaiting(id);
+  if (error.code !== "already_yours" && error.code !== "not_yet") state.removeWaiting(id);
   renderNew();
   toast(error.message);
 }
@@ -123,7 +125,12 @@ function showRequestDialog() {
       el(
         "div",
         { class: "dialog-request" },
-        el("p", {}, el("strong", {}, row.patron_name), ` (${row.patron_email || "anonymous"}) · ${row.library.name} · ${row.queue.name}`),
+        el(
+          "p",
+          {},
+          el("strong", {}, row.patron_name),
+          ` (${row.patron_email || "anonymous"}) · ${row.library.name} · ${row.queue.name}${row.rolled_over ? " · rolled over" : ""}`,
+        ),
         el("p", { class: "quote" }, row.question_preview),
       ),
     ),
@@ -156,10 +163,13 @@ function closeRequestDialog() {
 export const handlers = {
   "session.created"(frame) {
     const row = frame.session;
+    // Already listed (a snapshot brought it first, or the event came twice):
+    // the row is refreshed, the alarm is not raised again.
+    const known = Boolean(state.waitingRow(row.id));
     state.putWaiting(row);
     renderNew();
     // No alarm for the session I just returned to the queue myself.
-    if (!(row.transfer && row.transfer.from_id === state.myId())) alertNewRequest(row);
+    if (!known && !(row.transfer && row.transfer.from_id === state.myId())) alertNewRequest(row);
   },
 };
 

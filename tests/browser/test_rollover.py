@@ -1,0 +1,80 @@
+"""A request rolls over in three browsers: Riverside, then the cooperative, then backup.
+
+The cooperative queue's tiers are set short here (0, 3 and 6 s) so the test
+watches the real worker roll the request over on time; the defaults (0, 40,
+120 s) work the same way, only slower.
+"""
+
+import time
+
+from playwright.sync_api import Locator, Page, expect
+
+from queues.models import Membership, QueueTier
+from tests.browser.conftest import People, pick_up, screenshot
+from tests.browser.test_accessibility import Axe
+from tests.conftest import World
+
+COOP = "County Libraries Cooperative"
+
+
+def _new_row(page: Page, name: str) -> Locator:
+    return page.locator("#new-list").get_by_role("button", name=f"Pick up {name}")
+
+
+def test_a_request_reaches_riverside_then_the_cooperative_then_backup(
+    world: World, people: People, axe_source: str
+) -> None:
+    axe = Axe(axe_source)
+    QueueTier.objects.create(queue=world.cooperative, after_seconds=0, home=True)
+    QueueTier.objects.create(queue=world.cooperative, after_seconds=3, cooperative=True)
+    QueueTier.objects.create(queue=world.cooperative, after_seconds=6, backup=True)
+    Membership.objects.create(librarian=world.dave, queue=world.cooperative, is_backup=True)
+    alice = people.console(world.alice, monitor=[COOP])
+    carol = people.console(world.carol, monitor=[COOP])
+    dave = people.console(world.dave, monitor=[COOP])
+
+    patron = people.page()
+    patron.goto("/ask/cooperative/")
+    patron.get_by_label("Screen name").fill("Dana")
+    patron.get_by_label("Your library").select_option(label="Riverside Public Library")
+    patron.get_by_label("Your question").fill("Can I borrow from Hillcrest?")
+    patron.get_by_role("button", name="Ask").click()
+    patron.wait_for_url("**/chat/*/")
+    asked = time.monotonic()
+
+    # Riverside's own librarian at once, with the popup; the others not yet.
+    expect(alice.locator("#request-dialog")).to_be_visible()
+    expect(_new_row(alice, "Dana")).to_be_visible()
+    expect(_new_row(alice, "Dana")).not_to_contain_text("rolled over")
+    expect(_new_row(carol, "Dana")).to_have_count(0)
+    expect(carol.locator("#request-dialog")).to_be_hidden()
+    expect(_new_row(dave, "Dana")).to_have_count(0)
+    alice.locator("#request-dialog").get_by_role("button", name="OK").click()
+
+    # The cooperative at 3 s: Carol's popup, the row marked "rolled over".
+    expect(carol.locator("#request-dialog")).to_be_visible(timeout=8000)
+    assert time.monotonic() - asked >= 2.9
+    expect(carol.locator("#request-dialog")).to_contain_text("rolled over")
+    row = _new_row(carol, "Dana")
+    expect(row).to_contain_text("rolled over")
+    expect(row).to_contain_text("Riverside Public Library")
+    expect(_new_row(dave, "Dana")).to_have_count(0)
+    screenshot(carol, "console-rolled-over")
+    axe.check(carol, "a rolled-over request's popup")
+    carol.locator("#request-dialog").get_by_role("button", name="OK").click()
+    axe.check(carol, "New with a rolled-over request")
+
+    # Backup at 6 s.
+    expect(dave.locator("#request-dialog")).to_be_visible(timeout=8000)
+    assert time.monotonic() - asked >= 5.9
+    expect(_new_row(dave, "Dana")).to_contain_text("rolled over")
+    dave.locator("#request-dialog").get_by_role("button", name="OK").click()
+    # Alice's popup came once: no second one as the request rolled on.
+    expect(alice.locator("#request-dialog")).to_be_hidden()
+
+    # Dave (backup) picks it up: it leaves every New list.
+    pick_up(dave, "Dana")
+    for page in (alice, carol):
+        expect(_new_row(page, "Dana")).to_have_count(0)
+    expect(patron.locator("#log")).to_contain_text("Dave has joined the chat.")
+    axe.assert_clean()
