@@ -48,7 +48,7 @@ run: migrate
 	@echo
 	@echo "Reference Chat is at http://$(HOST):$(PORT)/"
 	@echo "  Patrons ask at      http://$(HOST):$(PORT)/ask/"
-	@echo "  Librarians log in   http://$(HOST):$(PORT)/login/   alice, bob, carol"
+	@echo "  Librarians log in   http://$(HOST):$(PORT)/login/   alice, bob, carol, erin"
 	@echo "  Supervisors use     http://$(HOST):$(PORT)/admin/   supervisor"
 	@echo "  The widget's demo   http://$(HOST):$$(($(PORT) + 1))/   a library site on another origin"
 	@echo "  Demo password: demo-pass-2026 (unless you seeded with --password)"

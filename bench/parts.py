@@ -55,10 +55,12 @@ class Run(Phases):
 
     # the application --------------------------------------------------------
     async def accept(self, consoles: list[ConsoleSocket], sessions: list[list[Any]]) -> float:
-        """Each session is picked up by a librarian of its queue, round robin."""
+        """Each session is picked up by a librarian of its queue, round robin
+        (of its own library: the cooperative's monitor New only)."""
         by_queue: dict[int, list[ConsoleSocket]] = {}
         for console, librarian in zip(consoles, self.librarians, strict=True):
-            by_queue.setdefault(librarian["queue"], []).append(console)
+            if not librarian["coop"]:
+                by_queue.setdefault(librarian["queue"], []).append(console)
         owner: dict[int, ConsoleSocket] = {}
         turn: dict[int, int] = {}
         started = now()
@@ -110,18 +112,30 @@ class Run(Phases):
             await asyncio.sleep(interval)
 
     def pickup_figures(self, consoles: list[ConsoleSocket]) -> dict[str, Any]:
+        """How soon each new request reached its queue's monitors: those of
+        its own library from when it was posted, the cooperative's from
+        ``--rollover-seconds`` later (its roll-over; counted for requests
+        whose roll-over is two seconds past by now)."""
         latencies: list[float] = []
-        missed = 0
+        rollovers: list[float] = []
+        missed = rollovers_missed = 0
+        delay = self.args.rollover_seconds
         for name, (posted, arrivals) in self.bench.pickups.items():
             queue = self.pickup_queue[name]
             for console, librarian in zip(consoles, self.librarians, strict=True):
                 if librarian["queue"] != queue:
                     continue
-                if console.index in arrivals:
+                if librarian["coop"]:
+                    if console.index in arrivals:
+                        rollovers.append((arrivals[console.index] - posted - delay) * 1000)
+                    elif posted + delay + 2 < now():
+                        rollovers_missed += 1
+                elif console.index in arrivals:
                     latencies.append((arrivals[console.index] - posted) * 1000)
                 else:
                     missed += 1
         latencies.sort()
+        rollovers.sort()
         return {
             "requests": len(self.bench.pickups),
             "shown": len(latencies),
@@ -129,6 +143,10 @@ class Run(Phases):
             "pickup_p50_ms": round(percentile(latencies, 50), 1),
             "pickup_p99_ms": round(percentile(latencies, 99), 1),
             "pickup_max_ms": round(latencies[-1] if latencies else 0.0, 1),
+            "rollovers": len(rollovers),
+            "rollovers_missed": rollovers_missed,
+            "rollover_p50_ms": round(percentile(rollovers, 50), 1) if rollovers else None,
+            "rollover_p99_ms": round(percentile(rollovers, 99), 1) if rollovers else None,
         }
 
     async def app_part(self) -> dict[str, Any]:
@@ -270,7 +288,10 @@ class Run(Phases):
         args = self.args
         log(f"preparing: {args.librarians} librarians in {args.queues} queues")
         seeded = await asyncio.to_thread(
-            self.stack.seed, librarians=args.librarians, queues=args.queues
+            self.stack.seed,
+            librarians=args.librarians,
+            queues=args.queues,
+            rollover=args.rollover_seconds,
         )
         self.librarians = seeded["librarians"]  # type: ignore[assignment]
         self.queues = seeded["queues"]  # type: ignore[assignment]

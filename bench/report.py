@@ -18,6 +18,9 @@ def summary(args: argparse.Namespace, result: dict[str, Any]) -> dict[str, Any]:
             "stored": main.extra["stored"],
             "pickup_p99_ms": main.extra["pickup_p99_ms"],
             "pickup_missed": main.extra["missed"],
+            "rollovers": main.extra["rollovers"],
+            "rollover_missed": main.extra["rollovers_missed"],
+            "rollover_p99_ms": main.extra["rollover_p99_ms"],
             "off_shift": main.extra["off_shift"],
             "ramp_s": app["patron_ramp_s"],
             "console_ramp_s": app["console_ramp_s"],
@@ -61,6 +64,7 @@ def verdicts(line: dict[str, Any], smoke: bool) -> dict[str, bool]:
         "nothing duplicated": line["duplicated"] == 0 and line["bare"]["duplicated"] == 0,
         "every line stored": line["stored"] == line["sent"],
         "every request shown to every monitor": line["pickup_missed"] == 0,
+        "every roll-over shown to the next tier": line["rollover_missed"] == 0,
         "every librarian still on shift": line["off_shift"] == 0,
     }
     restart = line.get("restart")
@@ -77,6 +81,9 @@ def verdicts(line: dict[str, Any], smoke: bool) -> dict[str, bool]:
         ),
         f"pick-up p99 <= {TARGETS['pickup_p99_ms']:.0f} ms": (
             line["pickup_p99_ms"] <= TARGETS["pickup_p99_ms"]
+        ),
+        f"roll-over p99 <= {TARGETS['rollover_p99_ms']:.0f} ms after its time": (
+            line["rollovers"] > 0 and line["rollover_p99_ms"] <= TARGETS["rollover_p99_ms"]
         ),
         f"max rate >= {TARGETS['max_rate_ratio']} x the bare relay's": (
             r["max_rate"] is not None and r["max_rate"] >= TARGETS["max_rate_ratio"]
@@ -131,6 +138,7 @@ def table(line: dict[str, Any]) -> str:
          str(bare["kib_per_socket"]), str(line["ratios"]["kib_per_socket"])),
         ("connection ramp s", str(line["ramp_s"]), str(bare["ramp_s"]), ""),
         ("pick-up p99 ms (every monitor)", str(line["pickup_p99_ms"]), "", ""),
+        ("roll-over p99 ms after its time (next tier)", str(line["rollover_p99_ms"]), "", ""),
         ("CPU s / 1,000 at 100 sessions", str(line["small"]["cpu_s_per_1000"]), "",
          str(line["ratios"]["cpu_1000_vs_100_sessions"])),
     ]  # fmt: skip

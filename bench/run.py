@@ -63,6 +63,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1.0,
         help="new requests a second in the small and main phases (1)",
     )
+    p.add_argument(
+        "--rollover-seconds",
+        type=int,
+        default=5,
+        help="each queue's cooperative tier (its last librarian, of another library) "
+        "sees a request this long after it was asked; 0: no tiers (5)",
+    )
     p.add_argument("--no-restart", action="store_true", help="skip the restart phase")
     p.add_argument(
         "--profile", type=Path, help="write py-spy profiles of the main phases to this folder"
@@ -83,6 +90,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.sessions, args.librarians, args.rate, args.seconds = 20, 4, 20, 3
         args.small_sessions, args.memory_sockets = 10, 40
         args.step_seconds, args.max_steps, args.refine_steps = 2, 1, 0
+        args.rollover_seconds = min(args.rollover_seconds, 1)  # within its 3 s
     args.small_sessions = min(args.small_sessions, args.sessions)
     args.queues = max(1, args.librarians // 10)
     return args

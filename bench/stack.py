@@ -26,23 +26,32 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from accounts.models import Librarian, Library
-from queues.models import Membership, Queue
+from queues.models import Membership, Queue, QueueTier
 from shifts.services import monitoring_set
 count, queue_count = int(os.environ["BENCH_LIBRARIANS"]), int(os.environ["BENCH_QUEUES"])
+rollover = int(os.environ["BENCH_ROLLOVER"])
 store_class = import_module(settings.SESSION_ENGINE).SessionStore
 queues = []
 for q in range(queue_count):
     library = Library.objects.create(name=f"Bench Library {q}", slug=f"bench-{q}")
     queue = Queue.objects.create(name=f"Ask Bench {q}", slug=f"bench-{q}")
     queue.libraries.add(library)
+    if rollover:
+        QueueTier.objects.create(queue=queue, after_seconds=0, home=True)
+        QueueTier.objects.create(queue=queue, after_seconds=rollover, cooperative=True)
     queues.append((queue, library))
-out = {"queues": [{"id": q.pk, "slug": q.slug} for q, _ in queues], "librarians": []}
+college = Library.objects.create(name="Bench College", slug="bench-college")
+out = {"queues": [{"id": q.pk, "slug": q.slug} for q, _ in queues], "librarians": [],
+       "rollover": rollover}
 for i in range(count):
     queue, library = queues[i % queue_count]
+    # The last librarian of each queue is of another library: its
+    # cooperative, which a request reaches ``rollover`` seconds on.
+    coop = bool(rollover) and i >= count - queue_count and count >= 2 * queue_count
     user = get_user_model().objects.create_user(f"bench{i}")  # no usable password
     librarian = Librarian.objects.create(
-        user=user, library=library, display_name=f"Bench {i}", staff_id=f"B-{i}",
-        primary_queue=queue,
+        user=user, library=college if coop else library, display_name=f"Bench {i}",
+        staff_id=f"B-{i}", primary_queue=queue,
     )
     Membership.objects.create(librarian=librarian, queue=queue)
     monitoring_set(librarian=librarian, queue_ids=[queue.pk])
@@ -52,7 +61,7 @@ for i in range(count):
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
     out["librarians"].append({"id": librarian.pk, "queue": i % queue_count,
-                              "cookie": store.session_key})
+                              "cookie": store.session_key, "coop": coop})
 print(json.dumps(out))
 """
 
@@ -76,9 +85,14 @@ print(json.dumps(out))
 
 
 class BenchStack(Stack):
-    def seed(self, *, librarians: int, queues: int) -> dict[str, object]:
+    def seed(self, *, librarians: int, queues: int, rollover: int) -> dict[str, object]:
         return self.prepare_with(
-            SEED, {"BENCH_LIBRARIANS": str(librarians), "BENCH_QUEUES": str(queues)}
+            SEED,
+            {
+                "BENCH_LIBRARIANS": str(librarians),
+                "BENCH_QUEUES": str(queues),
+                "BENCH_ROLLOVER": str(rollover),
+            },
         )
 
     def ask(self, start: int, stop: int) -> list[list[object]]:

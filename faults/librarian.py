@@ -10,6 +10,7 @@ it closed (the websocket client is ``faults.clients.Party``).
 import asyncio
 import random
 import time
+from collections import Counter
 from typing import Any
 
 from faults.clients import NOTE_MARKER, Party, SentLine, Transcript
@@ -48,6 +49,9 @@ class Console(Party):
         self.unread_end: set[int] = set()
         self.after_end_lines = 0  # lines that reached it only through that read
         self.after_end_detail: list[str] = []
+        # How many times it was told of each request (session.created):
+        # once per wait, whatever its tier (faults/tiers.py).
+        self.created_count: Counter[int] = Counter()
 
     def url(self, port: int) -> str:
         return f"ws://127.0.0.1:{port}/ws/console/"
@@ -133,6 +137,7 @@ class Console(Party):
             await self.read_ended()
         elif kind == "session.created":
             self.waiting.add(frame["session"]["id"])
+            self.created_count[frame["session"]["id"]] += 1
         elif kind == "session.accepted":
             self.waiting.discard(frame["session"])
             if frame.get("librarian", {}).get("id") == self.librarian_id and "detail" in frame:
@@ -197,7 +202,7 @@ class Console(Party):
             code = frame.get("code")
             if frame.get("client_id"):
                 self.refused(frame["client_id"], code or "?")
-            elif code in {"already_taken", "already_yours", "session_closed"}:
+            elif code in {"already_taken", "already_yours", "session_closed", "not_yet"}:
                 if isinstance(about, int):
                     self.waiting.discard(about)
                     if code == "session_closed" and about in self.end_wanted:

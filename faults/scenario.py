@@ -28,6 +28,7 @@ from faults.mail import MailServer
 from faults.patron import Patron
 from faults.stack import QUEUE_SLUG, Stack, log
 from faults.state import Faults
+from faults.tiers import check_tiers
 from faults.transcripts import check_transcripts
 
 
@@ -131,6 +132,11 @@ class Run(Injection, Endings, Accounting):
         for line in self._mail_report(stored, tally):
             log(line)
         self._check_ends(stored)
+        with self.stack.connect_db() as conn:
+            broken, seen = check_tiers(conn, self.consoles)
+        for line in seen:
+            log(line)
+        self.faults.errors.extend(broken)
         return tally
 
     async def _arrivals(self, low: float, high: float) -> None:

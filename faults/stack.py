@@ -27,6 +27,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from faults.tiers import TIER_SECONDS
+
 ROOT = Path(__file__).resolve().parent.parent
 QUEUE_SLUG = "faults"
 # "2026-11-29 14:55:21,751 ERROR logger message" (reference_chat.settings LOGGING)
@@ -70,26 +72,35 @@ def port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-# Runs inside `manage.py shell -c`: one library, one queue, N librarians who
-# are members of it. Prints the ids as JSON on its last line.
+# Runs inside `manage.py shell -c`: one queue whose patrons are of one
+# library, and N librarians who are members of it: the first half of that
+# library, the others of a second library (the cooperative), the last one
+# its backup. The queue's tiers roll a request over after FAULTS_SEED_TIER
+# seconds and twice that (faults/tiers.py). Prints the ids as JSON on its
+# last line.
 SEED = """
 import json, os
 from django.contrib.auth import get_user_model
 from accounts.models import Librarian, Library
-from queues.models import Membership, Queue
+from queues.models import Membership, Queue, QueueTier
 count = int(os.environ["FAULTS_SEED_LIBRARIANS"])
 password = os.environ["FAULTS_SEED_PASSWORD"]
+tier = int(os.environ["FAULTS_SEED_TIER"])
 library = Library.objects.create(name="Faults Public Library", slug="faults-public")
+other = Library.objects.create(name="Faults College Library", slug="faults-college")
 queue = Queue.objects.create(name="Ask Faults", slug="faults")
 queue.libraries.add(library)
+QueueTier.objects.create(queue=queue, after_seconds=0, home=True)
+QueueTier.objects.create(queue=queue, after_seconds=tier, cooperative=True)
+QueueTier.objects.create(queue=queue, after_seconds=2 * tier, backup=True)
 out = {"queue": queue.pk, "librarians": []}
 for i in range(1, count + 1):
     user = get_user_model().objects.create_user(f"lib{i}", password=password)
     librarian = Librarian.objects.create(
-        user=user, library=library, display_name=f"Lib{i}", staff_id=f"FLT-{i}",
-        primary_queue=queue,
+        user=user, library=library if i <= (count + 1) // 2 else other,
+        display_name=f"Lib{i}", staff_id=f"FLT-{i}", primary_queue=queue,
     )
-    Membership.objects.create(librarian=librarian, queue=queue)
+    Membership.objects.create(librarian=librarian, queue=queue, is_backup=i == count > 2)
     out["librarians"].append({"id": librarian.pk, "username": f"lib{i}"})
 print(json.dumps(out))
 """
@@ -221,7 +232,12 @@ class Stack:
     def prepare(self, *, librarians: int, password: str) -> dict[str, object]:
         """Fresh database, migrated; static files collected; the run's own data."""
         return self.prepare_with(
-            SEED, {"FAULTS_SEED_LIBRARIANS": str(librarians), "FAULTS_SEED_PASSWORD": password}
+            SEED,
+            {
+                "FAULTS_SEED_LIBRARIANS": str(librarians),
+                "FAULTS_SEED_PASSWORD": password,
+                "FAULTS_SEED_TIER": str(TIER_SECONDS),
+            },
         )
 
     def prepare_with(self, script: str, env: dict[str, str]) -> dict[str, object]:
