@@ -120,7 +120,15 @@ class LibrarianInline(admin.StackedInline):
     can_delete = False
     fk_name = "user"
     verbose_name = "librarian profile"
-    fields = ["display_name", "staff_id", "library", "primary_queue", "alert_sound", "alert_popup"]
+    fields = [
+        "display_name",
+        "staff_id",
+        "library",
+        "primary_queue",
+        "max_sessions",
+        "alert_sound",
+        "alert_popup",
+    ]
     autocomplete_fields = ["primary_queue"]
 
 

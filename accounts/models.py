@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 
 from accounts.branding import brand_colors_errors
@@ -131,6 +132,27 @@ class Librarian(models.Model):
         blank=True,
         related_name="+",
         help_text="Shown in the Queue (Library) column of the Librarians list.",
+    )
+
+    class Status(models.TextChoices):
+        AVAILABLE = "available", "Available"
+        BUSY = "busy", "Busy"
+        AWAY = "away", "Away"
+
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.AVAILABLE,
+        help_text="Set by the librarian in the console. Busy and Away: no popups for new "
+        "requests, not offered transfers; Away also does not count as staffing a queue.",
+    )
+    max_sessions = models.PositiveSmallIntegerField(
+        "maximum simultaneous chats",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="At this many active chats the librarian is shown as Busy, gets no popups "
+        "and can't pick up more. Empty: each queue's \"busy at\".",
     )
     alert_sound = models.BooleanField("play a sound for new requests", default=True)
     alert_popup = models.BooleanField("show a popup for new requests", default=True)

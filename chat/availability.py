@@ -5,10 +5,11 @@ A queue is
 - ``closed`` when switched off (``Queue.is_open`` false: ``switched_off``),
   outside its hours (``outside_hours``, or ``holiday`` on a special day;
   ``queues.hours`` says whose hours and in which zone), or when nobody
-  monitors it (``unstaffed``);
-- ``busy`` when it is within hours and staffed, but every librarian
-  monitoring it holds at least ``Queue.busy_at`` active chats (counted over
-  every queue: a librarian's capacity is theirs, not a queue's);
+  monitors it but librarians who are Away (``unstaffed``);
+- ``busy`` when it is within hours and staffed, but no librarian
+  monitoring it can take a chat: each is Busy, or at their maximum of
+  active chats (their own, or the queue's ``busy_at``; counted over every
+  queue: a librarian's capacity is theirs, not a queue's: ``chat/load.py``);
 - ``open`` otherwise (``staffed``).
 
 ``next_opening`` is given only when hours close the queue: it is when they
@@ -24,6 +25,8 @@ from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext, pgettext
 
+from accounts.models import Librarian
+from chat.load import Load, session_limit
 from chat.models import ChatSession
 from core.hours import ALL_DAY, Schedule, schedule_is_within, schedule_next_opening
 from core.zones import zone_label
@@ -46,7 +49,7 @@ class Availability:
     )
     next_opening: datetime | None  # aware; when hours next begin (closed by hours), else None
     time_zone: str  # IANA name of the zone the hours are in ("America/Chicago")
-    librarians_online: int  # monitoring the queue now
+    librarians_online: int  # monitoring the queue now and able to take a chat
     waiting: int  # sessions waiting in the queue now
 
     @property
@@ -55,8 +58,10 @@ class Availability:
         return self.state != CLOSED
 
 
-def _staffing(queue: Queue) -> tuple[int, bool]:
-    """How many librarians monitor the queue, and whether every one of them is at capacity."""
+def _staffing(queue: Queue) -> tuple[int, int]:
+    """How many librarians monitoring the queue are there (not Away), and how
+    many of them can take a chat now (Available, below their maximum:
+    chat/load.py). One query."""
     active = (
         ChatSession.objects.filter(primary=OuterRef("pk"), state=ChatSession.State.ACTIVE)
         .order_by()
@@ -64,19 +69,24 @@ def _staffing(queue: Queue) -> tuple[int, bool]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    loads = list(
+    there = takers = 0
+    for status, max_sessions, held in (
         monitors_of(queue.pk)
+        .exclude(status=Librarian.Status.AWAY)
         .annotate(active=Coalesce(Subquery(active), 0))
-        .values_list("active", flat=True)
-    )
-    return len(loads), bool(loads) and all(load >= queue.busy_at for load in loads)
+        .values_list("status", "max_sessions", "active")
+    ):
+        there += 1
+        shift = Load(status=status, active=held, limit=session_limit(max_sessions, queue.busy_at))
+        takers += shift.can_take
+    return there, takers
 
 
 def queue_availability(queue: Queue, *, now: datetime | None = None) -> Availability:
     """Whether a patron asking the queue at ``now`` (default: now) reaches a librarian."""
     now = now or timezone.now()
     zone = queue_time_zone(queue)
-    online, all_busy = _staffing(queue)
+    there, online = _staffing(queue)
     waiting = ChatSession.objects.filter(queue=queue, state=ChatSession.State.WAITING).count()
 
     def answer(state: str, reason: str, next_opening: datetime | None = None) -> Availability:
@@ -89,9 +99,9 @@ def queue_availability(queue: Queue, *, now: datetime | None = None) -> Availabi
         today = now.astimezone(schedule.zone).date()
         reason = "holiday" if schedule.is_special(today) else "outside_hours"
         return answer(CLOSED, reason, schedule_next_opening(schedule, now))
-    if online == 0:
+    if there == 0:
         return answer(CLOSED, "unstaffed")
-    if all_busy:
+    if online == 0:
         return answer(BUSY, "all_busy")
     return answer(OPEN, "staffed")
 

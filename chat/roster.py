@@ -29,9 +29,20 @@ def with_shift_figures(librarians: QuerySet[Librarian]) -> QuerySet[Librarian]:
         .annotate(n=Count("pk"))
         .values("n")
     )
+    # Their maximum where it is lowest, of the queues they monitor (their own
+    # maximum, when set, is the same everywhere): where they show as Busy.
+    lowest_busy_at = (
+        Membership.objects.monitoring()
+        .filter(librarian=OuterRef("pk"))
+        .order_by("queue__busy_at")
+        .values("queue__busy_at")[:1]
+    )
     return (
         librarians.select_related("library", "primary_queue")
-        .annotate(active_count=Coalesce(Subquery(active), 0))
+        .annotate(
+            active_count=Coalesce(Subquery(active), 0),
+            lowest_busy_at=Subquery(lowest_busy_at),
+        )
         .prefetch_related(
             Prefetch(
                 "memberships",
@@ -45,14 +56,28 @@ def with_shift_figures(librarians: QuerySet[Librarian]) -> QuerySet[Librarian]:
 def librarian_row(librarian: Librarian) -> dict[str, Any]:
     """A row of the Librarians list. Needs :func:`with_shift_figures`."""
     monitored = [m.queue_id for m in librarian.monitored]  # type: ignore[attr-defined]
+    active: int = librarian.active_count  # type: ignore[attr-defined]
+    limit = librarian.max_sessions or librarian.lowest_busy_at  # type: ignore[attr-defined]
     return {
         **librarian_ref(librarian),
         "queues": len(monitored),
         "monitoring": monitored,
-        "active": librarian.active_count,  # type: ignore[attr-defined]
+        "active": active,
+        # Their maximum (null: monitoring nothing, and no maximum of their own)
+        # and the status colleagues see: Busy at it (chat/load.py).
+        "max_sessions": limit,
+        "status": shown_status(librarian.status, active, limit),
         "primary_queue": librarian.primary_queue.name if librarian.primary_queue else None,
         "library": librarian.library.name,
     }
+
+
+def shown_status(status: str, active: int, limit: int | None) -> str:
+    """The status colleagues see: as set, but Busy at their maximum (chat/load.py)."""
+    if status == Librarian.Status.AWAY:
+        return status
+    at_maximum = limit is not None and active >= limit
+    return Librarian.Status.BUSY if at_maximum else status
 
 
 def librarian_updated(librarian_id: int, *, also_queues: Iterable[int] = ()) -> None:

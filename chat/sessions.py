@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.models import Librarian, Library
-from chat import routing, steps
+from chat import load, routing, steps
 from chat.lines import line_store, line_validate, patron_line, system_line
 from chat.models import ChatSession
 from chat.payloads import session_detail, transcript_offered
@@ -112,7 +112,8 @@ def session_accept(*, session_id: object, librarian: Librarian) -> ChatSession:
 
     Requires: the librarian belongs to the session's queue, and the request
     has reached their tier by the database's clock (else ``not_yet``, "This
-    request reaches you in N s").
+    request reaches you in N s"), and they are below their maximum of
+    active chats (else ``at_maximum``: :mod:`chat.load`).
     Changes: state waiting → active, ``primary``, ``accepted_at``; a system line.
     Publishes ``session.accepted`` to the queue's monitors (it leaves every
     New list), to the patron, and with the whole session to the librarian's
@@ -122,6 +123,13 @@ def session_accept(*, session_id: object, librarian: Librarian) -> ChatSession:
     session = session_for_librarian(session_id=session_id, librarian=librarian)
     group = routing.member_group(librarian, session)
     with transaction.atomic():
+        # At their maximum: refused before anything changes (a request no
+        # longer waiting says so instead).
+        refusal = load.load_refusal(librarian, session.queue)
+        if refusal is not None:
+            if ChatSession.objects.filter(pk=session.pk, state=ChatSession.State.WAITING).exists():
+                raise refusal
+            raise _accept_refusal(session.pk, librarian)
         # The pick-up race is decided here: only one UPDATE can still match
         # state=waiting, and only once the librarian's tier is reached; the
         # loser matches no row and changes nothing.

@@ -18,7 +18,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Librarian
-from chat import routing, steps
+from chat import load, routing, steps
 from chat.models import ChatSession, TransferOffer
 from chat.payloads import message_payload, offer_payload, session_detail
 from chat.roster import librarian_updated
@@ -39,7 +39,9 @@ def transfer_offer(
     """Offer the session to a colleague monitoring its queue.
 
     Requires: the sender is the primary of the active session; the receiver
-    monitors the session's queue; no other offer for the session is open.
+    monitors the session's queue and can take a chat there (not away or
+    busy, below their maximum: :mod:`chat.load`); no other offer for the
+    session is open.
     Changes: a new open offer (expiring after the queue's offer lifetime) and
     a Librarian Note. Publishes ``transfer.offered`` to both librarians.
     """
@@ -55,6 +57,12 @@ def transfer_offer(
             "not_available",
             f"{receiver.display_name} is not monitoring {session.queue.name}: "
             "transfer to a librarian monitoring it, or to the queue.",
+        )
+    unavailable = load.load_of(receiver, session.queue).reason(receiver.display_name)
+    if unavailable:
+        raise ChatError(
+            "receiver_unavailable",
+            f"{unavailable} Transfer to another librarian, or to the queue.",
         )
     note = _offer_note(note)
     now = timezone.now()

@@ -16,6 +16,7 @@ from accounts.selectors import librarian_of
 from accounts.services import librarian_settings_update
 from chat import blocks, sessions, transfers
 from chat.lines import librarian_line
+from chat.load import librarian_status_set
 from chat.writer import post_line
 from console.selectors import (
     console_digests,
@@ -127,6 +128,7 @@ class ConsoleConsumer(ChatSocket):
         "session.block": "block_patron",
         "console.active": "note_activity",
         "typing": "signal_typing",
+        "status.set": "set_status",
     }
     line_actions = frozenset({"message.send", "im.send"})
     snapshot_actions = frozenset({"console.sync"})
@@ -267,6 +269,12 @@ class ConsoleConsumer(ChatSocket):
             alert_sound=alert_sound,
             alert_popup=alert_popup,
             im_sound=im_sound,
+        )
+
+    async def set_status(self, frame: Frame) -> None:
+        """Available, Busy or Away: ``status.changed`` reaches every console of theirs."""
+        self.librarian = await call_service(
+            librarian_status_set, librarian=self.librarian, status=frame.get("status")
         )
 
     async def open_im(self, frame: Frame) -> None:
@@ -436,6 +444,7 @@ class ConsoleConsumer(ChatSocket):
     patron_left = ChatSocket.forward
     patron_returned = ChatSocket.forward
     settings_changed = ChatSocket.forward
+    status_changed = ChatSocket.forward
     librarian_updated = ChatSocket.forward
     im_opened = ChatSocket.forward
     im_message_created = ChatSocket.forward

@@ -28,8 +28,17 @@ def console_snapshot(
         "server_time": server_time,
         "me": librarian_ref(librarian),
         "settings": librarian_settings_payload(librarian),
+        # Whether a new request alerts: Available and below the maximum,
+        # their own or each queue's busy_at (chat/load.py).
+        "status": librarian.status,
+        "max_sessions": librarian.max_sessions,
         "queues": [
-            {"id": m.queue_id, "name": m.queue.name, "monitoring": m.is_monitoring}
+            {
+                "id": m.queue_id,
+                "name": m.queue.name,
+                "monitoring": m.is_monitoring,
+                "busy_at": m.queue.busy_at,
+            }
             for m in memberships
         ],
         "waiting": [

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Librarian
 from chat import routing
+from chat.load import Load, session_limit
 from chat.models import ChatSession, TransferOffer
 from chat.payloads import session_detail
 from chat.roster import librarian_row
@@ -22,7 +23,7 @@ from chat.selectors import (
 )
 from console.payloads import console_outcomes, console_snapshot
 from im.selectors import open_ims_by_librarian, open_ims_snapshot
-from queues.models import Membership
+from queues.models import Membership, Queue
 from queues.selectors import memberships_of
 from queues.tiers import GROUPS, group_of
 from shifts.selectors import librarians_on_shift_for
@@ -72,7 +73,23 @@ def transfer_targets_payload(*, session_id: int, librarian: Librarian) -> dict[s
         "type": "transfer.targets",
         "session": session.pk,
         "queue": {"id": session.queue_id, "name": session.queue.name},
-        "librarians": [librarian_row(lib) for lib in transfer_targets_for(session, librarian)],
+        "librarians": [
+            _target_row(lib, session.queue) for lib in transfer_targets_for(session, librarian)
+        ],
+    }
+
+
+def _target_row(librarian: Librarian, queue: Queue) -> dict[str, Any]:
+    """A row of the Transfer dialog: whether they can take the session, and why not."""
+    shift = Load(
+        status=librarian.status,
+        active=librarian.active_count,  # type: ignore[attr-defined]
+        limit=session_limit(librarian.max_sessions, queue.busy_at),
+    )
+    return {
+        **librarian_row(librarian),
+        "can_take": shift.can_take,
+        "unavailable": shift.reason(librarian.display_name),
     }
 
 

@@ -68,8 +68,10 @@ class Queue(models.Model):
         "busy at (active chats per librarian)",
         default=3,
         validators=[MinValueValidator(1)],
-        help_text='Patrons are told "all librarians are busy" when every librarian monitoring '
-        "the queue holds at least this many active chats (in any queue).",
+        help_text="A librarian's maximum of active chats (in any queue) for this queue's "
+        "requests, unless their own is set: at it they get no popups and can't pick up more. "
+        'Patrons are told "all librarians are busy" when no librarian monitoring the queue '
+        "can take a chat.",
     )
     page_version = models.BigIntegerField(
         default=page_version_new,

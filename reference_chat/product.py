@@ -69,7 +69,7 @@ TASKS = {
 # period, patron sockets whose process died, patrons gone past theirs.
 SWEEP_SECONDS = env.int("SWEEP_SECONDS", default=5)
 # How often the worker publishes waiting requests to the tiers whose time came.
-ROLLOVER_SECONDS = env.float("ROLLOVER_SECONDS", default=0.25)
+ROLLOVER_SECONDS = env.float("ROLLOVER_SECONDS", default=0.5)
 # The worker's schedule: each job is a function called every so many
 # seconds, in its own error boundary; with several workers, each run is
 # claimed by one (core/scheduler.py).

@@ -247,6 +247,13 @@ def world(db: None) -> World:
 
 
 @pytest.fixture
+def no_maximum(world: World) -> None:
+    """Librarians hold any number of chats: for tests that pick up round
+    after round (the maximum, 3 by default, is chat/load.py's, tested there)."""
+    Queue.objects.update(busy_at=10_000)
+
+
+@pytest.fixture
 def staffed(world: World) -> None:
     """Someone monitors every queue (Alice: Ask Riverside and the
     cooperative; Carol: Hillcrest and the cooperative; Dave: the archive),

@@ -147,7 +147,7 @@ def test_patron_and_librarian_converse_through_daphne(daphne_ports: list[int]) -
             await console.send(json.dumps({"type": "monitoring.set", "queues": [queue.pk]}))
             snapshot = await _next(console, "console.snapshot")
             assert snapshot["queues"] == [
-                {"id": queue.pk, "name": "Ask Riverside", "monitoring": True}
+                {"id": queue.pk, "name": "Ask Riverside", "monitoring": True, "busy_at": 3}
             ]
 
             # The patron asks through the form, served by the other process.

@@ -26,7 +26,8 @@ from queues.models import Membership
 from tests.helpers import at_once
 from tests.talk import librarian_says, patron_says
 
-pytestmark = pytest.mark.django_db
+# Round after round of pick-ups by the same librarians: no maximum.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_maximum")]
 
 # On PostgreSQL the UPDATE that takes the numbers feeds the INSERT in one
 # statement (WITH … UPDATE … INSERT); elsewhere they are two.

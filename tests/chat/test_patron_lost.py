@@ -41,7 +41,8 @@ from tests.sockets import (  # noqa: F401 - the fixture closes leftover sockets
 )
 from tests.talk import patron_heartbeat, patron_says, sweep_patrons, transcripts_delivered
 
-pytestmark = pytest.mark.django_db
+# Round after round of pick-ups by the same librarians: no maximum.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_maximum")]
 
 
 # --- Past the grace period ----------------------------------------------------------

@@ -17,7 +17,8 @@ from chat.models import ChatSession, Message, PatronPresence
 from core.errors import ChatError
 from tests.helpers import at_once
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Round after round of pick-ups by the same librarians: no maximum.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_maximum")]
 
 ROUNDS = 20
 

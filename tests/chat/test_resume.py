@@ -44,7 +44,8 @@ from tests.sockets import (  # noqa: F401 - the fixture closes leftover sockets
     rings_dropped,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Round after round of pick-ups by the same librarians: no maximum.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_maximum")]
 
 
 # --- Numbering ------------------------------------------------------------------

@@ -204,7 +204,7 @@ def test_the_console_digest_lists_only_what_reached_each_librarian(
 
 @pytest.mark.django_db(transaction=True)
 def test_two_tiers_clicking_as_it_rolls_over_one_wins_and_nothing_is_half_taken(
-    coop_shift, ask, cooperative, riverside_library, alice, carol
+    coop_shift, no_maximum, ask, cooperative, riverside_library, alice, carol
 ):
     """Carol's tier comes as she and Alice click, with the worker's
     roll-over on a third thread: one of them holds the session, the other

@@ -24,7 +24,12 @@ from tests.helpers import at_once, fresh, lines_of
 
 ROUNDS = 10
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("one_primary_per_active_session")]
+# Round after round of pick-ups by the same librarians: no maximum.
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("one_primary_per_active_session"),
+    pytest.mark.usefixtures("no_maximum"),
+]
 
 
 # --- Races: two people click at the same moment -----------------------------------------------

@@ -51,9 +51,15 @@ async def test_the_console_snapshot_has_my_queues_the_new_list_and_my_active_cha
     snapshot = await console.expect("console.snapshot")
     assert snapshot["me"] == {"id": alice.pk, "display_name": "Alice", "staff_id": "RPL-104"}
     assert snapshot["settings"] == {"alert_sound": True, "alert_popup": True, "im_sound": True}
+    assert (snapshot["status"], snapshot["max_sessions"]) == ("available", None)
     assert snapshot["queues"] == [
-        {"id": riverside.pk, "name": "Ask Riverside", "monitoring": True},
-        {"id": cooperative.pk, "name": "County Libraries Cooperative", "monitoring": False},
+        {"id": riverside.pk, "name": "Ask Riverside", "monitoring": True, "busy_at": 3},
+        {
+            "id": cooperative.pk,
+            "name": "County Libraries Cooperative",
+            "monitoring": False,
+            "busy_at": 3,
+        },
     ]
     assert [row["id"] for row in snapshot["waiting"]] == [waiting.pk]
     assert snapshot["waiting"][0]["patron_name"] == "Eli"
@@ -76,6 +82,7 @@ async def test_a_monitoring_librarian_hears_of_a_new_request(ask, alice, riversi
         "id": riverside.pk,
         "name": "Ask Riverside",
         "monitoring": True,
+        "busy_at": 3,
     }
 
     session = await call(ask, name="Dana", question="Is the library open on Sunday?")

@@ -93,6 +93,8 @@ async def test_each_console_lists_the_other_librarian_on_connect(alice, bob, riv
             "queues": 1,
             "monitoring": [riverside.pk],
             "active": 0,
+            "max_sessions": 3,
+            "status": "available",
             "primary_queue": None,
             "library": "Riverside Public Library",
         }

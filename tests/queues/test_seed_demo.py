@@ -32,6 +32,7 @@ def test_seeding_twice_leaves_one_of_each():
         "alice",
         "bob",
         "carol",
+        "erin",
         "supervisor",
     ]
     memberships = {
@@ -45,8 +46,15 @@ def test_seeding_twice_leaves_one_of_each():
         ("bob", "cooperative"),
         ("carol", "hillcrest"),
         ("carol", "cooperative"),
+        ("erin", "cooperative"),
     }
-    assert Membership.objects.count() == 6
+    assert Membership.objects.count() == 7
+    # Erin is the cooperative's backup: its requests reach her at 120 s.
+    assert list(
+        Membership.objects.filter(is_backup=True).values_list(
+            "librarian__user__username", flat=True
+        )
+    ) == ["erin"]
     cooperative = Queue.objects.get(slug="cooperative")
     assert cooperative.libraries.count() == 2
     assert Queue.objects.get(slug="hillcrest").email_required

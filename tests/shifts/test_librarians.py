@@ -69,6 +69,9 @@ def test_alice_sees_bob_with_his_queues_active_chats_and_home_queue(
             "queues": 2,
             "monitoring": sorted([riverside.pk, cooperative.pk]),
             "active": 0,
+            # His maximum: the queues' busy_at (3); he can take a chat.
+            "max_sessions": 3,
+            "status": "available",
             "primary_queue": "Ask Riverside",
             "library": "Riverside Public Library",
         }

@@ -4,6 +4,7 @@ import { el } from "../socket.js";
 import { $ } from "./dom.js";
 import { announce } from "./dialogs.js";
 import { openIm } from "./im.js";
+import { STATUS_LABELS } from "./settings.js";
 import * as state from "./state.js";
 
 // The Queue (Library) column: "Ask Riverside (Riverside Public Library)".
@@ -11,11 +12,19 @@ export function homeLabel(row) {
   return row.primary_queue ? `${row.primary_queue} (${row.library})` : `— (${row.library})`;
 }
 
+// The Status column: "Busy (3 of 3)", "Available (1 of 3)", "Away".
+export function statusLabel(row) {
+  const label = STATUS_LABELS[row.status] || row.status;
+  if (row.status === "away") return label;
+  return row.max_sessions ? `${label} (${row.active} of ${row.max_sessions})` : label;
+}
+
 const sorters = {
   name: (a, b) => a.display_name.localeCompare(b.display_name),
   queues: (a, b) => a.queues - b.queues,
   active: (a, b) => a.active - b.active,
   home: (a, b) => homeLabel(a).localeCompare(homeLabel(b)),
+  status: (a, b) => statusLabel(a).localeCompare(statusLabel(b)),
 };
 
 function sortedLibrarians() {
@@ -49,6 +58,7 @@ export function renderLibrarians() {
         el("td", { class: "num" }, row.queues),
         el("td", { class: "num" }, row.active),
         el("td", {}, homeLabel(row)),
+        el("td", {}, statusLabel(row)),
       ),
     ),
   );
@@ -69,7 +79,7 @@ export function renderLibrarians() {
           "button",
           { type: "button", class: "session-row", onclick: () => openIm(row.id) },
           el("span", { class: "row-top" }, el("strong", {}, `${row.display_name} (${row.staff_id})`)),
-          el("span", { class: "row-meta" }, `${row.active} active · ${homeLabel(row)}`),
+          el("span", { class: "row-meta" }, `${statusLabel(row)} · ${row.active} active · ${homeLabel(row)}`),
         ),
       ),
     ),

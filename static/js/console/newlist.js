@@ -96,7 +96,7 @@ function accept(id) {
 // a click a moment before my tier (not_yet: "reaches you in N s") keeps it.
 function pickUpRefused(id, error) {
   state.setAccepting(id, false);
-  if (error.code !== "already_yours" && error.code !== "not_yet") state.removeWaiting(id);
+  if (!["already_yours", "not_yet", "at_maximum"].includes(error.code)) state.removeWaiting(id);
   renderNew();
   toast(error.message);
 }
@@ -168,8 +168,10 @@ export const handlers = {
     const known = Boolean(state.waitingRow(row.id));
     state.putWaiting(row);
     renderNew();
-    // No alarm for the session I just returned to the queue myself.
-    if (!known && !(row.transfer && row.transfer.from_id === state.myId())) alertNewRequest(row);
+    // No alarm for the session I just returned to the queue myself, nor
+    // while I am Busy or Away or at my maximum: the row is under New still.
+    const mine = row.transfer && row.transfer.from_id === state.myId();
+    if (!known && !mine && state.canTakeFrom(row.queue.id)) alertNewRequest(row);
   },
 };
 

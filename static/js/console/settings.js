@@ -1,8 +1,11 @@
 // What I monitor (the form above New) and the Settings tab's alerts.
 import { el, playAlert } from "../socket.js";
+import { announce } from "./dialogs.js";
 import { $ } from "./dom.js";
 import { send } from "./protocol.js";
 import * as state from "./state.js";
+
+export const STATUS_LABELS = { available: "Available", busy: "Busy", away: "Away" };
 
 export function renderMonitoring() {
   const box = $("monitoring-queues");
@@ -30,6 +33,10 @@ export function renderMonitoringStatus() {
     : "Not monitoring any queue.";
 }
 
+export function renderStatus() {
+  $("my-status").value = state.myStatus();
+}
+
 export function renderSettings() {
   const settings = state.settings();
   $("setting-popup").checked = settings.alert_popup;
@@ -38,6 +45,12 @@ export function renderSettings() {
 }
 
 export const handlers = {
+  "status.changed"(frame) {
+    const before = state.myStatus();
+    state.setMyStatus(frame.status);
+    renderStatus();
+    if (before !== frame.status) announce(`Your status: ${STATUS_LABELS[frame.status]}.`);
+  },
   "settings.changed"(frame) {
     state.setSettings(frame.settings);
     renderSettings();
@@ -63,4 +76,10 @@ export function initialize() {
     if (send(frame)) $("settings-status").textContent = "Saving…";
   });
   $("test-sound").addEventListener("click", playAlert);
+  $("my-status").addEventListener("change", (event) => {
+    // The select shows what the server says: status.changed, on every console of mine.
+    const wanted = event.target.value;
+    renderStatus();
+    send({ type: "status.set", status: wanted });
+  });
 }

@@ -9,6 +9,8 @@
 const state = {
   me: null,
   settings: Object.freeze({ alert_sound: true, alert_popup: true }),
+  status: "available", // Available, Busy or Away, as I set it
+  maxSessions: null, // my own maximum of active chats (null: each queue's busy_at)
   clockOffset: 0, // server time − browser time, ms
   queues: [],
   myQueues: new Set(), // ids of the queues I monitor
@@ -38,6 +40,8 @@ export function applySnapshot(frame) {
   state.clockOffset = Date.parse(frame.server_time) - Date.now();
   state.me = freeze(frame.me);
   state.settings = freeze(frame.settings);
+  state.status = frame.status;
+  state.maxSessions = frame.max_sessions;
   state.queues = frame.queues.map(freeze);
   state.myQueues = new Set(frame.queues.filter((q) => q.monitoring).map((q) => q.id));
   state.librarians = new Map(frame.librarians.map((row) => [row.id, freeze(row)]));
@@ -64,6 +68,22 @@ export const settings = () => state.settings;
 
 export function setSettings(value) {
   state.settings = freeze(value);
+}
+
+export const myStatus = () => state.status;
+
+export function setMyStatus(status) {
+  state.status = status;
+}
+
+// Whether a new request of this queue alerts me: Available and below my
+// maximum (mine, or the queue's busy_at), as the server decides a pick-up.
+export function canTakeFrom(queueId) {
+  if (state.status !== "available") return false;
+  const queue = state.queues.find((q) => q.id === queueId);
+  const limit = state.maxSessions || queue?.busy_at || Infinity;
+  const held = [...state.active.values()].filter((s) => s.state === "active").length;
+  return held < limit;
 }
 
 // Now on the server's clock, ms.

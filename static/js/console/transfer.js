@@ -71,10 +71,13 @@ function renderTransferDialog() {
             type: "button",
             class: `session-row${t.target === row.id ? " picked" : ""}`,
             "aria-pressed": String(t.target === row.id),
+            // Away, busy or at their maximum: listed, with why, not offered.
+            disabled: row.can_take === false,
             onclick: () => pickTarget(row.id),
           },
           el("span", { class: "row-top" }, el("strong", {}, `${row.display_name} (${row.staff_id})`)),
           el("span", { class: "row-meta" }, `Active: ${row.active} · ${homeLabel(row)}`),
+          row.unavailable ? el("span", { class: "row-meta" }, row.unavailable) : null,
         ),
       ),
     ),
