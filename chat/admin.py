@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from chat.blocks import patron_block_lift
 from chat.models import ChatSession, Message, PatronBlock
+from chat.selectors import waiting_too_long
 from core.admin import ReadOnlyAdminMixin
 
 
@@ -19,6 +20,24 @@ class MessageInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
 
 
+class WaitingFilter(admin.SimpleListFilter):
+    """What a supervisor looks for first: requests nobody has picked up, and
+    those past their queue's "waiting too long" threshold."""
+
+    title = "waiting"
+    parameter_name = "waiting"
+
+    def lookups(self, request: HttpRequest, model_admin: object) -> list[tuple[str, str]]:
+        return [("now", "Waiting now"), ("too_long", "Waiting too long")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[ChatSession]) -> QuerySet:
+        if self.value() == "now":
+            return queryset.filter(state=ChatSession.State.WAITING)
+        if self.value() == "too_long":
+            return waiting_too_long(queryset)
+        return queryset
+
+
 @admin.register(ChatSession)
 class ChatSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
@@ -28,10 +47,11 @@ class ChatSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "library",
         "patron_name",
         "state",
+        "waited",
         "primary",
         "closed_by",
     ]
-    list_filter = ["state", "queue", "library", "closed_by"]
+    list_filter = [WaitingFilter, "state", "queue", "library", "closed_by"]
     search_fields = ["patron_name", "patron_email", "question"]
     date_hierarchy = "created_at"
     list_select_related = ["queue", "library", "primary"]
@@ -51,6 +71,16 @@ class ChatSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     readonly_fields = fields
     inlines = [MessageInline]
+
+    @admin.display(description="Waited")
+    def waited(self, session: ChatSession) -> str:
+        """How long a waiting request has waited, marked past its queue's threshold."""
+        if session.state != ChatSession.State.WAITING:
+            return "-"
+        seconds = int((timezone.now() - session.waiting_since).total_seconds())
+        waited = f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+        limit = session.queue.waiting_alert_seconds
+        return f"{waited} (waiting too long)" if limit and seconds >= limit else waited
 
 
 @admin.register(Message)

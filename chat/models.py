@@ -77,6 +77,9 @@ class ChatSession(models.Model):
     # Up to which of those times the request was published to the queue's
     # consoles: the worker's roll-over moves it on, once per tier reached.
     announced_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the worker offered it back to the patron's own library (a queue's
+    # automatic hand-back, chat/handback.py): once per holder.
+    handback_offered_at = models.DateTimeField(null=True, blank=True, editable=False)
     accepted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.CharField(max_length=10, choices=ClosedBy.choices, blank=True)

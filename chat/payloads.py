@@ -56,6 +56,8 @@ def session_row(session: ChatSession, *, rolled_over: bool = False) -> dict[str,
         "queue": {"id": session.queue_id, "name": session.queue.name},
         "library": {"id": session.library_id, "name": session.library.name},
         "rolled_over": rolled_over,
+        # After this many seconds of waiting New marks it "waiting too long" (null: never).
+        "too_long_after": session.queue.waiting_alert_seconds or None,
         "created_at": session.created_at.isoformat(),
         "waiting_since": session.waiting_since.isoformat(),
         "patron_present": session.patron_present,
@@ -90,6 +92,10 @@ def session_detail(session: ChatSession, messages: Iterable[Message]) -> dict[st
         "closed_at": session.closed_at.isoformat() if session.closed_at else None,
         "closed_by": session.closed_by or None,
         "last_seq": session.last_seq,
+        # Held by a librarian of another library than the patron's (it rolled
+        # over): the holder may hand it back (chat/handback.py).
+        "held_away": session.primary is not None
+        and session.primary.library_id != session.library_id,
         "messages": [message_payload(m) for m in messages],
     }
 

@@ -1,5 +1,6 @@
 """Reads about chat sessions, scoped to who is asking."""
 
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -11,7 +12,7 @@ from chat.models import PATRON_TOKEN, ChatSession, Message, PatronBlock, Transfe
 from chat.payloads import patron_message_payload, patron_session
 from chat.roster import with_shift_figures
 from core.errors import ChatError
-from queues.models import Membership
+from queues.models import Membership, Queue
 from queues.selectors import monitors_of
 
 
@@ -155,6 +156,19 @@ def waiting_sessions_for(librarian: Librarian) -> QuerySet[ChatSession]:
         .select_related("queue", "library", "primary", "requeued_by")
         .order_by("waiting_since")
     )
+
+
+def waiting_too_long(sessions: QuerySet[ChatSession] | None = None) -> QuerySet[ChatSession]:
+    """Waiting requests past their queue's "waiting too long" threshold
+    (``Queue.waiting_alert_seconds``; 0: never), oldest first."""
+    sessions = ChatSession.objects.all() if sessions is None else sessions
+    now = timezone.now()
+    late = Q(pk__in=[])
+    for queue_id, seconds in Queue.objects.filter(waiting_alert_seconds__gt=0).values_list(
+        "pk", "waiting_alert_seconds"
+    ):
+        late |= Q(queue_id=queue_id, waiting_since__lte=now - timedelta(seconds=seconds))
+    return sessions.filter(late, state=ChatSession.State.WAITING).order_by("waiting_since")
 
 
 def active_sessions_for(librarian: Librarian) -> QuerySet[ChatSession]:

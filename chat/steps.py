@@ -51,6 +51,20 @@ def handover_announce(session: ChatSession, sender: Librarian, receiver: Librari
     _announce(session, text)
 
 
+def handback_announce(session: ChatSession, sender: Librarian, receiver: Librarian) -> None:
+    """The patron-visible line of a hand-back taken: their own library has their question now."""
+    with translation.override(session.language):
+        text = _(
+            "%(sender)s has passed your question to %(receiver)s, a librarian of your own "
+            "library, %(library)s."
+        ) % {
+            "sender": sender.display_name,
+            "receiver": receiver.display_name,
+            "library": session.library.name,
+        }
+    _announce(session, text)
+
+
 def requeue_announce(session: ChatSession, sender: Librarian) -> None:
     """The patron-visible line of a session returned to its queue (never the sender's note)."""
     with translation.override(session.language):

@@ -140,7 +140,7 @@ def transfer_accept(*, offer_id: object, librarian: Librarian) -> ChatSession:
             raise _offer_refusal(offer.pk, librarian)
         moved = ChatSession.objects.filter(
             pk=offer.session_id, state=ChatSession.State.ACTIVE, primary_id=offer.sender_id
-        ).update(primary=librarian)
+        ).update(primary=librarian, handback_offered_at=None)
         if not moved:
             # The patron left, or the session changed hands some other way:
             # raising rolls the offer back too, so nothing of this OK sticks.
@@ -154,7 +154,10 @@ def transfer_accept(*, offer_id: object, librarian: Librarian) -> ChatSession:
             f"{librarian.display_name} accepted the transfer and took the session.",
             librarian,
         )
-        steps.handover_announce(session, offer.sender, librarian)
+        if librarian.library_id == session.library_id != offer.sender.library_id:
+            steps.handback_announce(session, offer.sender, librarian)  # back home
+        else:
+            steps.handover_announce(session, offer.sender, librarian)
         round_settled(session.pk)
         publish(
             {"type": "transfer.accepted", "offer": offer_payload(offer),

@@ -14,7 +14,7 @@ from accounts.logins import login_tag
 from accounts.models import Librarian
 from accounts.selectors import librarian_of
 from accounts.services import librarian_settings_update
-from chat import blocks, sessions, transfers
+from chat import blocks, handback, sessions, transfers
 from chat.lines import librarian_line
 from chat.load import librarian_status_set
 from chat.writer import post_line
@@ -123,6 +123,7 @@ class ConsoleConsumer(ChatSocket):
         "transfer.accept": "accept_transfer",
         "transfer.decline": "decline_transfer",
         "transfer.cancel": "cancel_transfer",
+        "transfer.hand_back": "hand_back",
         "console.sync": "sync",
         "console.outcomes": "explain_outcomes",
         "session.block": "block_patron",
@@ -383,6 +384,12 @@ class ConsoleConsumer(ChatSocket):
             session_id=frame_int(frame, "session"),
             sender=self.librarian,
             note=frame_str(frame, "note", required=False, max_len=2000) or "",
+        )
+
+    async def hand_back(self, frame: Frame) -> None:
+        """An offer to a librarian of the patron's own library (``transfer.offered``)."""
+        await call_service(
+            handback.hand_back, session_id=frame_int(frame, "session"), sender=self.librarian
         )
 
     async def accept_transfer(self, frame: Frame) -> None:

@@ -73,6 +73,20 @@ class Queue(models.Model):
         'Patrons are told "all librarians are busy" when no librarian monitoring the queue '
         "can take a chat.",
     )
+    handback_after_seconds = models.PositiveIntegerField(
+        "hand back automatically after (seconds)",
+        default=0,
+        help_text="A session a librarian of another library (the cooperative, backup) has "
+        "held this long is offered to a librarian of the patron's own library who monitors "
+        "the queue, through the transfer handshake. 0: only by the holder's Hand back button.",
+    )
+    waiting_alert_seconds = models.PositiveIntegerField(
+        "waiting too long after (seconds)",
+        default=120,
+        help_text='A request waiting this long is marked "waiting too long" in every New '
+        "list where it is visible, announced once to screen readers, and counted in the "
+        "admin's list of queues. 0: never.",
+    )
     page_version = models.BigIntegerField(
         default=page_version_new,
         editable=False,

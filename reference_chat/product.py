@@ -87,6 +87,8 @@ PERIODIC_JOBS = {
     # A waiting request reaches the next tier's consoles within about a
     # second of its time (chat/routing.py).
     "chat.rollover_due": {"call": "chat.routing.rollover_due", "every": ROLLOVER_SECONDS},
+    # Sessions held away from the patron's library past its queue's time: offered home.
+    "chat.handback_due": {"call": "chat.handback.handback_due", "every": SWEEP_SECONDS},
     "transcripts.transcripts_enqueue_due": {
         "call": "transcripts.delivery.transcripts_enqueue_due",
         "every": 2,

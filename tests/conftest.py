@@ -31,6 +31,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.db import connections
+from django.test import Client
 from django.utils import timezone, translation
 
 from accounts.models import Librarian, Library
@@ -326,6 +327,14 @@ def frank(world: World) -> AbstractUser:
 @pytest.fixture
 def supervisor(world: World) -> AbstractUser:
     return world.supervisor
+
+
+@pytest.fixture
+def sam(supervisor: Any) -> Client:
+    """Sam the supervisor, logged in to the admin (a test client)."""
+    client = Client()
+    client.force_login(supervisor)
+    return client
 
 
 @pytest.fixture

@@ -14,13 +14,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def sam(supervisor) -> Client:
-    client = Client()
-    client.force_login(supervisor)
-    return client
-
-
-@pytest.fixture
 def ended_chat(chat, alice):
     session = chat(alice, name="Dana", question="Do you keep old phone books?")
     line_store(note_line(session, "Check the basement", alice))

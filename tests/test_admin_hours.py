@@ -8,19 +8,11 @@ doesn't parse, a date listed twice, a zone that isn't one.
 from datetime import date, time
 
 import pytest
-from django.test import Client
 
 from accounts.models import LibraryOpeningPeriod, LibrarySpecialDay
 from queues.models import QueueOpeningPeriod
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sam(supervisor) -> Client:
-    client = Client()
-    client.force_login(supervisor)
-    return client
 
 
 def library_form(library, periods=(), days=(), **changes) -> dict[str, str]:
@@ -149,6 +141,8 @@ def test_a_queue_takes_hours_of_its_own_and_the_busy_setting(sam, cooperative):
         "transfer_offer_seconds": "60",
         "time_zone": "Europe/Berlin",
         "busy_at": "2",
+        "waiting_alert_seconds": "120",
+        "handback_after_seconds": "0",
         "memberships-TOTAL_FORMS": "0",
         "memberships-INITIAL_FORMS": "0",
         "tiers-TOTAL_FORMS": "0",

@@ -22,13 +22,6 @@ LOCKED = "Too many failed log-ins for this account or from this connection."
 BLOCKED = "You can&#x27;t start a new chat from this connection right now."  # as HTML
 
 
-@pytest.fixture
-def sam(supervisor) -> Client:
-    client = Client()
-    client.force_login(supervisor)
-    return client
-
-
 def log_in(username, password, *, address="127.0.0.1", path="/login/"):
     return Client(REMOTE_ADDR=address).post(path, {"username": username, "password": password})
 

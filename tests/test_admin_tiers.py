@@ -2,20 +2,12 @@
 requests from when, and a list that makes no sense is refused, saying why."""
 
 import pytest
-from django.test import Client
 
 from queues.hours import queue_tiers
 from queues.models import Membership, QueueTier
 from queues.tiers import BACKUP, COOPERATIVE, HOME, Tier
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sam(supervisor) -> Client:
-    client = Client()
-    client.force_login(supervisor)
-    return client
 
 
 def queue_form(queue, tiers, memberships=()) -> dict[str, object]:
@@ -32,6 +24,8 @@ def queue_form(queue, tiers, memberships=()) -> dict[str, object]:
         "transfer_offer_seconds": "60",
         "time_zone": "",
         "busy_at": "3",
+        "waiting_alert_seconds": "120",
+        "handback_after_seconds": "0",
         "memberships-TOTAL_FORMS": str(len(memberships)),
         "memberships-INITIAL_FORMS": str(len(memberships)),
         "tiers-TOTAL_FORMS": str(len(tiers)),

@@ -39,6 +39,8 @@ def _form(world, **widget):
         "tiers-INITIAL_FORMS": 0,
         "time_zone": "",
         "busy_at": 3,
+        "waiting_alert_seconds": 120,
+        "handback_after_seconds": 0,
         "opening_periods-TOTAL_FORMS": 0,
         "opening_periods-INITIAL_FORMS": 0,
         "special_days-TOTAL_FORMS": 0,

@@ -105,6 +105,9 @@ export function renderPane() {
   $("end-session").hidden = gone;
   $("end-session").disabled = false;
   $("transfer-session").hidden = gone;
+  // Held away from the patron's own library: one click offers it home.
+  $("hand-back-session").hidden = gone || !session.held_away;
+  $("hand-back-session").textContent = `Hand back to ${session.library.name}`;
   $("block-session").hidden = gone;
   $("dismiss-session").hidden = !gone;
   $("session-readonly").hidden = !gone;
@@ -356,6 +359,13 @@ export function initialize() {
     }
   });
 
+  $("hand-back-session").addEventListener("click", () => {
+    const id = state.selectedId();
+    if (id === null) return;
+    // The answer is transfer.offered (the offer's status under the title),
+    // or an error toast: nobody of the library can take it now.
+    send({ type: "transfer.hand_back", session: id }, { key: `transfer.hand_back:${id}`, onError: (error) => toast(error.message) });
+  });
   $("end-session").addEventListener("click", () => {
     if (state.selectedId() === null) return;
     if (send({ type: "session.end", session: state.selectedId() })) $("end-session").disabled = true;

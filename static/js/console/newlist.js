@@ -4,7 +4,7 @@
 // patron left) leaves it, live or at the next snapshot.
 import { el, formatWait, playAlert } from "../socket.js";
 import { $ } from "./dom.js";
-import { announcePopup, showPopup, toast } from "./dialogs.js";
+import { announce, announcePopup, showPopup, toast } from "./dialogs.js";
 import { send, settle } from "./protocol.js";
 import * as state from "./state.js";
 import { isTabSelected, selectTab } from "./tabs.js";
@@ -12,9 +12,15 @@ import { isTabSelected, selectTab } from "./tabs.js";
 const baseTitle = document.title;
 const dialog = $("request-dialog");
 let unseenRequests = []; // what the popup lists, until OK
+const announcedLate = new Set(); // requests announced as waiting too long, once each
 
 function waitedSeconds(row) {
   return (state.serverNow() - Date.parse(row.waiting_since || row.created_at)) / 1000;
+}
+
+// Past its queue's threshold: marked in colour and in words, announced once.
+function isLate(row) {
+  return typeof row.too_long_after === "number" && waitedSeconds(row) >= row.too_long_after;
 }
 
 export function renderNew() {
@@ -30,9 +36,9 @@ export function renderNew() {
           "button",
           {
             type: "button",
-            class: "session-row",
+            class: `session-row${isLate(row) ? " session-late" : ""}`,
             disabled: state.isAccepting(row.id),
-            "aria-label": `Pick up ${row.patron_name}${row.transfer ? " (Transfer)" : ""}, ${row.library.name}${row.rolled_over ? ", rolled over" : ""}, waited ${formatWait(waitedSeconds(row))}: ${row.question_preview}`,
+            "aria-label": `Pick up ${row.patron_name}${row.transfer ? " (Transfer)" : ""}, ${row.library.name}${row.rolled_over ? ", rolled over" : ""}, waited ${formatWait(waitedSeconds(row))}${isLate(row) ? ", waiting too long" : ""}: ${row.question_preview}`,
             onclick: () => accept(row.id),
           },
           el(
@@ -50,6 +56,7 @@ export function renderNew() {
             { class: "row-meta" },
             `${row.patron_email || "anonymous"} · ${row.library.name} · ${row.queue.name}`,
             row.rolled_over ? el("span", { class: "badge" }, "rolled over") : null,
+            isLate(row) ? el("span", { class: "badge badge-late" }, "waiting too long") : null,
             row.patron_present ? null : el("span", { class: "badge badge-warn" }, "left"),
             state.isAccepting(row.id) ? el("span", { class: "badge" }, "picking up…") : null,
           ),
@@ -72,6 +79,14 @@ function tickWaited() {
   for (const span of document.querySelectorAll("#new-list .waited")) {
     span.textContent = formatWait(waitedSeconds({ created_at: span.dataset.created }));
   }
+  // A request that just passed its queue's threshold: marked, and said once.
+  const late = state.waitingRows().filter((row) => isLate(row) && !announcedLate.has(row.id));
+  if (!late.length) return;
+  for (const row of late) {
+    announcedLate.add(row.id);
+    announce(`${row.patron_name} has waited over ${formatWait(row.too_long_after)} in ${row.queue.name}.`);
+  }
+  renderNew();
 }
 
 // ---------------------------------------------------------------- picking up

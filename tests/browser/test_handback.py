@@ -1,0 +1,56 @@
+"""Hand-back end to end: the cooperative answers a Riverside patron, Riverside
+comes back, and the session goes home through the transfer handshake."""
+
+from playwright.sync_api import expect
+
+from queues.models import QueueTier
+from tests.browser.conftest import People, pick_up, screenshot
+from tests.browser.test_accessibility import Axe
+from tests.conftest import World
+
+COOP = "County Libraries Cooperative"
+
+
+def test_a_session_the_cooperative_took_goes_home_when_its_library_is_back(
+    world: World, people: People, axe_source: str
+) -> None:
+    QueueTier.objects.create(queue=world.cooperative, after_seconds=0, home=True)
+    QueueTier.objects.create(queue=world.cooperative, after_seconds=1, cooperative=True)
+    carol = people.console(world.carol, monitor=[COOP])
+
+    patron = people.page()
+    patron.goto("/ask/cooperative/")
+    patron.get_by_label("Screen name").fill("Dana")
+    patron.get_by_label("Your library").select_option(label="Riverside Public Library")
+    patron.get_by_label("Your question").fill("Can I renew by phone?")
+    patron.get_by_role("button", name="Ask").click()
+    patron.wait_for_url("**/chat/*/")
+
+    # Nobody of Riverside is on: it rolls over to Carol, who takes it.
+    expect(carol.locator("#request-dialog")).to_be_visible(timeout=8000)
+    carol.locator("#request-dialog").get_by_role("button", name="OK").click()
+    pick_up(carol, "Dana")
+    hand_back = carol.get_by_role("button", name="Hand back to Riverside Public Library")
+    expect(hand_back).to_be_visible()
+    # Too early: nobody of Riverside can take it yet, and Carol is told so.
+    hand_back.click()
+    expect(carol.locator("#toast")).to_have_text(
+        f"Nobody of Riverside Public Library who can take a chat monitors {COOP} now."
+    )
+
+    # Alice of Riverside starts monitoring: Carol hands the session back.
+    alice = people.console(world.alice, monitor=[COOP])
+    hand_back.click()
+    offer = alice.locator("#offer-dialog")
+    expect(offer).to_be_visible()
+    expect(offer).to_contain_text("Hand-back to Riverside Public Library (their library is back).")
+    Axe(axe_source).check(alice, "a hand-back offer")
+    offer.get_by_role("button", name="OK").click()
+    expect(alice.locator("#session-title")).to_have_text("Dana")
+    expect(patron.locator("#log")).to_contain_text(
+        "Carol has passed your question to Alice, a librarian of your own library, "
+        "Riverside Public Library."
+    )
+    expect(carol.locator("#session-readonly")).to_be_visible()
+    expect(alice.get_by_role("button", name="Hand back to Riverside Public Library")).to_be_hidden()
+    screenshot(patron, "patron-handed-back")
