@@ -15,6 +15,12 @@ from typing import Any
 
 from faults.clients import NOTE_MARKER, Party, SentLine, Transcript
 
+# Refusals of a pick-up that a run may meet: another console was first, a
+# double send, the patron left, a tier a moment early, a maximum reached.
+EXPECTED_PICK_UP_REFUSALS = frozenset(
+    {"already_taken", "already_yours", "session_closed", "not_yet", "at_maximum"}
+)
+
 
 class Console(Party):
     kind = "librarian"
@@ -202,7 +208,7 @@ class Console(Party):
             code = frame.get("code")
             if frame.get("client_id"):
                 self.refused(frame["client_id"], code or "?")
-            elif code in {"already_taken", "already_yours", "session_closed", "not_yet"}:
+            elif code in EXPECTED_PICK_UP_REFUSALS:
                 if isinstance(about, int):
                     self.waiting.discard(about)
                     if code == "session_closed" and about in self.end_wanted:

@@ -88,7 +88,9 @@ password = os.environ["FAULTS_SEED_PASSWORD"]
 tier = int(os.environ["FAULTS_SEED_TIER"])
 library = Library.objects.create(name="Faults Public Library", slug="faults-public")
 other = Library.objects.create(name="Faults College Library", slug="faults-college")
-queue = Queue.objects.create(name="Ask Faults", slug="faults")
+# Each librarian takes up to a fair share and one more (faults/scenario.py):
+# the queue's maximum is above it, so no pick-up meets it.
+queue = Queue.objects.create(name="Ask Faults", slug="faults", busy_at=20)
 queue.libraries.add(library)
 QueueTier.objects.create(queue=queue, after_seconds=0, home=True)
 QueueTier.objects.create(queue=queue, after_seconds=tier, cooperative=True)
