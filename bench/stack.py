@@ -34,7 +34,8 @@ store_class = import_module(settings.SESSION_ENGINE).SessionStore
 queues = []
 for q in range(queue_count):
     library = Library.objects.create(name=f"Bench Library {q}", slug=f"bench-{q}")
-    queue = Queue.objects.create(name=f"Ask Bench {q}", slug=f"bench-{q}")
+    # Each librarian holds about a tenth of the sessions: no maximum in the way.
+    queue = Queue.objects.create(name=f"Ask Bench {q}", slug=f"bench-{q}", busy_at=10_000)
     queue.libraries.add(library)
     if rollover:
         QueueTier.objects.create(queue=queue, after_seconds=0, home=True)
