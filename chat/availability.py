@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext, pgettext
 
 from accounts.models import Librarian
-from chat.load import Load, session_limit
+from chat.load import Load
 from chat.models import ChatSession
+from chat.roster import with_active_count
 from core.hours import ALL_DAY, Schedule, schedule_is_within, schedule_next_opening
 from core.zones import zone_label
 from queues.hours import queue_schedule, queue_time_zone
@@ -62,24 +61,9 @@ def _staffing(queue: Queue) -> tuple[int, int]:
     """How many librarians monitoring the queue are there (not Away), and how
     many of them can take a chat now (Available, below their maximum:
     chat/load.py). One query."""
-    active = (
-        ChatSession.objects.filter(primary=OuterRef("pk"), state=ChatSession.State.ACTIVE)
-        .order_by()
-        .values("primary")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    there = takers = 0
-    for status, max_sessions, held in (
-        monitors_of(queue.pk)
-        .exclude(status=Librarian.Status.AWAY)
-        .annotate(active=Coalesce(Subquery(active), 0))
-        .values_list("status", "max_sessions", "active")
-    ):
-        there += 1
-        shift = Load(status=status, active=held, limit=session_limit(max_sessions, queue.busy_at))
-        takers += shift.can_take
-    return there, takers
+    there = with_active_count(monitors_of(queue.pk).exclude(status=Librarian.Status.AWAY))
+    loads = [Load.in_queue(librarian, queue) for librarian in there.only("status", "max_sessions")]
+    return len(loads), sum(load.can_take for load in loads)
 
 
 def queue_availability(queue: Queue, *, now: datetime | None = None) -> Availability:

@@ -13,12 +13,13 @@ The patron is told in their words when it is taken
 import logging
 from datetime import timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from accounts.models import Librarian
-from chat.load import Load, session_limit
+from chat.load import Load
 from chat.models import ChatSession, TransferOffer
+from chat.roster import with_active_count
 from chat.selectors import session_for_librarian
 from chat.transfers import transfer_offer
 from core.errors import ChatError
@@ -35,25 +36,15 @@ def is_away_from_home(session: ChatSession) -> bool:
 def home_librarian_for(session: ChatSession) -> Librarian | None:
     """The librarian of the patron's library to hand the session back to: one
     monitoring its queue who can take a chat, the least loaded first."""
-    active = Count("primary_sessions", filter=Q(primary_sessions__state=ChatSession.State.ACTIVE))
     monitoring = Membership.objects.monitoring().filter(
         librarian=OuterRef("pk"), queue_id=session.queue_id
     )
-    candidates = (
-        Librarian.objects.filter(Exists(monitoring), library_id=session.library_id)
-        .exclude(pk__in=[session.primary_id] if session.primary_id else [])
-        .annotate(active=active)
-        .order_by("active", "display_name")
-    )
-    for librarian in candidates:
-        load = Load(
-            status=librarian.status,
-            active=librarian.active,
-            limit=session_limit(librarian.max_sessions, session.queue.busy_at),
+    candidates = with_active_count(
+        Librarian.objects.filter(Exists(monitoring), library_id=session.library_id).exclude(
+            pk__in=[session.primary_id] if session.primary_id else []
         )
-        if load.can_take:
-            return librarian
-    return None
+    ).order_by("active_count", "display_name")
+    return next((lib for lib in candidates if Load.in_queue(lib, session.queue).can_take), None)
 
 
 def hand_back(*, session_id: object, sender: Librarian, automatic: bool = False) -> TransferOffer:
@@ -74,6 +65,12 @@ def hand_back(*, session_id: object, sender: Librarian, automatic: bool = False)
             f"Nobody of {session.library.name} who can take a chat monitors "
             f"{session.queue.name} now.",
         )
+    return _offer_home(session, sender, receiver, automatic=automatic)
+
+
+def _offer_home(
+    session: ChatSession, sender: Librarian, receiver: Librarian, *, automatic: bool
+) -> TransferOffer:
     why = "automatically, after a while" if automatic else "their library is back"
     note = f"Hand-back to {session.library.name} ({why})."
     return transfer_offer(session_id=session.pk, sender=sender, receiver_id=receiver.pk, note=note)
@@ -102,14 +99,15 @@ def handback_due() -> int:
             continue
         if TransferOffer.objects.filter(session=session, state=TransferOffer.State.OPEN).exists():
             continue
-        if home_librarian_for(session) is None:
+        receiver = home_librarian_for(session)
+        if receiver is None:
             continue  # nobody home yet: looked at again next time
         if not ChatSession.objects.filter(
             pk=session.pk, primary=session.primary, handback_offered_at__isnull=True
         ).update(handback_offered_at=now):
             continue
         try:
-            hand_back(session_id=session.pk, sender=session.primary, automatic=True)
+            _offer_home(session, session.primary, receiver, automatic=True)
         except ChatError as refusal:
             logger.info("session %s not handed back: %s", session.pk, refusal.code)
             continue

@@ -17,7 +17,7 @@ from django.db import transaction
 
 from accounts.models import Librarian
 from chat.models import ChatSession
-from chat.roster import librarian_updated, shown_status
+from chat.roster import librarian_updated, shown_status, with_active_count
 from core.errors import ChatError
 from core.events import publish
 from core.groups import librarian_group
@@ -42,6 +42,16 @@ class Load:
     status: str  # as set: available | busy | away
     active: int  # active chats held, in any queue
     limit: int  # the maximum, where it is asked about
+
+    @classmethod
+    def in_queue(cls, librarian: Librarian, queue: Queue) -> "Load":
+        """A librarian read with ``chat.roster.with_active_count``, against
+        their maximum in ``queue``."""
+        return cls(
+            status=librarian.status,
+            active=librarian.active_count,  # type: ignore[attr-defined]
+            limit=session_limit(librarian.max_sessions, queue.busy_at),
+        )
 
     @property
     def shown(self) -> str:
@@ -91,12 +101,8 @@ def load_refusal(librarian: Librarian, queue: Queue) -> ChatError | None:
 
 
 def load_of(librarian: Librarian, queue: Queue) -> Load:
-    """The librarian's status and load, against their maximum in ``queue``."""
-    return Load(
-        status=librarian.status,
-        active=active_count(librarian.pk),
-        limit=session_limit(librarian.max_sessions, queue.busy_at),
-    )
+    """The librarian's status and load, read now, against their maximum in ``queue``."""
+    return Load.in_queue(with_active_count(Librarian.objects.filter(pk=librarian.pk)).get(), queue)
 
 
 def librarian_status_set(*, librarian: Librarian, status: object) -> Librarian:

@@ -20,8 +20,8 @@ from core.groups import queue_group
 from queues.models import Membership
 
 
-def with_shift_figures(librarians: QuerySet[Librarian]) -> QuerySet[Librarian]:
-    """Annotate what the Librarians list shows: monitored queues and active sessions."""
+def with_active_count(librarians: QuerySet[Librarian]) -> QuerySet[Librarian]:
+    """Annotate ``active_count``: the active sessions each librarian holds, in any queue."""
     active = (
         ChatSession.objects.filter(primary=OuterRef("pk"), state=ChatSession.State.ACTIVE)
         .order_by()
@@ -29,6 +29,11 @@ def with_shift_figures(librarians: QuerySet[Librarian]) -> QuerySet[Librarian]:
         .annotate(n=Count("pk"))
         .values("n")
     )
+    return librarians.annotate(active_count=Coalesce(Subquery(active), 0))
+
+
+def with_shift_figures(librarians: QuerySet[Librarian]) -> QuerySet[Librarian]:
+    """Annotate what the Librarians list shows: monitored queues and active sessions."""
     # Their maximum where it is lowest, of the queues they monitor (their own
     # maximum, when set, is the same everywhere): where they show as Busy.
     lowest_busy_at = (
@@ -38,11 +43,9 @@ def with_shift_figures(librarians: QuerySet[Librarian]) -> QuerySet[Librarian]:
         .values("queue__busy_at")[:1]
     )
     return (
-        librarians.select_related("library", "primary_queue")
-        .annotate(
-            active_count=Coalesce(Subquery(active), 0),
-            lowest_busy_at=Subquery(lowest_busy_at),
-        )
+        with_active_count(librarians)
+        .select_related("library", "primary_queue")
+        .annotate(lowest_busy_at=Subquery(lowest_busy_at))
         .prefetch_related(
             Prefetch(
                 "memberships",

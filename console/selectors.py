@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Librarian
 from chat import routing
-from chat.load import Load, session_limit
+from chat.load import Load
 from chat.models import ChatSession, TransferOffer
 from chat.payloads import session_detail
 from chat.roster import librarian_row
@@ -81,11 +81,7 @@ def transfer_targets_payload(*, session_id: int, librarian: Librarian) -> dict[s
 
 def _target_row(librarian: Librarian, queue: Queue) -> dict[str, Any]:
     """A row of the Transfer dialog: whether they can take the session, and why not."""
-    shift = Load(
-        status=librarian.status,
-        active=librarian.active_count,  # type: ignore[attr-defined]
-        limit=session_limit(librarian.max_sessions, queue.busy_at),
-    )
+    shift = Load.in_queue(librarian, queue)
     return {
         **librarian_row(librarian),
         "can_take": shift.can_take,

@@ -103,15 +103,10 @@ def request_aged(session: ChatSession, seconds: float) -> None:
     """The request has waited ``seconds`` longer than it has: its stored
     times move back by as much. The roll-over's clock is the database's
     (chat/routing.py), which a test can't move, so the request moves instead."""
+    from chat.routing import REACH_FIELDS
+
     delta = timedelta(seconds=seconds)
-    fields = [
-        "created_at",
-        "waiting_since",
-        "reaches_home_at",
-        "reaches_cooperative_at",
-        "reaches_backup_at",
-        "announced_until",
-    ]
+    fields = ["created_at", "waiting_since", *REACH_FIELDS.values(), "announced_until"]
     ChatSession.objects.filter(pk=session.pk).update(**{f: F(f) - delta for f in fields})
 
 

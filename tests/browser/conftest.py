@@ -262,13 +262,17 @@ class People:
         name: str = "Dana",
         question: str = "Do you have large-print copies of Middlemarch?",
         email: str = "",
+        library: str = "",
     ) -> Page:
-        """A patron fills in the chat form of ``queue`` and lands on the chat page."""
+        """A patron fills in the chat form of ``queue`` and lands on the chat
+        page; ``library`` is the one they pick on a cooperative queue's form."""
         page = self.page()
         page.goto(f"/ask/{queue}/")
         page.get_by_label("Screen name").fill(name)
         if email:
             page.get_by_label("Email").fill(email)
+        if library:
+            page.get_by_label("Your library").select_option(label=library)
         page.get_by_label("Your question").fill(question)
         page.get_by_role("button", name="Ask").click()
         page.wait_for_url("**/chat/*/")

@@ -18,13 +18,9 @@ def test_a_session_the_cooperative_took_goes_home_when_its_library_is_back(
     QueueTier.objects.create(queue=world.cooperative, after_seconds=1, cooperative=True)
     carol = people.console(world.carol, monitor=[COOP])
 
-    patron = people.page()
-    patron.goto("/ask/cooperative/")
-    patron.get_by_label("Screen name").fill("Dana")
-    patron.get_by_label("Your library").select_option(label="Riverside Public Library")
-    patron.get_by_label("Your question").fill("Can I renew by phone?")
-    patron.get_by_role("button", name="Ask").click()
-    patron.wait_for_url("**/chat/*/")
+    patron = people.patron_asks(
+        "cooperative", question="Can I renew by phone?", library="Riverside Public Library"
+    )
 
     # Nobody of Riverside is on: it rolls over to Carol, who takes it.
     expect(carol.locator("#request-dialog")).to_be_visible(timeout=8000)

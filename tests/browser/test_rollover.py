@@ -33,13 +33,9 @@ def test_a_request_reaches_riverside_then_the_cooperative_then_backup(
     carol = people.console(world.carol, monitor=[COOP])
     dave = people.console(world.dave, monitor=[COOP])
 
-    patron = people.page()
-    patron.goto("/ask/cooperative/")
-    patron.get_by_label("Screen name").fill("Dana")
-    patron.get_by_label("Your library").select_option(label="Riverside Public Library")
-    patron.get_by_label("Your question").fill("Can I borrow from Hillcrest?")
-    patron.get_by_role("button", name="Ask").click()
-    patron.wait_for_url("**/chat/*/")
+    patron = people.patron_asks(
+        "cooperative", question="Can I borrow from Hillcrest?", library="Riverside Public Library"
+    )
     asked = time.monotonic()
 
     # Riverside's own librarian at once, with the popup; the others not yet.
