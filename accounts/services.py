@@ -31,7 +31,12 @@ SUPERVISOR_PERMISSIONS = {
         "queuetier": ["view", "add", "change", "delete"],
         "queuespecialday": ["view", "add", "change", "delete"],
     },
-    "chat": {"chatsession": ["view"], "message": ["view"], "patronblock": ["view", "change"]},
+    # "watch": watching live sessions from the console, and taking them over (chat/team.py).
+    "chat": {
+        "chatsession": ["view", "watch"],
+        "message": ["view"],
+        "patronblock": ["view", "change"],
+    },
     "im": {"imsession": ["view"], "immessage": ["view"]},
     # Follow-up questions: each queue's policy is theirs to set; the
     # questions, their notes and emails are read there, answered in the console.

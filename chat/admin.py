@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from chat.blocks import patron_block_lift
-from chat.models import ChatSession, Message, PatronBlock
+from chat.models import ChatSession, Message, Participant, PatronBlock
 from chat.selectors import waiting_too_long
 from core.admin import ReadOnlyAdminMixin
 
@@ -17,6 +17,19 @@ class MessageInline(ReadOnlyAdminMixin, admin.TabularInline):
     fields = ("seq", "created_at", "kind", "visibility", "author_name", "text")
     readonly_fields = fields
     ordering = ["seq"]
+    extra = 0
+
+
+class ParticipantInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """Who else was in the session, and when: librarians who joined, supervisors who watched."""
+
+    model = Participant
+    fk_name = "session"
+    verbose_name = "librarian beside the primary"
+    verbose_name_plural = "Librarians who joined or watched"
+    fields = ("librarian", "role", "invited_by", "started_at", "ended_at")
+    readonly_fields = fields
+    ordering = ["started_at"]
     extra = 0
 
 
@@ -70,7 +83,7 @@ class ChatSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "transcript_sent_at",
     )
     readonly_fields = fields
-    inlines = [MessageInline]
+    inlines = [ParticipantInline, MessageInline]
 
     @admin.display(description="Waited")
     def waited(self, session: ChatSession) -> str:

@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Librarian
-from chat import routing, steps
+from chat import routing, steps, team
 from chat.lines import line_store, system_line
 from chat.models import ChatSession, TransferOffer
 from chat.roster import librarian_updated
@@ -70,6 +70,7 @@ def departed_sessions_requeue(
                 **routing.reach_values(session.queue, at_once=True),
             )
             session.refresh_from_db()
+            team.team_end(session, closed=False)
             with translation.override(session.language):
                 line_store(system_line(session, patron_told(librarian)))
             steps.note(

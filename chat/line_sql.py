@@ -16,7 +16,7 @@ from django.db.models import Field
 from django.db.models.options import Options
 
 from chat.line import LineWrite
-from chat.models import ChatSession, Message
+from chat.models import ChatSession, Message, Participant
 from queues.models import Membership
 
 
@@ -85,17 +85,20 @@ def _line_insert_sql(
                      "client_id")
     )  # fmt: skip
     return (
-        f"WITH taken AS ({take} RETURNING {pk}, {last_seq}, {last_patron_seq}, {primary_id}),"  # noqa: S608
+        f"WITH taken AS ({take} RETURNING {pk}, {last_seq}, {last_patron_seq}, {primary_id},"  # noqa: S608
+        f" {_team_sql()} AS team),"
         f" stored AS (INSERT INTO {qn(meta.db_table)} ({', '.join(columns)})"
         f" SELECT {pk}, {last_seq}, {patron_seq}, {values} FROM taken"
         f" RETURNING {qn(meta.pk.column)}, {columns[1]}, {columns[2]})"
-        f" SELECT stored.*, taken.{primary_id} FROM stored, taken"
+        f" SELECT stored.*, taken.{primary_id}, taken.team FROM stored, taken"
     )
 
 
-def seq_take(write: LineWrite) -> tuple[int, int, int | None] | None:
+def seq_take(write: LineWrite) -> tuple[int, int, int | None, str | None] | None:
     """Take the session's next numbers if it may take the line: ``(last_seq,
-    last_patron_seq, primary_id)`` after the increment, or None if no row matched.
+    last_patron_seq, primary_id, team)`` after the increment, or None if no
+    row matched; ``team``: the ids of the other librarians in the session
+    (:func:`team_ids`).
 
     Raw SQL because the ORM's ``update()`` returns only a row count, and
     reading the numbers back is one more round trip per line; ``UPDATE …
@@ -104,14 +107,41 @@ def seq_take(write: LineWrite) -> tuple[int, int, int | None] | None:
     qn = connection.ops.quote_name
     meta = ChatSession._meta
     returning = ", ".join(
-        qn(_column(meta, name)) for name in ("last_seq", "last_patron_seq", "primary")
-    )
+        [*(qn(_column(meta, name)) for name in ("last_seq", "last_patron_seq", "primary")),
+         _team_sql()]
+    )  # fmt: skip
     sql = _seq_take_sql(*_take_shape(write))
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} RETURNING {returning}", cast(list[Any], _take_params(write)))
         # fetchall: SQLite finishes a RETURNING statement only once every row is read.
         rows = cursor.fetchall()
     return rows[0] if rows else None
+
+
+def team_ids(team: str | None) -> list[int]:
+    """The librarians a line statement returned as in the session beside its
+    primary (joined or watching: :class:`chat.models.Participant`)."""
+    return [int(pk) for pk in team.split(",")] if team else []
+
+
+@cache
+def _team_sql() -> str:
+    """The scalar subquery, in a line statement's RETURNING, of the ids of the
+    librarians in the session beside its primary, comma-separated (NULL: none)."""
+    qn = connection.ops.quote_name
+    meta, part = ChatSession._meta, Participant._meta
+    table, parts = qn(meta.db_table), qn(part.db_table)
+    librarian = f"{parts}.{qn(_column(part, 'librarian'))}"
+    together = (
+        f"string_agg(CAST({librarian} AS text), ',')"
+        if connection.vendor == "postgresql"
+        else f"group_concat({librarian}, ',')"
+    )
+    return (
+        f"(SELECT {together} FROM {parts}"  # noqa: S608 - names from _meta
+        f" WHERE {parts}.{qn(_column(part, 'session'))} = {table}.{qn(meta.pk.column)}"
+        f" AND {parts}.{qn(_column(part, 'ended_at'))} IS NULL)"
+    )
 
 
 def _take_shape(write: LineWrite) -> tuple[bool, int, bool, bool]:
@@ -128,7 +158,7 @@ def _take_params(write: LineWrite) -> list[object]:
     """The parameters of :func:`_seq_take_sql` for ``write``."""
     params: list[object] = [write.session_id, *(write.states or ())]
     if write.primary is not None:
-        params.append(write.primary.pk)
+        params += [write.primary.pk, write.primary.pk]
     if write.reader is not None:
         params.append(write.reader.pk)
     return params
@@ -138,7 +168,8 @@ def _take_params(write: LineWrite) -> list[object]:
 def _seq_take_sql(patron_visible: bool, states: int, primary: bool, reader: bool) -> str:
     """The conditional UPDATE that takes a session's next numbers, for a shape
     of line (``states``: how many states it may be said in, -1 for any).
-    Parameters: the session id, the states, the primary's id, the reader's id.
+    Parameters: the session id, the states, the primary's id (twice: the
+    primary, or a librarian who joined), the reader's id.
     The names come from the models, so a renamed field or table can't leave
     this behind.
     """
@@ -157,7 +188,16 @@ def _seq_take_sql(patron_visible: bool, states: int, primary: bool, reader: bool
     if states >= 0:
         conditions.append(f"{column('state')} IN ({', '.join(['%s'] * states)})")
     if primary:
-        conditions.append(f"{column('primary')} = %s")
+        # The primary, or a librarian who joined at their invitation.
+        part = Participant._meta
+        parts = qn(part.db_table)
+        conditions.append(
+            f"({column('primary')} = %s OR EXISTS (SELECT 1 FROM {parts}"  # noqa: S608
+            f" WHERE {parts}.{qn(_column(part, 'session'))} = {table}.{qn(meta.pk.column)}"
+            f" AND {parts}.{qn(_column(part, 'librarian'))} = %s"
+            f" AND {parts}.{qn(_column(part, 'role'))} = '{Participant.Role.JOINED}'"
+            f" AND {parts}.{qn(_column(part, 'ended_at'))} IS NULL))"
+        )
     if reader:
         # What session_for_librarian checks: the reader belongs to the session's queue.
         member = Membership._meta

@@ -32,8 +32,8 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Librarian
 from chat.line import LineWrite
-from chat.line_sql import line_statement, seq_take
-from chat.models import ChatSession, Message
+from chat.line_sql import line_statement, seq_take, team_ids
+from chat.models import ChatSession, Message, Participant
 from chat.payloads import message_payload, patron_message_payload
 from chat.selectors import session_for_librarian
 from core.db import on_postgresql
@@ -101,12 +101,13 @@ def librarian_line(
     note: bool = False,
 ) -> LineWrite:
     """The primary librarian's line to the patron, or with ``note`` a Librarian
-    Note only librarians see, in an active session known by its id.
+    Note only librarians see, in an active session known by its id; or the
+    line of a librarian who joined it (``chat.team``).
 
     The librarian must belong to the session's queue (``not_found``
-    otherwise, as from ``session_for_librarian``), hold it, and it must be
-    active: all of it is the line's conditional UPDATE, so the common path
-    reads nothing first.
+    otherwise, as from ``session_for_librarian``), hold it or have joined
+    it, and it must be active: all of it is the line's conditional UPDATE,
+    so the common path reads nothing first.
     """
     try:
         pk = int(session_id)  # type: ignore[call-overload]
@@ -208,7 +209,7 @@ def _store_in_one_statement(write: LineWrite) -> tuple[Message, bool]:
     if row is None:
         return _not_taken(write), False
     message = line_message(write, row, created_at)
-    for event, groups in line_events(message, write, primary_id=row[3]):
+    for event, groups in line_events(message, write, primary_id=row[3], team=row[4]):
         publish(event, *groups)
     return message, True
 
@@ -225,7 +226,7 @@ def _store_in_two_statements(write: LineWrite) -> tuple[Message, bool]:
             # session are numbered in the order they commit.
             counters = seq_take(write)
             if counters is not None:
-                last_seq, last_patron_seq, primary_id = counters
+                last_seq, last_patron_seq, primary_id, team = counters
                 if session is not None:
                     session.last_seq = last_seq
                 message = Message.objects.create(
@@ -241,7 +242,7 @@ def _store_in_two_statements(write: LineWrite) -> tuple[Message, bool]:
                     text=write.text,
                     client_id=client_id or None,
                 )
-                for event, groups in line_events(message, write, primary_id=primary_id):
+                for event, groups in line_events(message, write, primary_id=primary_id, team=team):
                     publish(event, *groups)
     except IntegrityError:
         # A retry, or two sends of the same client id at once: the line is stored.
@@ -256,7 +257,7 @@ def _store_in_two_statements(write: LineWrite) -> tuple[Message, bool]:
 def line_message(write: LineWrite, row: tuple[Any, ...], created_at: Any) -> Message:
     """The Message a line statement (``chat.line_sql.line_statement``) stored,
     from its returned row; touches no database."""
-    pk, seq, patron_seq, _ = row
+    pk, seq, patron_seq, *_ = row
     message = Message(
         pk=pk,
         **_session_of(write),
@@ -277,18 +278,24 @@ def line_message(write: LineWrite, row: tuple[Any, ...], created_at: Any) -> Mes
     return message
 
 
-def line_events(message: Message, write: LineWrite, *, primary_id: int | None) -> Outbox:
+def line_events(
+    message: Message, write: LineWrite, *, primary_id: int | None, team: str | None = None
+) -> Outbox:
     """What a stored line tells whom: ``message.created`` to the librarian
-    holding the session and, for a patron-visible line, the patron's own
-    event (built from the patron's payload only) to the patron."""
+    holding the session and the others in it (``team``, as the line
+    statement returned it: ``chat.line_sql.team_ids``) and, for a
+    patron-visible line, the patron's own event (built from the patron's
+    payload only) to the patron."""
     events: Outbox = []
-    if primary_id:
+    staff = [primary_id] if primary_id else []
+    staff += [pk for pk in team_ids(team) if pk != primary_id]
+    if staff:
         event = {
             "type": "message.created",
             "session": write.session_id,
             "message": message_payload(message),
         }
-        events.append((event, (librarian_group(primary_id),)))
+        events.append((event, tuple(librarian_group(pk) for pk in staff)))
     if message.visibility == Message.Visibility.PATRON:
         patron_event = {"type": "message.created", "message": patron_message_payload(message)}
         events.append((patron_event, (patron_group(write.session_id),)))
@@ -331,6 +338,11 @@ def _refusal(session_id: int, primary: Librarian | None) -> ChatError:
             "session_waiting", gettext_lazy("No librarian has picked up this session yet.")
         )
     if primary is not None and primary_id != primary.pk:
+        if Participant.objects.filter(
+            session_id=session_id, librarian=primary, role=Participant.Role.WATCHING,
+            ended_at__isnull=True,
+        ).exists():  # fmt: skip
+            return ChatError("watching", "You are watching this session: you can only read it.")
         return ChatError(
             "not_primary", "Only the librarian chatting with this patron can write here."
         )

@@ -119,6 +119,12 @@ class ChatSession(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            (
+                "watch_chatsession",
+                "Can watch and take over live chat sessions of their library's queues",
+            )
+        ]
         indexes = [
             models.Index(fields=["queue", "state"], name="session_queue_state"),
             # The worker's sweep for patrons gone past the grace period.
@@ -237,12 +243,19 @@ class Message(models.Model):
 
 
 class TransferOffer(models.Model):
-    """A primary librarian's offer to hand a session to a colleague.
+    """A primary librarian's offer to hand a session to a colleague, or
+    (``kind`` join) to have them join it.
 
     The session stays with the sender until the receiver takes it (OK); a
-    decline, a cancel or no answer in time leaves it with the sender. At
-    most one offer per session is open at a time.
+    decline, a cancel or no answer in time leaves it with the sender. An
+    invitation to join taken leaves it with the sender too, the receiver one
+    more librarian in it (:class:`Participant`). At most one offer per
+    session is open at a time.
     """
+
+    class Kind(models.TextChoices):
+        TRANSFER = "transfer", "Transfer"
+        JOIN = "join", "Invitation to join"
 
     class State(models.TextChoices):
         OPEN = "open", "Open"
@@ -254,6 +267,7 @@ class TransferOffer(models.Model):
     session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="offers")
     sender = models.ForeignKey("accounts.Librarian", on_delete=models.PROTECT, related_name="+")
     receiver = models.ForeignKey("accounts.Librarian", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TRANSFER)
     note = models.CharField(max_length=500, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -274,6 +288,59 @@ class TransferOffer(models.Model):
 
     def __str__(self) -> str:
         return f"transfer of #{self.session_id} ({self.state})"
+
+
+class Participant(models.Model):
+    """A librarian in a session beside its primary, from ``started_at`` until ``ended_at``.
+
+    ``joined``: a colleague who took the primary's invitation: they read and
+    write lines to the patron and Librarian Notes; only the primary
+    transfers or ends the session. ``watching``: a supervisor reading a live
+    session from the console, read-only and unknown to the patron. The rows
+    stay when they end: who was in a session, and when, is its history.
+    Every change goes through :mod:`chat.team`.
+    """
+
+    class Role(models.TextChoices):
+        JOINED = "joined", "Joined"
+        WATCHING = "watching", "Watching"
+
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="participants")
+    librarian = models.ForeignKey(
+        "accounts.Librarian", on_delete=models.PROTECT, related_name="participations"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices)
+    # Who invited a joined librarian (the primary then).
+    invited_by = models.ForeignKey(
+        "accounts.Librarian", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at"]
+        indexes = [
+            # Every line stored asks who else is in its session (chat/line_sql.py).
+            models.Index(
+                fields=["session", "librarian"],
+                name="participant_in_session",
+                condition=Q(ended_at__isnull=True),
+            ),
+            # A console's snapshot: the sessions a librarian is in.
+            models.Index(
+                fields=["librarian"], name="participant_of", condition=Q(ended_at__isnull=True)
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "librarian"],
+                condition=Q(ended_at__isnull=True),
+                name="one_participation_at_a_time",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} #{self.session_id}"
 
 
 class PatronPresence(models.Model):

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from accounts.payloads import librarian_ref
-from chat.models import ChatSession, Message, TransferOffer
+from chat.models import ChatSession, Message, Participant, TransferOffer
 
 PREVIEW_CHARS = 160
 
@@ -96,8 +96,27 @@ def session_detail(session: ChatSession, messages: Iterable[Message]) -> dict[st
         # over): the holder may hand it back (chat/handback.py).
         "held_away": session.primary is not None
         and session.primary.library_id != session.library_id,
+        # Who else is in it now: joined librarians, supervisors watching (chat/team.py).
+        "team": team_payload(_participants(session)),
         "messages": [message_payload(m) for m in messages],
     }
+
+
+def _participants(session: ChatSession) -> Iterable[Participant]:
+    """The session's participations now: prefetched (a snapshot's), or one query."""
+    if "participants" in getattr(session, "_prefetched_objects_cache", {}):
+        return session.participants.all()
+    return session.participants.filter(ended_at__isnull=True).select_related("librarian")
+
+
+def team_payload(participants: Iterable[Participant]) -> list[dict[str, Any]]:
+    """Who is in a session beside its primary now (``participants``: its rows,
+    ended ones left out here), with their role and since when."""
+    return [
+        {**librarian_ref(p.librarian), "role": p.role, "since": p.started_at.isoformat()}
+        for p in sorted(participants, key=lambda p: p.started_at)
+        if p.ended_at is None
+    ]
 
 
 def patron_session(session: ChatSession) -> dict[str, Any]:
@@ -144,6 +163,7 @@ def offer_payload(offer: TransferOffer) -> dict[str, Any]:
             "queue": {"id": session.queue_id, "name": session.queue.name},
             "library": {"id": session.library_id, "name": session.library.name},
         },
+        "kind": offer.kind,
         "sender": librarian_ref(offer.sender),
         "receiver": librarian_ref(offer.receiver),
         "note": offer.note,

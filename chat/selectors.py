@@ -8,7 +8,14 @@ from django.utils import timezone
 
 from accounts.models import Librarian
 from chat import routing
-from chat.models import PATRON_TOKEN, ChatSession, Message, PatronBlock, TransferOffer
+from chat.models import (
+    PATRON_TOKEN,
+    ChatSession,
+    Message,
+    Participant,
+    PatronBlock,
+    TransferOffer,
+)
 from chat.payloads import patron_message_payload, patron_session
 from chat.roster import with_shift_figures
 from core.errors import ChatError
@@ -17,10 +24,18 @@ from queues.selectors import monitors_of
 
 
 def sessions_visible_to(librarian: Librarian) -> QuerySet[ChatSession]:
-    """Sessions of the queues the librarian belongs to: all a librarian may read."""
+    """Sessions of the queues the librarian belongs to, and those they are in
+    now (a supervisor watching: chat/team.py): all a librarian may read."""
     member = Membership.objects.filter(librarian=librarian, queue=OuterRef("queue"))
-    return ChatSession.objects.filter(Exists(member)).select_related(
+    return ChatSession.objects.filter(Exists(member) | Exists(_in_it(librarian))).select_related(
         "queue", "library", "primary", "requeued_by"
+    )
+
+
+def _in_it(librarian: Librarian) -> QuerySet[Participant]:
+    """The librarian's participation, now, in the outer query's session."""
+    return Participant.objects.filter(
+        librarian=librarian, session=OuterRef("pk"), ended_at__isnull=True
     )
 
 
@@ -172,11 +187,22 @@ def waiting_too_long(sessions: QuerySet[ChatSession] | None = None) -> QuerySet[
 
 
 def active_sessions_for(librarian: Librarian) -> QuerySet[ChatSession]:
-    """My Active: the librarian's active sessions with all their lines, in two queries."""
+    """My Active: the active sessions the librarian holds or is in (joined,
+    watching), with all their lines and who else is in them, in three queries."""
     return (
-        ChatSession.objects.filter(primary=librarian, state=ChatSession.State.ACTIVE)
+        ChatSession.objects.filter(
+            Q(primary=librarian) | Exists(_in_it(librarian)), state=ChatSession.State.ACTIVE
+        )
         .select_related("queue", "library", "primary", "requeued_by")
-        .prefetch_related(Prefetch("messages", queryset=Message.objects.order_by("seq")))
+        .prefetch_related(
+            Prefetch("messages", queryset=Message.objects.order_by("seq")),
+            Prefetch(
+                "participants",
+                queryset=Participant.objects.filter(ended_at__isnull=True).select_related(
+                    "librarian"
+                ),
+            ),
+        )
         .order_by("accepted_at")
     )
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.models import Librarian, Library
-from chat import load, routing, steps
+from chat import load, routing, steps, team
 from chat.lines import line_store, line_validate, patron_line, system_line
 from chat.models import ChatSession
 from chat.payloads import session_detail, transcript_offered
@@ -281,7 +281,10 @@ def session_close(
         groups = [patron_group(session.pk), queue_group(session.queue_id)]
         if session.primary_id:
             groups.append(librarian_group(session.primary_id))
+        # Everyone else in it too (chat/team.py): their panes show it ended.
+        groups += [librarian_group(pk) for pk in team.team_ids_of(session.pk)]
         publish(closed, *groups)
+        team.team_end(session, closed=True)
         offers_withdraw(session)
         if session.primary_id:
             librarian_updated(session.primary_id)

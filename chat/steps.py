@@ -37,7 +37,7 @@ def note(session: ChatSession, text: str, author: Librarian | None = None) -> Me
 def join_announce(session: ChatSession, librarian: Librarian) -> None:
     """The patron-visible line about who picked the request up (a queue may turn it off)."""
     with translation.override(session.language):
-        _announce(session, _("%(name)s has joined the chat.") % {"name": librarian.display_name})
+        announce(session, _("%(name)s has joined the chat.") % {"name": librarian.display_name})
 
 
 def handover_announce(session: ChatSession, sender: Librarian, receiver: Librarian) -> None:
@@ -48,7 +48,7 @@ def handover_announce(session: ChatSession, sender: Librarian, receiver: Librari
             "sender": sender.display_name,
             "receiver": receiver.display_name,
         }
-    _announce(session, text)
+    announce(session, text)
 
 
 def handback_announce(session: ChatSession, sender: Librarian, receiver: Librarian) -> None:
@@ -62,7 +62,7 @@ def handback_announce(session: ChatSession, sender: Librarian, receiver: Librari
             "receiver": receiver.display_name,
             "library": session.library.name,
         }
-    _announce(session, text)
+    announce(session, text)
 
 
 def requeue_announce(session: ChatSession, sender: Librarian) -> None:
@@ -71,10 +71,10 @@ def requeue_announce(session: ChatSession, sender: Librarian) -> None:
         text = _("%(name)s has passed your question to the next available librarian.") % {
             "name": sender.display_name
         }
-    _announce(session, text)
+    announce(session, text)
 
 
-def _announce(session: ChatSession, text: str) -> None:
+def announce(session: ChatSession, text: str) -> None:
     # Written in the patron's language (the caller's override of it): the
     # stored line is what both sides read, now and in the transcript.
     # The queue's "tell the patron who joins" decides every line that names

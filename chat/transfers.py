@@ -18,7 +18,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Librarian
-from chat import load, routing, steps
+from chat import load, routing, steps, team
 from chat.models import ChatSession, TransferOffer
 from chat.payloads import message_payload, offer_payload, session_detail
 from chat.roster import librarian_updated
@@ -34,14 +34,20 @@ logger = logging.getLogger(__name__)
 
 
 def transfer_offer(
-    *, session_id: object, sender: Librarian, receiver_id: object, note: str = ""
+    *,
+    session_id: object,
+    sender: Librarian,
+    receiver_id: object,
+    note: str = "",
+    join: bool = False,
 ) -> TransferOffer:
-    """Offer the session to a colleague monitoring its queue.
+    """Offer the session to a colleague monitoring its queue, or with
+    ``join`` invite them to join it (the sender keeps it: ``chat.team``).
 
     Requires: the sender is the primary of the active session; the receiver
     monitors the session's queue and can take a chat there (not away or
-    busy, below their maximum: :mod:`chat.load`); no other offer for the
-    session is open.
+    busy, below their maximum: :mod:`chat.load`), and for ``join`` is not in
+    the session yet; no other offer for the session is open.
     Changes: a new open offer (expiring after the queue's offer lifetime) and
     a Librarian Note. Publishes ``transfer.offered`` to both librarians.
     """
@@ -64,8 +70,11 @@ def transfer_offer(
             "receiver_unavailable",
             f"{unavailable} Transfer to another librarian, or to the queue.",
         )
+    if join and receiver.pk in team.team_ids_of(session.pk):
+        raise ChatError("already_in", f"{receiver.display_name} is already in this session.")
     note = _offer_note(note)
     now = timezone.now()
+    kind = TransferOffer.Kind.JOIN if join else TransferOffer.Kind.TRANSFER
     try:
         with transaction.atomic():
             if not steps.session_lock(session.pk, held_by=sender):
@@ -74,12 +83,15 @@ def transfer_offer(
                 session=session,
                 sender=sender,
                 receiver=receiver,
+                kind=kind,
                 note=note,
                 expires_at=now + timedelta(seconds=session.queue.transfer_offer_seconds),
             )
             steps.note(
                 session,
-                f"Transfer request to {receiver.display_name}" + (f": {note}" if note else "."),
+                ("Invitation to join sent to " if join else "Transfer request to ")
+                + receiver.display_name
+                + (f": {note}" if note else "."),
                 sender,
             )
             publish(
@@ -116,7 +128,8 @@ def _session_held_by(session_id: object, librarian: Librarian) -> ChatSession:
 
 
 def transfer_accept(*, offer_id: object, librarian: Librarian) -> ChatSession:
-    """The receiver clicks OK: they become the session's primary librarian.
+    """The receiver clicks OK: they become the session's primary librarian
+    (or, for an invitation to join, one more librarian in it: ``chat.team.join_accept``).
 
     Requires: the offer is open, for this librarian, not past its expiry, and
     the session is still active with the sender as primary.
@@ -124,7 +137,8 @@ def transfer_accept(*, offer_id: object, librarian: Librarian) -> ChatSession:
     Note and, if the queue says so, the patron's "Alice has passed your
     question to Bob."
     Publishes ``transfer.accepted`` to both librarians (with the whole
-    session for the receiver), ``session.accepted`` to the patron.
+    session for the receiver), ``session.accepted`` to the patron and
+    ``session.team`` to everyone else in the session.
     """
     offer = _offer_for(offer_id, librarian)
     now = timezone.now()
@@ -138,6 +152,10 @@ def transfer_accept(*, offer_id: object, librarian: Librarian) -> ChatSession:
         ).update(state=TransferOffer.State.ACCEPTED, resolved_at=now)
         if not taken:
             raise _offer_refusal(offer.pk, librarian)
+        if offer.kind == TransferOffer.Kind.JOIN:
+            session = team.join_accept(offer, librarian)
+            round_settled(session.pk)
+            return session
         moved = ChatSession.objects.filter(
             pk=offer.session_id, state=ChatSession.State.ACTIVE, primary_id=offer.sender_id
         ).update(primary=librarian, handback_offered_at=None)
@@ -145,38 +163,101 @@ def transfer_accept(*, offer_id: object, librarian: Librarian) -> ChatSession:
             # The patron left, or the session changed hands some other way:
             # raising rolls the offer back too, so nothing of this OK sticks.
             raise ChatError("session_closed", "The patron's session ended before you took it.")
-        session = ChatSession.objects.select_related("queue", "library", "primary").get(
-            pk=offer.session_id
-        )
-        offer.refresh_from_db()
-        taken_line = steps.note(
-            session,
-            f"{librarian.display_name} accepted the transfer and took the session.",
+        session = _handed_over(
+            offer,
             librarian,
+            note_text=f"{librarian.display_name} accepted the transfer and took the session.",
         )
-        if librarian.library_id == session.library_id != offer.sender.library_id:
-            steps.handback_announce(session, offer.sender, librarian)  # back home
-        else:
-            steps.handover_announce(session, offer.sender, librarian)
-        round_settled(session.pk)
-        publish(
-            {"type": "transfer.accepted", "offer": offer_payload(offer),
-             "line": message_payload(taken_line)},
-            librarian_group(offer.sender_id),
-        )  # fmt: skip
-        detail = session_detail(session, session_lines(session))
-        publish(
-            {"type": "transfer.accepted", "offer": offer_payload(offer), "detail": detail},
-            librarian_group(librarian.pk),
-        )
-        publish(
-            {"type": "session.accepted", "session": session.pk, "queue": session.queue_id,
-             "librarian": {"id": librarian.pk, "display_name": librarian.display_name}},
-            session.patron_group(),
-        )  # fmt: skip
-        librarian_updated(offer.sender_id)
-        librarian_updated(librarian.pk)
     logger.info("session %s transferred from %s to %s", session.pk, offer.sender_id, librarian.pk)
+    return session
+
+
+def _handed_over(offer: TransferOffer, librarian: Librarian, *, note_text: str) -> ChatSession:
+    """The session is the receiver's now (its primary moved, under its lock):
+    note it, tell the patron, settle the round, tell both librarians and
+    everyone else in the session."""
+    session = ChatSession.objects.select_related("queue", "library", "primary").get(
+        pk=offer.session_id
+    )
+    offer.refresh_from_db()
+    team.became_primary(session, librarian)
+    taken_line = steps.note(session, note_text, librarian)
+    if librarian.library_id == session.library_id != offer.sender.library_id:
+        steps.handback_announce(session, offer.sender, librarian)  # back home
+    else:
+        steps.handover_announce(session, offer.sender, librarian)
+    round_settled(session.pk)
+    publish(
+        {"type": "transfer.accepted", "offer": offer_payload(offer),
+         "line": message_payload(taken_line)},
+        librarian_group(offer.sender_id),
+    )  # fmt: skip
+    detail = session_detail(session, session_lines(session))
+    publish(
+        {"type": "transfer.accepted", "offer": offer_payload(offer), "detail": detail},
+        librarian_group(librarian.pk),
+    )
+    publish(
+        {"type": "session.accepted", "session": session.pk, "queue": session.queue_id,
+         "librarian": {"id": librarian.pk, "display_name": librarian.display_name}},
+        session.patron_group(),
+    )  # fmt: skip
+    team.team_publish(session)
+    librarian_updated(offer.sender_id)
+    librarian_updated(librarian.pk)
+    return session
+
+
+def take_over(*, session_id: object, librarian: Librarian) -> ChatSession:
+    """A supervisor takes a live session over: a transfer to them, at once.
+
+    Requires: the watch permission and a membership of the session's queue
+    (the line a primary writes is checked against it); an active session held
+    by someone else. Changes: an accepted transfer offer from the primary to
+    them, the session's primary; the primary's open offer is withdrawn; the
+    Librarian Note and the patron's "Alice has passed your question to Sam."
+    Publishes what an accepted transfer does (``transfer.accepted``).
+    """
+    if not team.can_watch(librarian):
+        raise ChatError("not_allowed", "Only a supervisor can take over chat sessions.")
+    session = team.watchable(session_id, librarian)
+    if not Membership.objects.filter(librarian=librarian, queue_id=session.queue_id).exists():
+        raise ChatError(
+            "not_member",
+            f"You are not a member of {session.queue.name}: a supervisor can take over only "
+            "in queues they belong to.",
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        steps.session_lock(session.pk)
+        session.refresh_from_db()
+        if session.state != ChatSession.State.ACTIVE:
+            raise team.not_live(session)
+        if session.primary_id == librarian.pk:
+            raise ChatError("already_in", "You already have this session.")
+        previous = session.primary
+        assert previous is not None  # an active session has one  # noqa: S101
+        offers_withdraw(session, why=f"{librarian.display_name} took the session over")
+        if not ChatSession.objects.filter(
+            pk=session.pk, state=ChatSession.State.ACTIVE, primary_id=previous.pk
+        ).update(primary=librarian, handback_offered_at=None):
+            raise ChatError("session_closed", "This chat session has ended.")
+        offer = TransferOffer.objects.create(
+            session=session,
+            sender=previous,
+            receiver=librarian,
+            note="Taken over by a supervisor.",
+            state=TransferOffer.State.ACCEPTED,
+            expires_at=now,
+            resolved_at=now,
+        )
+        _handed_over(
+            offer,
+            librarian,
+            note_text=f"{librarian.display_name} (supervisor) took the session over from "
+            f"{previous.display_name}.",
+        )
+    logger.info("session %s taken over by %s from %s", session.pk, librarian.pk, previous.pk)
     return session
 
 
@@ -204,7 +285,7 @@ def transfer_decline(*, offer_id: object, librarian: Librarian) -> TransferOffer
         TransferOffer.State.DECLINED,
         # Like OK, a Decline after the offer's time ran out is offer_expired.
         rows=TransferOffer.objects.filter(receiver=librarian, expires_at__gt=timezone.now()),
-        note_text=f"{librarian.display_name} declined the transfer.",
+        note_text=f"{librarian.display_name} declined the {_what(offer, short=True)}.",
         author=librarian,
         refusal_for=librarian,
     )
@@ -219,7 +300,7 @@ def transfer_cancel(*, offer_id: object, librarian: Librarian) -> TransferOffer:
         offer,
         TransferOffer.State.CANCELLED,
         rows=TransferOffer.objects.filter(sender=librarian),
-        note_text=f"{librarian.display_name} cancelled the transfer request.",
+        note_text=f"{librarian.display_name} cancelled the {_what(offer)}.",
         author=librarian,
         refusal_for=librarian,
         reason=f"{librarian.display_name} cancelled it.",
@@ -241,7 +322,7 @@ def transfer_expire_due(*, now: datetime | None = None) -> list[int]:
                 offer,
                 TransferOffer.State.EXPIRED,
                 rows=TransferOffer.objects.filter(expires_at__lte=now),
-                note_text=f"The transfer request to {offer.receiver.display_name} expired without "
+                note_text=f"The {_what(offer)} to {offer.receiver.display_name} expired without "
                 "an answer.",
             )
         except ChatError:
@@ -284,6 +365,7 @@ def transfer_to_queue(*, session_id: object, sender: Librarian, note: str = "") 
         ):
             raise steps.close_refusal(session.pk)
         session.refresh_from_db()
+        team.team_end(session, closed=False)
         steps.note(
             session,
             f"{sender.display_name} returned the session to {session.queue.name}"
@@ -341,6 +423,13 @@ def _offer_close(
     return offer
 
 
+def _what(offer: TransferOffer, *, short: bool = False) -> str:
+    """What the Librarian Notes call the offer."""
+    if offer.kind == TransferOffer.Kind.JOIN:
+        return "invitation to join"
+    return "transfer" if short else "transfer request"
+
+
 def _held_refusal(session_id: int) -> ChatError:
     state = ChatSession.objects.values_list("state", flat=True).get(pk=session_id)
     if state == ChatSession.State.CLOSED:
@@ -391,8 +480,7 @@ def offer_withdraw(offer: TransferOffer, *, why: str) -> None:
             offer,
             TransferOffer.State.CANCELLED,
             rows=TransferOffer.objects.all(),
-            note_text=f"The transfer request to {offer.receiver.display_name} was withdrawn: "
-            f"{why}.",
+            note_text=f"The {_what(offer)} to {offer.receiver.display_name} was withdrawn: {why}.",
             reason=f"{why[:1].upper()}{why[1:]}.",
         )
 

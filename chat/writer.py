@@ -112,7 +112,7 @@ async def lines_store_on_loop(writes: Sequence[LineWrite]) -> list[Outcome]:
                     long_way.append(index)
                     continue
                 message = line_message(write, row, created_at)
-                outbox += line_events(message, write, primary_id=row[3])
+                outbox += line_events(message, write, primary_id=row[3], team=row[4])
                 outcomes[index] = (message, True)
             await send_collected_by_group(outbox)
     if long_way:

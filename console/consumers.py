@@ -14,16 +14,16 @@ from accounts.logins import login_tag
 from accounts.models import Librarian
 from accounts.selectors import librarian_of
 from accounts.services import librarian_settings_update
-from chat import blocks, handback, sessions, transfers
+from chat import blocks, sessions
 from chat.lines import librarian_line
 from chat.load import librarian_status_set
 from chat.writer import post_line
+from console.handoffs import HandoffFrames
 from console.selectors import (
     console_digests,
     console_outcomes_for,
     console_snapshot_for,
     session_detail_for,
-    transfer_targets_payload,
 )
 from core.db import database_call
 from core.errors import ChatError
@@ -102,7 +102,7 @@ def _id_list(frame: Frame, key: str) -> list[int]:
     return value
 
 
-class ConsoleConsumer(ChatSocket):
+class ConsoleConsumer(ChatSocket, HandoffFrames):
     """``/ws/console/``: one librarian's console, all their queues."""
 
     actions = {
@@ -124,6 +124,10 @@ class ConsoleConsumer(ChatSocket):
         "transfer.decline": "decline_transfer",
         "transfer.cancel": "cancel_transfer",
         "transfer.hand_back": "hand_back",
+        "session.leave": "leave_session",
+        "session.watch": "watch_session",
+        "session.take_over": "take_over_session",
+        "live.list": "list_live_sessions",
         "console.sync": "sync",
         "console.outcomes": "explain_outcomes",
         "session.block": "block_patron",
@@ -363,50 +367,6 @@ class ConsoleConsumer(ChatSocket):
             )
         )
 
-    async def list_transfer_targets(self, frame: Frame) -> None:
-        targets = await database_call(transfer_targets_payload)(
-            session_id=frame_int(frame, "session"), librarian=self.librarian
-        )
-        await self.send_json(targets)
-
-    async def offer_transfer(self, frame: Frame) -> None:
-        await call_service(
-            transfers.transfer_offer,
-            session_id=frame_int(frame, "session"),
-            sender=self.librarian,
-            receiver_id=frame_int(frame, "librarian"),
-            note=frame_str(frame, "note", required=False, max_len=2000) or "",
-        )
-
-    async def transfer_to_queue(self, frame: Frame) -> None:
-        await call_service(
-            transfers.transfer_to_queue,
-            session_id=frame_int(frame, "session"),
-            sender=self.librarian,
-            note=frame_str(frame, "note", required=False, max_len=2000) or "",
-        )
-
-    async def hand_back(self, frame: Frame) -> None:
-        """An offer to a librarian of the patron's own library (``transfer.offered``)."""
-        await call_service(
-            handback.hand_back, session_id=frame_int(frame, "session"), sender=self.librarian
-        )
-
-    async def accept_transfer(self, frame: Frame) -> None:
-        await call_service(
-            transfers.transfer_accept, offer_id=frame_int(frame, "offer"), librarian=self.librarian
-        )
-
-    async def decline_transfer(self, frame: Frame) -> None:
-        await call_service(
-            transfers.transfer_decline, offer_id=frame_int(frame, "offer"), librarian=self.librarian
-        )
-
-    async def cancel_transfer(self, frame: Frame) -> None:
-        await call_service(
-            transfers.transfer_cancel, offer_id=frame_int(frame, "offer"), librarian=self.librarian
-        )
-
     async def block_patron(self, frame: Frame) -> None:
         """Block: the session ends and its patron's address can't ask again for a while."""
         block = await call_service(
@@ -464,6 +424,10 @@ class ConsoleConsumer(ChatSocket):
     transfer_expired = ChatSocket.forward
     transfer_cancelled = ChatSocket.forward
     session_requeued = ChatSocket.forward
+    # Who is in a session beside its primary (chat/team.py).
+    session_team = ChatSocket.forward
+    session_left = ChatSocket.forward
+    watch_started = ChatSocket.forward
     # The patron of a session this librarian holds is typing: {session} only.
     typing_started = ChatSocket.forward
     typing_stopped = ChatSocket.forward

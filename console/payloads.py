@@ -22,6 +22,7 @@ def console_snapshot(
     ims: list[dict[str, Any]],
     offers: Iterable[TransferOffer],
     server_time: str,
+    can_watch: bool = False,
 ) -> dict[str, Any]:
     return {
         "type": "console.snapshot",
@@ -32,6 +33,8 @@ def console_snapshot(
         # their own or each queue's busy_at (chat/load.py).
         "status": librarian.status,
         "max_sessions": librarian.max_sessions,
+        # A supervisor: the Live Sessions tab, watching and taking over (chat/team.py).
+        "can_watch": can_watch,
         "queues": [
             {
                 "id": m.queue_id,

@@ -3,14 +3,14 @@
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 from django.utils import timezone
 
 from accounts.models import Librarian
-from chat import routing
+from chat import routing, team
 from chat.load import Load
-from chat.models import ChatSession, TransferOffer
-from chat.payloads import session_detail
+from chat.models import ChatSession, Participant, TransferOffer
+from chat.payloads import session_detail, session_row, team_payload
 from chat.roster import librarian_row
 from chat.selectors import (
     active_sessions_for,
@@ -22,6 +22,7 @@ from chat.selectors import (
     waiting_sessions_for,
 )
 from console.payloads import console_outcomes, console_snapshot
+from core.errors import ChatError
 from im.selectors import open_ims_by_librarian, open_ims_snapshot
 from queues.models import Membership, Queue
 from queues.selectors import memberships_of
@@ -42,6 +43,7 @@ def console_snapshot_for(librarian_id: int) -> tuple[Librarian, dict[str, Any]]:
         ims=open_ims_snapshot(librarian),
         offers=open_offers_for(librarian),
         server_time=timezone.now().isoformat(),
+        can_watch=team.can_watch(librarian),
     )
 
 
@@ -64,6 +66,44 @@ def session_detail_for(*, session_id: int, librarian: Librarian) -> dict[str, An
     the librarian's queues)."""
     session = session_for_librarian(session_id=session_id, librarian=librarian)
     return session_detail(session, session_lines(session))
+
+
+def live_sessions_payload(*, librarian: Librarian) -> dict[str, Any]:
+    """``live.sessions``: the waiting and active sessions of the supervisor's
+    library's queues, oldest first, each with who holds it and who else is
+    in it (``not_allowed`` without the watch permission)."""
+    if not team.can_watch(librarian):
+        raise ChatError("not_allowed", "Only a supervisor can see the live sessions.")
+    sessions = (
+        ChatSession.objects.filter(
+            team.watchable_by(librarian),
+            state__in=[ChatSession.State.WAITING, ChatSession.State.ACTIVE],
+        )
+        .distinct()
+        .select_related("queue", "library", "primary", "requeued_by")
+        .prefetch_related(
+            Prefetch(
+                "participants",
+                queryset=Participant.objects.filter(ended_at__isnull=True).select_related(
+                    "librarian"
+                ),
+            )
+        )
+        .order_by("created_at")
+    )
+    return {
+        "type": "live.sessions",
+        "server_time": timezone.now().isoformat(),
+        "sessions": [
+            {
+                **session_row(s),
+                "accepted_at": s.accepted_at.isoformat() if s.accepted_at else None,
+                "last_seq": s.last_seq,
+                "team": team_payload(s.participants.all()),
+            }
+            for s in sessions
+        ],
+    }
 
 
 def transfer_targets_payload(*, session_id: int, librarian: Librarian) -> dict[str, Any]:
@@ -95,7 +135,7 @@ def console_digests(librarians: Iterable[Librarian]) -> dict[int, dict[str, Any]
     One digest names every row of New, My Active, the IM sessions, the open
     offers and the Librarians list with their latest numbers; a console that
     differs missed an event and asks for a snapshot. The consoles a heartbeat
-    tick beats share the queries: five at most, however many there are.
+    tick beats share the queries: six at most, however many there are.
     Keys are strings (JSON object keys) so the browser compares them as sent.
     """
     library_of = {librarian.pk: librarian.library_id for librarian in librarians}
@@ -154,6 +194,11 @@ def console_digests(librarians: Iterable[Librarian]) -> dict[int, dict[str, Any]
         primary_id__in=ids, state=ChatSession.State.ACTIVE
     ).values_list("primary_id", "pk", "last_seq"):
         active[primary_id][str(pk)] = last_seq
+    # And the sessions they joined or watch (chat/team.py).
+    for librarian_id, pk, last_seq in Participant.objects.filter(
+        librarian_id__in=ids, ended_at__isnull=True, session__state=ChatSession.State.ACTIVE
+    ).values_list("librarian_id", "session_id", "session__last_seq"):
+        active[librarian_id][str(pk)] = last_seq
     ims = open_ims_by_librarian(ids)
     offers: dict[int, set[int]] = {pk: set() for pk in ids}
     for sender_id, receiver_id, pk in TransferOffer.objects.filter(

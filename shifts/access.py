@@ -31,8 +31,9 @@ from django.db import transaction
 from accounts.logins import login_tag, logins_extend, logins_holding
 from accounts.models import Librarian
 from chat.departures import departed_offers_withdraw, departed_sessions_requeue
-from chat.models import ChatSession, TransferOffer
+from chat.models import ChatSession, Participant, TransferOffer
 from chat.roster import librarian_updated
+from chat.team import departed_team_leave
 from core.events import publish
 from core.groups import librarian_group
 from queues.models import Membership, Queue
@@ -58,6 +59,7 @@ def librarian_logged_out(*, librarian: Librarian, session_key: str | None) -> No
     """
     librarian_log_off(librarian=librarian)
     departed_offers_withdraw(librarian=librarian)
+    departed_team_leave(librarian=librarian)
     access_ended_publish(librarian.pk, session_key=session_key)
     logger.info("librarian %s logged out", librarian.pk)
 
@@ -72,6 +74,7 @@ def librarian_deactivated(*, librarian: Librarian) -> None:
     monitoring_set(librarian=librarian, queue_ids=[])
     departed_sessions_requeue(librarian=librarian, why="account deactivated")
     departed_offers_withdraw(librarian=librarian)
+    departed_team_leave(librarian=librarian)
     access_ended_publish(librarian.pk)
     logger.info("librarian %s deactivated", librarian.pk)
 
@@ -94,9 +97,12 @@ def librarian_memberships_lost(*, librarian_id: int, queue_ids: Iterable[int] = 
     offered = TransferOffer.objects.filter(
         receiver=librarian, state=TransferOffer.State.OPEN
     ).values_list("session__queue_id", flat=True)
+    joined = Participant.objects.filter(
+        librarian=librarian, role=Participant.Role.JOINED, ended_at__isnull=True
+    ).values_list("session__queue_id", flat=True)
     lost = list(
         Queue.objects.exclude(pk__in=member_of)
-        .filter(pk__in={*held, *offered})
+        .filter(pk__in={*held, *offered, *joined})
         .order_by("pk")
         .values_list("pk", "name")
     )
@@ -104,6 +110,7 @@ def librarian_memberships_lost(*, librarian_id: int, queue_ids: Iterable[int] = 
         departed_sessions_requeue(librarian=librarian, why=f"removed from {name}",
                                   queue_ids=[queue_id])  # fmt: skip
         departed_offers_withdraw(librarian=librarian, queue_ids=[queue_id])
+        departed_team_leave(librarian=librarian, queue_ids=[queue_id])
     with transaction.atomic():
         librarian_updated(librarian.pk, also_queues={*queue_ids, *(q for q, _ in lost)})
         access_ended_publish(librarian.pk)

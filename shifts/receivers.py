@@ -2,16 +2,20 @@
 
 A supervisor deactivates an account, removes a librarian or a membership,
 or anyone logs out by any path: each receiver calls one service of
-:mod:`shifts.access`. Changes that send no signal (a queryset ``update``)
+:mod:`shifts.access`; a permission withdrawn stops a supervisor's watch
+(``chat.team.watchers_recheck``). Changes that send no signal (a queryset ``update``)
 are caught by the console's heartbeat instead.
 """
 
 from typing import Any
 
 from django.contrib.auth import get_user_model, user_logged_out
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 from accounts.models import Librarian
+from chat.team import watchers_recheck
 from queues.models import Membership
 from shifts import access
 
@@ -61,6 +65,13 @@ def _membership_saved(sender: Any, instance: Membership, created: bool, **kwargs
         access.librarian_memberships_lost(librarian_id=before[0], queue_ids=[before[1]])
 
 
+def _permissions_changed(sender: Any, action: str, **kwargs: Any) -> None:
+    """A group's or a user's permissions, or a user's groups, changed: a
+    supervisor who may no longer watch stops watching (chat/team.py)."""
+    if action in ("post_remove", "post_clear", "post_add"):
+        transaction.on_commit(watchers_recheck)
+
+
 def connect() -> None:
     user_logged_out.connect(_logged_out, dispatch_uid="shifts.logged_out")
     post_save.connect(_user_saved, sender=get_user_model(), dispatch_uid="shifts.user_saved")
@@ -70,3 +81,8 @@ def connect() -> None:
     )
     pre_save.connect(_membership_before, sender=Membership, dispatch_uid="shifts.membership_before")
     post_save.connect(_membership_saved, sender=Membership, dispatch_uid="shifts.membership_saved")
+    user = get_user_model()
+    for through in (user.groups.through, user.user_permissions.through, Group.permissions.through):
+        m2m_changed.connect(
+            _permissions_changed, sender=through, dispatch_uid=f"shifts.perms.{through.__name__}"
+        )

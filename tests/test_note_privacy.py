@@ -27,7 +27,8 @@ from channels.layers import get_channel_layer
 from django.test import Client
 from django.utils import timezone
 
-from chat import sessions, transfers
+from accounts.models import Librarian
+from chat import sessions, team, transfers
 from chat.models import ChatSession, Message
 from im import services as ims
 from tests.sockets import (  # noqa: F401 - the fixture closes leftover sockets
@@ -43,7 +44,7 @@ from tests.talk import librarian_notes, librarian_says, patron_says, transcripts
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-MARKERS = [f"SECRET-{n}" for n in range(1, 14)]
+MARKERS = [f"SECRET-{n}" for n in range(1, 16)]
 # An IM tied to no session: private between the two librarians, so in no note either.
 UNTIED = "UNTIED-1 lunch at one?"
 
@@ -73,7 +74,7 @@ def _get(url: str, person: Any = None) -> Any:
 
 
 async def test_no_librarian_note_reaches_the_patron_by_any_path(
-    ask, alice, bob, riverside, mailoutbox, settings
+    ask, alice, bob, riverside, riverside_library, supervisor, mailoutbox, settings
 ):
     session = await call(ask, name="Dana", email="dana@example.org")
     await monitor(alice, riverside)
@@ -151,6 +152,24 @@ async def test_no_librarian_note_reaches_the_patron_by_any_path(
         text="SECRET-9 checked the catalogue, two copies",
     )
 
+    # Bob invites Alice to join; she adds a note as a joined librarian and leaves.
+    # A supervisor watches a while, unseen by the patron.
+    invitation = await call(
+        transfers.transfer_offer, session_id=session.pk, sender=bob, receiver_id=alice.pk,
+        note="SECRET-14 join me", join=True,
+    )  # fmt: skip
+    await call(transfers.transfer_accept, offer_id=invitation.pk, librarian=alice)
+    await call(
+        librarian_notes, session_id=session.pk, librarian=alice, text="SECRET-15 from the side"
+    )
+    sam = await call(
+        Librarian.objects.create, user=supervisor, library=riverside_library,
+        display_name="Sam", staff_id="RPL-001",
+    )  # fmt: skip
+    await call(team.watch_start, session_id=session.pk, librarian=sam)
+    await call(team.watch_stop, session_id=session.pk, librarian=sam)
+    await call(team.team_leave, session_id=session.pk, librarian=alice)
+
     # Bob offers it back and nobody answers in time; then he returns it to the queue.
     await call(_offer, session, bob, alice, "SECRET-10 back to you")
     expired = await call(transfers.transfer_expire_due, now=timezone.now() + timedelta(hours=1))
@@ -203,6 +222,11 @@ async def test_no_librarian_note_reaches_the_patron_by_any_path(
         "returned the session to Ask Riverside",
         "picked the session up from the queue",
         "was withdrawn: the session ended",
+        "Invitation to join sent to Alice",
+        "joined the session at Bob's invitation",
+        "Sam started watching.",
+        "Sam stopped watching.",
+        "Alice left the session.",
     ]:
         assert any(words in note for note in notes), f"no note says {words!r}"
 
@@ -223,6 +247,8 @@ async def test_no_librarian_note_reaches_the_patron_by_any_path(
         "Alice has passed your question to Bob.",
         "Bob here, taking over from Alice.",
         "Thanks Bob",
+        "Alice has joined the chat.",
+        "Alice has left the chat.",
         "Bob has passed your question to the next available librarian.",
         "Alice has joined the chat.",
         "Alice again. The large print desk has it.",

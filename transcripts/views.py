@@ -68,7 +68,13 @@ def history_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     except ChatError:
         raise Http404("There is no such chat session in your queues.") from None
     lines = session_lines(session)
-    return render(request, _template(request, "detail"), {"session": session, "lines": lines})
+    # Who else was in it, and when: librarians who joined, supervisors who watched.
+    participants = session.participants.select_related("librarian").order_by("started_at")
+    return render(
+        request,
+        _template(request, "detail"),
+        {"session": session, "lines": lines, "participants": participants},
+    )
 
 
 @login_required

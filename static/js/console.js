@@ -21,6 +21,7 @@ import * as settings from "./console/settings.js";
 import * as state from "./console/state.js";
 import * as sync from "./console/sync.js";
 import * as tabs from "./console/tabs.js";
+import * as team from "./console/team.js";
 import * as transfer from "./console/transfer.js";
 import * as typing from "./console/typing.js";
 
@@ -44,6 +45,7 @@ const snapshot = {
     im.renderImPane();
     offers.renderOffers();
     settings.renderMonitoringStatus();
+    team.renderLiveTab();
     outcomes.explainGone({
       offers: offersBefore.filter((id) => !state.offerById(id)),
       sessions: requestsBefore.filter((id) => !state.waitingRow(id)),
@@ -51,14 +53,14 @@ const snapshot = {
   },
 };
 
-for (const part of [snapshot, newlist.handlers, chat.handlers, sync.handlers, librarians.handlers, im.handlers, transfer.handlers, offers.handlers, outcomes.handlers, settings.handlers, block.handlers, typing.handlers, questions.handlers]) {
+for (const part of [snapshot, newlist.handlers, chat.handlers, sync.handlers, librarians.handlers, im.handlers, transfer.handlers, offers.handlers, outcomes.handlers, settings.handlers, block.handlers, typing.handlers, questions.handlers, team.handlers]) {
   handle(part);
 }
 watch(sync.noteChange);
 
 trapFocusInDialogs();
 reportActivityWith(reportActivity);
-for (const part of [tabs, newlist, chat, settings, librarians, im, history, questions, transfer, offers, block, typing]) part.initialize();
+for (const part of [tabs, newlist, chat, settings, librarians, im, history, questions, transfer, offers, block, typing, team]) part.initialize();
 
 connect({
   onOpen: () => chat.resendLines(),

@@ -155,9 +155,11 @@ export function el(tag, attrs = {}, ...children) {
 
 // One line of a chat log. The text goes in as a text node: a line with
 // <script> in it shows as those characters.
-export function lineElement(line, { viewer }) {
+// `me`: the librarian's name, where colleagues write in the same chat (a
+// joined librarian's lines are theirs, not mine).
+export function lineElement(line, { viewer, me = null }) {
   const mine = (viewer === "patron" && line.kind === "patron") ||
-    (viewer === "librarian" && (line.kind === "librarian" || line.kind === "note"));
+    (viewer === "librarian" && (line.kind === "librarian" || line.kind === "note") && (me === null || line.author === me));
   const classes = ["line", `line-${line.kind}`];
   if (mine) classes.push("line-mine");
   if (line.pending) classes.push("line-pending");

@@ -47,8 +47,11 @@ def test_seeding_twice_leaves_one_of_each():
         ("carol", "hillcrest"),
         ("carol", "cooperative"),
         ("erin", "cooperative"),
+        # The supervisor's console, to watch and take over (chat/team.py).
+        ("supervisor", "riverside"),
+        ("supervisor", "cooperative"),
     }
-    assert Membership.objects.count() == 7
+    assert Membership.objects.count() == 9
     # Erin is the cooperative's backup: its requests reach her at 120 s.
     assert list(
         Membership.objects.filter(is_backup=True).values_list(
@@ -73,7 +76,9 @@ def test_seeding_twice_leaves_one_of_each():
     supervisor = User.objects.get(username="supervisor")
     assert supervisor.is_staff and not supervisor.is_superuser
     assert list(supervisor.groups.values_list("name", flat=True)) == [SUPERVISORS]
-    assert not Librarian.objects.filter(user=supervisor).exists()
+    # Sam has a console too: the Live Sessions tab, watching and taking over.
+    assert Librarian.objects.get(user=supervisor).display_name == "Sam"
+    assert supervisor.has_perm("chat.watch_chatsession")
 
 
 def test_every_demo_account_logs_in_with_the_given_password():

@@ -238,6 +238,19 @@ class Command(BaseCommand):
         supervisor.save()
         supervisors_group_ensure()
         supervisor.groups.add(Group.objects.get(name=SUPERVISORS))
+        # Sam also has a console (Riverside's): the Live Sessions tab, to
+        # watch a chat or take it over (chat/team.py).
+        sam, _ = Librarian.objects.update_or_create(
+            user=supervisor,
+            defaults={
+                "display_name": "Sam",
+                "staff_id": "RPL-001",
+                "library": libraries["riverside-public"],
+                "primary_queue": queues["riverside"],
+            },
+        )
+        for slug in ("riverside", "cooperative"):
+            Membership.objects.get_or_create(librarian=sam, queue=queues[slug])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(LIBRARIES)} libraries, {len(QUEUES)} queues, "

@@ -43,6 +43,8 @@ export function renderActive() {
             s.queue.name,
             s.state === "closed" ? el("span", { class: "badge" }, "ended") : null,
             s.state === "transferred" || s.state === "requeued" ? el("span", { class: "badge" }, "transferred") : null,
+            s.state === "left" ? el("span", { class: "badge" }, s.left_role === "watching" ? "stopped watching" : "left") : null,
+            s.state === "active" && state.myRole(s) !== "primary" ? el("span", { class: "badge badge-transfer" }, state.myRole(s)) : null,
             s.state === "active" && !s.patron_present ? el("span", { class: "badge badge-warn" }, "left") : null,
             s.state === "active" && state.offerOf(s.id) ? el("span", { class: "badge badge-transfer" }, "offered") : null,
             s.state === "active" ? typingBadge(s) : null,
@@ -71,8 +73,9 @@ function renderPresence(session) {
 
 function renderOfferStatus(session) {
   const offer = state.offerOf(session.id);
+  const what = offer?.kind === "join" ? "Invitation to join sent" : "Transfer offered";
   $("session-offer").textContent = offer
-    ? `Transfer offered to ${offer.receiver.display_name}: waiting for an answer (${state.secondsLeft(offer)} s left).`
+    ? `${what} to ${offer.receiver.display_name}: waiting for an answer (${state.secondsLeft(offer)} s left).`
     : "";
 }
 
@@ -97,18 +100,22 @@ export function renderPane() {
   $("policy").textContent = session.policy || "This library has no policy page yet.";
   const log = $("session-log");
   const lines = [...session.lines.values()].sort((a, b) => a.seq - b.seq);
-  log.replaceChildren(...lines.map((line) => lineElement(line, { viewer: "librarian" })));
+  log.replaceChildren(...lines.map((line) => lineElement(line, { viewer: "librarian", me: state.me()?.display_name ?? null })));
   for (const [, pending] of state.pendingLines()) if (pending.session === session.id) log.append(pending.element);
   log.lastElementChild?.scrollIntoView({ block: "end" });
-  const gone = session.state !== "active"; // ended, transferred, or returned to the queue
-  $("composer").hidden = gone;
-  $("end-session").hidden = gone;
+  const gone = session.state !== "active"; // ended, transferred, returned to the queue, left
+  // Joined: lines and notes, nothing more; watching: read only (team.js).
+  const role = state.myRole(session);
+  const holder = !gone && role === "primary";
+  $("composer").hidden = gone || role === "watching";
+  $("end-session").hidden = !holder;
   $("end-session").disabled = false;
-  $("transfer-session").hidden = gone;
+  $("transfer-session").hidden = !holder;
   // Held away from the patron's own library: one click offers it home.
-  $("hand-back-session").hidden = gone || !session.held_away;
+  $("hand-back-session").hidden = !holder || !session.held_away;
   $("hand-back-session").textContent = `Hand back to ${session.library.name}`;
-  $("block-session").hidden = gone;
+  $("block-session").hidden = !holder;
+  renderTeamActions(session);
   $("dismiss-session").hidden = !gone;
   $("session-readonly").hidden = !gone;
   $("session-readonly").textContent = {
@@ -118,10 +125,43 @@ export function renderPane() {
     }[session.closed_by] || "This chat session has ended.",
     transferred: `${session.transferred_to} took this session. It is read-only for you now.`,
     requeued: "You returned this session to the queue. It is read-only for you now.",
+    left: session.left_reason
+      ? `${session.left_reason} It is read-only for you now.`
+      : session.left_role === "watching"
+        ? "You stopped watching this session."
+        : "You left this session. It is read-only for you now.",
   }[session.state] || "";
   renderOfferStatus(session);
   renderTypingLine();
   $("composer-error").textContent = "";
+}
+
+const ROLE_WORDS = { joined: "joined", watching: "watching" };
+
+export function teamNames(people) {
+  return people.map((p) => `${p.display_name} (${ROLE_WORDS[p.role] || p.role})`).join(", ");
+}
+
+// The line under the session's title: who holds it and who else is in it.
+function teamText(session) {
+  const role = state.myRole(session);
+  const others = (session.team || []).filter((p) => p.id !== state.myId());
+  const also = others.length ? ` Also in this chat: ${teamNames(others)}.` : "";
+  if (session.state !== "active") return "";
+  if (role === "joined") return `You joined ${session.primary?.display_name ?? "a colleague"}'s chat with ${session.patron_name}: you can write to the patron and add notes; only ${session.primary?.display_name ?? "they"} can transfer or end it.${also}`;
+  if (role === "watching") return `You are watching ${session.primary?.display_name ?? "a librarian"}'s chat with ${session.patron_name}. The patron is not told; you can only read it.${also}`;
+  return also.trim();
+}
+
+// The pane's buttons for what I am in the selected session.
+function renderTeamActions(session) {
+  const role = state.myRole(session);
+  const live = session.state === "active";
+  $("session-team").textContent = teamText(session);
+  $("invite-session").hidden = !live || role !== "primary";
+  $("leave-session").hidden = !live || role !== "joined";
+  $("unwatch-session").hidden = !live || role !== "watching";
+  $("take-over-session").hidden = !live || role !== "watching";
 }
 
 // A line of a session under My Active, new or already known.
@@ -129,7 +169,7 @@ function addLine(sessionId, line) {
   if (!state.addSessionLine(sessionId, line)) return;
   if (state.selectedId() !== sessionId) return;
   const log = $("session-log");
-  const element = lineElement(line, { viewer: "librarian" });
+  const element = lineElement(line, { viewer: "librarian", me: state.me()?.display_name ?? null });
   const pending = line.client_id && state.pendingLine(line.client_id);
   if (pending) {
     pending.element.replaceWith(element);
@@ -237,7 +277,7 @@ function sendLine() {
   const note = $("composer-note").checked;
   const element = lineElement(
     { kind: note ? "note" : "librarian", author: state.me().display_name, text, client_id: clientId, pending: true },
-    { viewer: "librarian" },
+    { viewer: "librarian", me: state.me()?.display_name ?? null },
   );
   $("session-log").append(element);
   element.scrollIntoView({ block: "end" });

@@ -25,9 +25,14 @@ const countdown = (offer) => `${state.secondsLeft(offer)} s left to answer.`;
 // "Offers to you"). `asked`: the librarian asked for it (Show), so it takes
 // the box from any other and the focus goes to its OK.
 export function showOffer(offer, { asked = false } = {}) {
+  const join = offer.kind === "join";
   if (!alerted.has(offer.id)) {
     alerted.add(offer.id);
-    announcePopup(`New Transferred Chat Session from ${offer.sender.display_name}: ${offer.session.patron_name}.`);
+    announcePopup(
+      join
+        ? `Invitation to Join a Chat Session from ${offer.sender.display_name}: ${offer.session.patron_name}.`
+        : `New Transferred Chat Session from ${offer.sender.display_name}: ${offer.session.patron_name}.`,
+    );
     if (state.settings().alert_sound) playAlert();
   }
   if (!asked && offerDialog.open && offerShown !== offer.id) {
@@ -37,8 +42,16 @@ export function showOffer(offer, { asked = false } = {}) {
   putAway.delete(offer.id);
   offerShown = offer.id;
   $("offer-error").textContent = "";
+  $("offer-dialog-title").textContent = join ? "Invitation to Join a Chat Session" : "New Transferred Chat Session";
   $("offer-dialog-body").replaceChildren(
-    el("p", {}, el("strong", {}, offer.sender.display_name), ` (${offer.sender.staff_id}) wants to transfer a patron to you.`),
+    el(
+      "p",
+      {},
+      el("strong", {}, offer.sender.display_name),
+      join
+        ? ` (${offer.sender.staff_id}) invites you to join a chat with a patron. ${offer.sender.display_name} keeps the session; you can write to the patron and add notes.`
+        : ` (${offer.sender.staff_id}) wants to transfer a patron to you.`,
+    ),
     el(
       "dl",
       { class: "facts" },
@@ -94,7 +107,9 @@ function renderOffersToMe() {
             "span",
             {},
             el("strong", {}, offer.sender.display_name),
-            ` offers you ${offer.session.patron_name} (${offer.session.queue.name}): `,
+            offer.kind === "join"
+              ? ` invites you to join ${offer.session.patron_name} (${offer.session.queue.name}): `
+              : ` offers you ${offer.session.patron_name} (${offer.session.queue.name}): `,
             el("span", { class: "offer-left", dataset: { offer: offer.id } }, countdown(offer)),
           ),
           el(
@@ -169,7 +184,7 @@ function offerEnded(offer, message) {
   if (offer.receiver.id === state.myId()) {
     const known = alerted.has(offer.id);
     forget(offer.id);
-    if (known) toast(`${offer.sender.display_name}'s transfer of ${offer.session.patron_name} is no longer open.`);
+    if (known) toast(`${offer.sender.display_name}'s ${offer.kind === "join" ? "invitation to join" : "transfer of"} ${offer.session.patron_name} is no longer open.`);
     return;
   }
   state.removeOffer(offer.id);
@@ -185,7 +200,7 @@ export const handlers = {
     if (offer.receiver.id === state.myId()) {
       showOffer(offer);
     } else {
-      announce(`Transfer offered to ${offer.receiver.display_name}. Waiting for an answer.`);
+      announce(`${offer.kind === "join" ? "Invitation to join sent" : "Transfer offered"} to ${offer.receiver.display_name}. Waiting for an answer.`);
       refreshOfferViews(offer.session.id);
     }
   },
@@ -199,11 +214,25 @@ export const handlers = {
         renderActive();
         selectTab("tab-chat");
         select(offer.session.id);
-        announce(`You took ${offer.session.patron_name}'s session from ${offer.sender.display_name}.`);
+        announce(
+          offer.kind === "join"
+            ? `You joined ${offer.session.patron_name}'s chat with ${offer.sender.display_name}.`
+            : `You took ${offer.session.patron_name}'s session from ${offer.sender.display_name}.`,
+        );
       }
       return;
     }
     state.removeOffer(offer.id);
+    if (offer.kind === "join") {
+      // The session stays mine: one more librarian in it (session.team follows).
+      if (frame.line) state.addSessionLine(offer.session.id, frame.line);
+      const t = state.transfer();
+      if (t && t.session === offer.session.id) state.setTransfer({ ...t, joined: offer.receiver.display_name });
+      announce(`${offer.receiver.display_name} joined ${offer.session.patron_name}'s chat.`);
+      toast(`${offer.receiver.display_name} joined ${offer.session.patron_name}'s chat.`);
+      refreshOfferViews(offer.session.id);
+      return;
+    }
     state.patchSession(offer.session.id, { state: "transferred", transferred_to: offer.receiver.display_name });
     if (frame.line) state.addSessionLine(offer.session.id, frame.line);
     announce(`${offer.receiver.display_name} took ${offer.session.patron_name}'s session.`);
@@ -212,13 +241,24 @@ export const handlers = {
   },
   "transfer.declined"(frame) {
     if (frame.offer.receiver.id === state.myId()) settle(answerKey(frame.offer.id));
-    offerEnded(frame.offer, `${frame.offer.receiver.display_name} declined the transfer. ${frame.offer.session.patron_name}'s session stays with you.`);
+    offerEnded(
+      frame.offer,
+      frame.offer.kind === "join"
+        ? `${frame.offer.receiver.display_name} declined the invitation to join ${frame.offer.session.patron_name}'s chat.`
+        : `${frame.offer.receiver.display_name} declined the transfer. ${frame.offer.session.patron_name}'s session stays with you.`,
+    );
   },
   "transfer.expired"(frame) {
-    offerEnded(frame.offer, `${frame.offer.receiver.display_name} did not answer in time. ${frame.offer.session.patron_name}'s session stays with you.`);
+    offerEnded(
+      frame.offer,
+      frame.offer.kind === "join"
+        ? `${frame.offer.receiver.display_name} did not answer the invitation to join in time.`
+        : `${frame.offer.receiver.display_name} did not answer in time. ${frame.offer.session.patron_name}'s session stays with you.`,
+    );
   },
   "transfer.cancelled"(frame) {
-    offerEnded(frame.offer, frame.reason ? `Transfer cancelled: ${frame.reason}` : "The transfer was cancelled.");
+    const what = frame.offer.kind === "join" ? "Invitation to join" : "Transfer";
+    offerEnded(frame.offer, frame.reason ? `${what} cancelled: ${frame.reason}` : `The ${what.toLowerCase()} was cancelled.`);
   },
 };
 

@@ -11,6 +11,7 @@ const state = {
   settings: Object.freeze({ alert_sound: true, alert_popup: true }),
   status: "available", // Available, Busy or Away, as I set it
   maxSessions: null, // my own maximum of active chats (null: each queue's busy_at)
+  canWatch: false, // a supervisor: the Live Sessions tab, Watch and Take Over
   clockOffset: 0, // server time − browser time, ms
   queues: [],
   myQueues: new Set(), // ids of the queues I monitor
@@ -42,6 +43,7 @@ export function applySnapshot(frame) {
   state.settings = freeze(frame.settings);
   state.status = frame.status;
   state.maxSessions = frame.max_sessions;
+  state.canWatch = Boolean(frame.can_watch);
   state.queues = frame.queues.map(freeze);
   state.myQueues = new Set(frame.queues.filter((q) => q.monitoring).map((q) => q.id));
   state.librarians = new Map(frame.librarians.map((row) => [row.id, freeze(row)]));
@@ -82,8 +84,17 @@ export function canTakeFrom(queueId) {
   if (state.status !== "available") return false;
   const queue = state.queues.find((q) => q.id === queueId);
   const limit = state.maxSessions || queue?.busy_at || Infinity;
-  const held = [...state.active.values()].filter((s) => s.state === "active").length;
+  const held = [...state.active.values()].filter((s) => s.state === "active" && myRole(s) === "primary").length;
   return held < limit;
+}
+
+export const canWatch = () => state.canWatch;
+
+// What I am in a session under My Active: "primary" (I hold it), "joined"
+// (a colleague invited me) or "watching" (a supervisor, read-only).
+export function myRole(session) {
+  if (session.primary?.id === state.me?.id) return "primary";
+  return (session.team || []).find((p) => p.id === state.me?.id)?.role || "primary";
 }
 
 // Now on the server's clock, ms.

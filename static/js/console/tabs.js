@@ -1,4 +1,5 @@
-// The console's tabs (Patron Chat, Librarians, IM, Chat History, Settings):
+// The console's tabs (Patron Chat, Librarians, IM, Questions, Chat History,
+// Live Sessions for supervisors, Settings):
 // a WAI-ARIA tab list, arrow keys and Home/End moving between them. What a
 // tab loads or marks read when it opens, its own module registers here.
 import { $ } from "./dom.js";
@@ -31,11 +32,13 @@ export function initialize() {
   for (const tab of tabs) {
     tab.addEventListener("click", () => selectTab(tab.id));
     tab.addEventListener("keydown", (event) => {
-      const i = tabs.indexOf(tab);
-      const moves = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 };
+      // A tab this librarian doesn't have (Live Sessions: supervisors) is hidden and skipped.
+      const shown = tabs.filter((t) => !t.hidden);
+      const i = shown.indexOf(tab);
+      const moves = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: shown.length - 1 };
       if (!(event.key in moves)) return;
       event.preventDefault();
-      selectTab(tabs[(moves[event.key] + tabs.length) % tabs.length].id, { focus: true });
+      selectTab(shown[(moves[event.key] + shown.length) % shown.length].id, { focus: true });
     });
   }
 }

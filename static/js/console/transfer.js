@@ -1,6 +1,8 @@
 // The Transfer dialog (the sender's side): who monitors the session's queue,
 // asking one of them first by IM, the note, Transfer or return to the
-// queue, Cancel transfer, and the offer's countdown. Errors about the
+// queue, Cancel transfer, and the offer's countdown. Invite to Join opens
+// it in its join mode: the same handshake, but the session stays mine and
+// the colleague joins it (team.js); no return to the queue there. Errors about the
 // dialog's own requests show in its error line, and nowhere else.
 import { el } from "../socket.js";
 import { renderActive, renderPane } from "./chat.js";
@@ -32,11 +34,11 @@ function errorLine() {
 
 const targetsKey = (sessionId) => `transfer.targets:${sessionId}`;
 
-function openTransferDialog() {
+function openTransferDialog({ join = false } = {}) {
   const session = state.activeSession(state.selectedId());
   if (!session || session.state !== "active") return;
   opening += 1;
-  state.setTransfer({ session: session.id, target: null, targets: null, queue: session.queue });
+  state.setTransfer({ session: session.id, target: null, targets: null, queue: session.queue, join });
   $("transfer-note").value = "";
   $("transfer-im-text").value = "";
   $("transfer-error").textContent = "";
@@ -59,6 +61,12 @@ function renderTransferDialog() {
   $("transfer-patron").textContent = session
     ? `${session.patron_name} · ${session.library.name} · ${session.queue.name}`
     : "";
+  $("transfer-title").textContent = t.join ? "Invite to Join" : "Transfer";
+  $("transfer-send").textContent = t.join ? "Invite" : "Transfer";
+  $("transfer-cancel-offer").textContent = t.join ? "Cancel invitation" : "Cancel transfer";
+  $("transfer-queue-heading").hidden = t.join;
+  $("transfer-queue-list").hidden = t.join;
+  const inChat = new Set((session?.team || []).map((p) => p.id));
   const targets = t.targets || [];
   $("transfer-targets").replaceChildren(
     ...targets.map((row) =>
@@ -72,12 +80,14 @@ function renderTransferDialog() {
             class: `session-row${t.target === row.id ? " picked" : ""}`,
             "aria-pressed": String(t.target === row.id),
             // Away, busy or at their maximum: listed, with why, not offered.
-            disabled: row.can_take === false,
+            // Invite to Join: not those in the chat already.
+            disabled: row.can_take === false || (t.join && inChat.has(row.id)),
             onclick: () => pickTarget(row.id),
           },
           el("span", { class: "row-top" }, el("strong", {}, `${row.display_name} (${row.staff_id})`)),
           el("span", { class: "row-meta" }, `Active: ${row.active} · ${homeLabel(row)}`),
           row.unavailable ? el("span", { class: "row-meta" }, row.unavailable) : null,
+          t.join && inChat.has(row.id) ? el("span", { class: "row-meta" }, "Already in this chat.") : null,
         ),
       ),
     ),
@@ -90,10 +100,10 @@ function renderTransferDialog() {
   const person = targets.find((row) => row.id === t.target);
   $("transfer-im-form").hidden = !person;
   $("transfer-im-hint").textContent = person
-    ? `IM ${person.display_name} to ask whether they can take the session now.`
+    ? `IM ${person.display_name} to ask whether they can ${t.join ? "join the chat" : "take the session"} now.`
     : t.target === "queue"
       ? "The session goes back under New for the queue's monitors, marked (Transfer), with your note."
-      : "Pick a librarian to ask whether they can take the session.";
+      : `Pick a librarian to ask whether they can ${t.join ? "join the chat" : "take the session"}.`;
   const im = person && state.openImWith(person.id);
   if (im && transferDialog.open && !document.hidden) markImRead(im.id);
   const lines = im ? [...im.lines.values()].sort((a, b) => a.seq - b.seq) : [];
@@ -110,8 +120,12 @@ function renderTransferStatus() {
   const settled = !session || session.state !== "active";
   $("transfer-send").disabled = !t?.target || Boolean(offer) || settled;
   $("transfer-cancel-offer").hidden = !offer;
-  if (offer) {
+  if (offer && offer.kind === "join") {
+    $("transfer-status").textContent = `Invitation to join sent to ${offer.receiver.display_name}: waiting for an answer (${state.secondsLeft(offer)} s left).`;
+  } else if (offer) {
     $("transfer-status").textContent = `Transfer offered to ${offer.receiver.display_name}: waiting for an answer (${state.secondsLeft(offer)} s left). You keep the session until they click OK.`;
+  } else if (t?.join && t.joined) {
+    $("transfer-status").textContent = `${t.joined} joined the chat. Close this dialog.`;
   } else if (session && session.state === "transferred") {
     $("transfer-status").textContent = `${session.transferred_to} took the session.`;
   } else if (!$("transfer-status").textContent.startsWith("Returned")) {
@@ -153,7 +167,8 @@ export function initialize() {
     if (t && t.target === im.with.id) renderTransferDialog();
   });
 
-  $("transfer-session").addEventListener("click", openTransferDialog);
+  $("transfer-session").addEventListener("click", () => openTransferDialog());
+  $("invite-session").addEventListener("click", () => openTransferDialog({ join: true }));
   $("transfer-queue-target").addEventListener("click", () => pickTarget("queue"));
 
   $("transfer-im-form").addEventListener("submit", (event) => {
@@ -176,7 +191,7 @@ export function initialize() {
     const frame =
       t.target === "queue"
         ? { type: "transfer.to_queue", session: t.session, note }
-        : { type: "transfer.offer", session: t.session, librarian: t.target, note };
+        : { type: "transfer.offer", session: t.session, librarian: t.target, note, join: Boolean(t.join) };
     // Its answer (transfer.offered, session.requeued) also reaches the
     // librarian's other consoles, so it can't settle the request: the ref
     // is forgotten after its time.
@@ -192,7 +207,7 @@ export function initialize() {
   transferDialog.addEventListener("close", () => {
     state.setTransfer(null);
     $("transfer-status").textContent = "";
-    // Back to the Transfer button; once the session moved (taken, returned
+    // Back to the Transfer (or Invite to Join) button; once the session moved (taken, returned
     // to the queue, ended) that button is gone: to the session's heading,
     // above the line that says what happened, or else the Patron Chat tab.
     giveFocusBack(focusBeforeTransfer, $("session-title"), $("tab-chat"));
