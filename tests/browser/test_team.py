@@ -92,7 +92,7 @@ def test_a_supervisor_watches_unseen_and_takes_over(
 ) -> None:
     axe = Axe(axe_source)
     sam = Librarian.objects.create(
-        user=world.supervisor, library=world.riverside_library, display_name="Sam",
+        user_id=world.supervisor.pk, library=world.riverside_library, display_name="Sam",
         staff_id="RPL-001",
     )  # fmt: skip
     Membership.objects.create(librarian=sam, queue=world.riverside)
