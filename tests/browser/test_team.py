@@ -4,7 +4,7 @@ leaves it; Sam, a supervisor, watches it unseen by the patron and takes it over.
 from playwright.sync_api import Page, expect
 
 from accounts.models import Librarian
-from queues.models import Membership
+from queues.models import Membership, Queue
 from tests.browser.conftest import People, log_lines, pick_up, say, screenshot
 from tests.browser.test_accessibility import Axe
 from tests.conftest import World
@@ -96,6 +96,8 @@ def test_a_supervisor_watches_unseen_and_takes_over(
         staff_id="RPL-001",
     )  # fmt: skip
     Membership.objects.create(librarian=sam, queue=world.riverside)
+    # Wes's request is past "waiting too long" at once: the supervisor sees it marked.
+    Queue.objects.filter(pk=world.riverside.pk).update(waiting_alert_seconds=1)
     alice, dana = _chatting(people, world)
     waiting = people.patron_asks(name="Wes", question="Is the library open on Sunday?")
     sam_page = people.console(sam)
@@ -104,7 +106,12 @@ def test_a_supervisor_watches_unseen_and_takes_over(
     table = sam_page.locator("#live-table")
     expect(table.get_by_role("row", name="Dana")).to_contain_text("Chatting with Alice")
     expect(table.get_by_role("row", name="Wes")).to_contain_text("Waiting")
+    expect(table.get_by_role("row", name="Wes")).to_contain_text(
+        "waiting too long", timeout=8000
+    )
+    expect(sam_page.locator("#live-badge")).to_have_text("1 waiting too long")
     axe.check(sam_page, "the Live Sessions tab")
+    screenshot(sam_page, "console-live-sessions")
     table.get_by_role("button", name="Watch Dana's chat with Alice").click()
 
     expect(sam_page.locator("#session-title")).to_have_text("Dana")

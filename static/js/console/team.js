@@ -14,6 +14,7 @@ import { isTabSelected, selectTab, whenTabSelected } from "./tabs.js";
 const LIVE_REFRESH_MS = 5000;
 const watchKey = (sessionId) => `session.watch:${sessionId}`;
 let liveRows = [];
+let liveShown = null; // what the table shows now, to rebuild it only when that changes
 let serverOffset = 0; // the Live Sessions list's server time − browser time, ms
 
 // ---------------------------------------------------------------- Live Sessions
@@ -27,7 +28,9 @@ const isLate = (row) => row.state === "waiting" && typeof row.too_long_after ===
 function statusCell(row) {
   if (row.state === "waiting") {
     return [
-      `Waiting ${formatWait(waited(row))}`,
+      "Waiting ",
+      el("span", { class: "live-waited", dataset: { since: row.waiting_since } }, formatWait(waited(row))),
+      isLate(row) ? " " : null,
       isLate(row) ? el("span", { class: "badge badge-late" }, "waiting too long") : null,
     ];
   }
@@ -52,6 +55,17 @@ export function renderLive() {
   $("live-badge").hidden = late === 0;
   $("live-badge").textContent = late ? `${late} waiting too long` : "";
   if (!isTabSelected("tab-live")) return;
+  // Rebuilt only when what it shows changed (a row, a holder, a request
+  // turning late); otherwise only the waits tick, so focus and a screen
+  // reader's place stay where they are.
+  const shown = JSON.stringify(liveRows.map((row) => [row.id, row.state, row.primary?.id, row.team, isLate(row)]));
+  if (shown === liveShown) {
+    for (const span of document.querySelectorAll("#live-list .live-waited")) {
+      span.textContent = formatWait(waited({ waiting_since: span.dataset.since }));
+    }
+    return;
+  }
+  liveShown = shown;
   const focused = document.activeElement?.closest?.("#live-list tr")?.dataset.id;
   $("live-list").replaceChildren(
     ...liveRows.map((row) =>
@@ -139,12 +153,15 @@ export const handlers = {
 
 export function initialize() {
   whenTabSelected("tab-live", refreshLive);
+  // The list again from the server every 5 s while the tab is open; the
+  // waits (and the tab's "waiting too long" badge) tick every second.
+  let ticks = 0;
   setInterval(() => {
-    if (state.canWatch() && !document.hidden) {
-      if (isTabSelected("tab-live")) refreshLive();
-      else renderLive();
-    }
-  }, LIVE_REFRESH_MS);
+    if (!state.canWatch() || document.hidden) return;
+    ticks += 1;
+    if (isTabSelected("tab-live") && ticks % (LIVE_REFRESH_MS / 1000) === 0) refreshLive();
+    else renderLive();
+  }, 1000);
   $("leave-session").addEventListener("click", () => {
     const id = state.selectedId();
     if (id !== null) send({ type: "session.leave", session: id }, { onError: (error) => toast(error.message) });
