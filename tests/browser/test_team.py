@@ -106,9 +106,7 @@ def test_a_supervisor_watches_unseen_and_takes_over(
     table = sam_page.locator("#live-table")
     expect(table.get_by_role("row", name="Dana")).to_contain_text("Chatting with Alice")
     expect(table.get_by_role("row", name="Wes")).to_contain_text("Waiting")
-    expect(table.get_by_role("row", name="Wes")).to_contain_text(
-        "waiting too long", timeout=8000
-    )
+    expect(table.get_by_role("row", name="Wes")).to_contain_text("waiting too long", timeout=8000)
     expect(sam_page.locator("#live-badge")).to_have_text("1 waiting too long")
     axe.check(sam_page, "the Live Sessions tab")
     screenshot(sam_page, "console-live-sessions")
