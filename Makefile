@@ -49,7 +49,7 @@ run: migrate
 	@echo "Reference Chat is at http://$(HOST):$(PORT)/"
 	@echo "  Patrons ask at      http://$(HOST):$(PORT)/ask/"
 	@echo "  Librarians log in   http://$(HOST):$(PORT)/login/   alice, bob, carol, erin"
-	@echo "  Supervisors use     http://$(HOST):$(PORT)/admin/   supervisor"
+	@echo "  Supervisors use     http://$(HOST):$(PORT)/admin/   supervisor (also the console: Live Sessions)"
 	@echo "  The widget's demo   http://$(HOST):$$(($(PORT) + 1))/   a library site on another origin"
 	@echo "  Demo password: demo-pass-2026 (unless you seeded with --password)"
 	@echo "  Emails (transcripts) are written to var/mail/ by the worker"

@@ -1,6 +1,8 @@
-// My Active and the Patron Chat pane: the sessions I hold, the selected
-// one's lines, patron details and presence, the composer with its drafts and
-// Librarian Note toggle, End Session, and the session events that change them.
+// My Active and the Patron Chat pane: the sessions I hold, joined or watch,
+// the selected one's lines, patron details and presence, who else is in it
+// and what I may do there (only the primary transfers or ends; a watcher
+// only reads), the composer with its drafts and Librarian Note toggle, End
+// Session, and the session events that change them.
 import { el, formatTime, lineElement, lineRefusedPut, newClientId, sendPaced } from "../socket.js";
 import { $, lineProblem } from "./dom.js";
 import { announce, toast } from "./dialogs.js";
@@ -419,7 +421,8 @@ export function initialize() {
   });
 
   $("logout-form").addEventListener("submit", (event) => {
-    const open = state.activeSessions().filter((s) => s.state !== "closed").length;
+    // The chats I hold end; those I joined or watch I only leave.
+    const open = state.activeSessions().filter((s) => s.state === "active" && state.myRole(s) === "primary").length;
     const question = `You have ${open} active session${open === 1 ? "" : "s"}. Logging out ends ${open === 1 ? "it" : "them"} for the patron${open === 1 ? "" : "s"}. Log out?`;
     if (open && !window.confirm(question)) event.preventDefault();
   });
