@@ -1,6 +1,10 @@
 """Join and watch in the browser: Bob joins Alice's chat at her invitation and
 leaves it; Sam, a supervisor, watches it unseen by the patron and takes it over."""
 
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from django.db import connection
 from playwright.sync_api import Page, expect
 
 from accounts.models import Librarian
@@ -136,4 +140,55 @@ def test_a_supervisor_watches_unseen_and_takes_over(
     say(sam_page, "Hello Dana, I'm Sam; I'll help you from here.")
     expect(dana.locator("#log")).to_contain_text("I'll help you from here.")
     assert waiting.locator("#log").count() == 1
+    axe.assert_clean()
+
+
+def test_live_sessions_by_keyboard_alone_with_a_long_list(
+    world: World, people: People, axe_source: str, chat: Any, ask: Any, no_maximum: None
+) -> None:
+    axe = Axe(axe_source)
+    sam = Librarian.objects.create(
+        user_id=world.supervisor.pk, library=world.riverside_library, display_name="Sam",
+        staff_id="RPL-001",
+    )  # fmt: skip
+
+    def busy_morning() -> None:
+        # On a thread of its own: the services publish after commit, which
+        # can't run on this thread beside Playwright's event loop.
+        try:
+            for n in range(12):
+                chat(world.alice, name=f"Patron {n:02d}", question="Where are the maps?")
+            for n in range(18):
+                ask(name=f"A patron with a very long screen name, number {n:02d}",
+                    question="Looking for " + "old county maps, " * 20)  # fmt: skip
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(busy_morning).result()
+    page = people.console(sam)
+
+    # The tab list: End, then the arrow keys, reach Live Sessions (hidden for others).
+    page.locator("#tab-chat").focus()
+    page.keyboard.press("End")
+    expect(page.locator("#tab-settings")).to_be_focused()
+    page.keyboard.press("ArrowLeft")
+    expect(page.locator("#tab-live")).to_be_focused()
+    expect(page.locator("#tab-live")).to_have_attribute("aria-selected", "true")
+    rows = page.locator("#live-list tr")
+    expect(rows).to_have_count(30)
+    axe.check(page, "the Live Sessions tab, a long list")
+
+    # Tab goes on into the list, to the first Watch; the waits ticking leave it there.
+    page.keyboard.press("Tab")
+    first = page.get_by_role("button", name="Watch Patron 00's chat with Alice")
+    expect(first).to_be_focused()
+    page.wait_for_timeout(2500)
+    expect(first).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Watch Patron 01's chat with Alice")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#session-title")).to_have_text("Patron 01")
+    expect(page.locator("#session-team")).to_contain_text("You are watching Alice's chat")
+    axe.check(page, "watching a chat, reached by keyboard")
     axe.assert_clean()
