@@ -282,9 +282,8 @@ def session_close(
         if session.primary_id:
             groups.append(librarian_group(session.primary_id))
         # Everyone else in it too (chat/team.py): their panes show it ended.
-        groups += [librarian_group(pk) for pk in team.team_ids_of(session.pk)]
+        groups += [librarian_group(pk) for pk in team.team_end(session, closed=True)]
         publish(closed, *groups)
-        team.team_end(session, closed=True)
         offers_withdraw(session)
         if session.primary_id:
             librarian_updated(session.primary_id)

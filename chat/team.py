@@ -176,21 +176,27 @@ def _end(session: ChatSession, participant: Participant, *, why: str) -> None:
     team_publish(session, librarian.pk)
 
 
-def team_end(session: ChatSession, *, closed: bool) -> None:
+def team_end(session: ChatSession, *, closed: bool) -> list[int]:
     """The session closed (``closed``: the team hears ``session.closed``,
     their panes show it ended) or went back to its queue (each is told
-    ``session.left``): every participation ends. The caller holds the row lock."""
-    participants = list(in_session(session.pk))
-    if not participants:
-        return
-    Participant.objects.filter(pk__in=[p.pk for p in participants]).update(ended_at=timezone.now())
+    ``session.left``): every participation ends. The caller holds the row
+    lock. Returns the librarians whose participation ended."""
+    ended = dict(
+        Participant.objects.filter(session=session, ended_at__isnull=True).values_list(
+            "pk", "librarian_id"
+        )
+    )
+    if not ended:
+        return []
+    Participant.objects.filter(pk__in=ended).update(ended_at=timezone.now())
     if not closed:
-        for participant in participants:
+        for librarian_id in ended.values():
             publish(
                 {"type": "session.left", "session": session.pk,
                  "reason": "The session went back to its queue."},
-                librarian_group(participant.librarian_id),
+                librarian_group(librarian_id),
             )  # fmt: skip
+    return list(ended.values())
 
 
 def team_ids_of(session_id: int) -> list[int]:

@@ -14,6 +14,7 @@ import { isTabSelected, selectTab, whenTabSelected } from "./tabs.js";
 const LIVE_REFRESH_MS = 5000;
 const watchKey = (sessionId) => `session.watch:${sessionId}`;
 let liveRows = [];
+const asked = new Set(); // sessions this console asked to watch: it opens them
 let liveShown = null; // what the table shows now, to rebuild it only when that changes
 let serverOffset = 0; // the Live Sessions list's server time − browser time, ms
 
@@ -100,8 +101,6 @@ function watch(sessionId) {
   send({ type: "session.watch", session: sessionId }, { key: watchKey(sessionId), onError: (error) => toast(error.message) });
   asked.add(sessionId);
 }
-
-const asked = new Set(); // sessions this console asked to watch: it opens them
 
 // ---------------------------------------------------------------- events
 
