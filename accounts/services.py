@@ -36,6 +36,13 @@ SUPERVISOR_PERMISSIONS = {
         "chatsession": ["view", "watch"],
         "message": ["view"],
         "patronblock": ["view", "change"],
+        "hold": ["view"],
+    },
+    # Each library's lists for the wrap-up are theirs to set; wrap-ups are read there.
+    "wrapup": {
+        "resolutioncode": ["view", "add", "change", "delete"],
+        "subjecttag": ["view", "add", "change", "delete"],
+        "wrapup": ["view"],
     },
     "im": {"imsession": ["view"], "immessage": ["view"]},
     # Follow-up questions: each queue's policy is theirs to set; the

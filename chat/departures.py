@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Librarian
 from chat import routing, steps, team
 from chat.lines import line_store, system_line
-from chat.models import ChatSession, TransferOffer
+from chat.models import ChatSession, Hold, TransferOffer
 from chat.roster import librarian_updated
 from chat.transfers import offer_withdraw, offers_withdraw, round_settled
 from core.events import publish
@@ -70,6 +70,7 @@ def departed_sessions_requeue(
                 **routing.reach_values(session.queue, at_once=True),
             )
             session.refresh_from_db()
+            steps.hold_end(session, librarian.pk, Hold.End.REQUEUED)
             team.team_end(session, closed=False)
             with translation.override(session.language):
                 line_store(system_line(session, patron_told(librarian)))

@@ -81,6 +81,9 @@ class ChatSession(models.Model):
     # automatic hand-back, chat/handback.py): once per holder.
     handback_offered_at = models.DateTimeField(null=True, blank=True, editable=False)
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # Since when its primary has held it (the pick-up, or the transfer to them):
+    # where their Hold starts when it ends.
+    held_since = models.DateTimeField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.CharField(max_length=10, choices=ClosedBy.choices, blank=True)
     # Since when no patron socket is open (null while the patron is there).
@@ -288,6 +291,39 @@ class TransferOffer(models.Model):
 
     def __str__(self) -> str:
         return f"transfer of #{self.session_id} ({self.state})"
+
+
+class Hold(models.Model):
+    """One librarian's hold of a session, written when it ends: from the pick-up
+    (or the transfer to them) until the session ended, was handed on or went
+    back to its queue. The librarian owes its wrap-up (``wrapup``); the rows
+    are also who answered a session, and for how long, in its history.
+    Written only by :func:`chat.steps.hold_end`.
+    """
+
+    class End(models.TextChoices):
+        CLOSED = "closed", "Ended"
+        TRANSFERRED = "transferred", "Transferred"
+        TAKEN_OVER = "taken_over", "Taken over"
+        REQUEUED = "requeued", "Returned to the queue"
+
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="holds")
+    librarian = models.ForeignKey(
+        "accounts.Librarian", on_delete=models.PROTECT, related_name="holds"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField()
+    ended_how = models.CharField(max_length=12, choices=End.choices)
+
+    class Meta:
+        ordering = ["ended_at", "pk"]
+        indexes = [
+            # A librarian's chats to wrap up, newest first.
+            models.Index(fields=["librarian", "-ended_at"], name="hold_of_librarian"),
+        ]
+
+    def __str__(self) -> str:
+        return f"hold of #{self.session_id} ({self.ended_how})"
 
 
 class Participant(models.Model):

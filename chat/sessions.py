@@ -22,7 +22,7 @@ from django.utils.translation import gettext_noop
 from accounts.models import Librarian, Library
 from chat import load, routing, steps, team
 from chat.lines import line_store, line_validate, patron_line, system_line
-from chat.models import ChatSession
+from chat.models import ChatSession, Hold
 from chat.payloads import session_detail, transcript_offered
 from chat.roster import librarian_updated
 from chat.selectors import block_standing, session_for_librarian, session_lines
@@ -130,13 +130,19 @@ def session_accept(*, session_id: object, librarian: Librarian) -> ChatSession:
             if ChatSession.objects.filter(pk=session.pk, state=ChatSession.State.WAITING).exists():
                 raise refusal
             raise _accept_refusal(session.pk, librarian)
+        now = timezone.now()
         # The pick-up race is decided here: only one UPDATE can still match
         # state=waiting, and only once the librarian's tier is reached; the
         # loser matches no row and changes nothing.
         won = (
             ChatSession.objects.filter(pk=session.pk, state=ChatSession.State.WAITING)
             .filter(routing.reached(group))
-            .update(state=ChatSession.State.ACTIVE, primary=librarian, accepted_at=timezone.now())
+            .update(
+                state=ChatSession.State.ACTIVE,
+                primary=librarian,
+                accepted_at=now,
+                held_since=now,
+            )
         )
         if not won:
             raise routing.not_yet_refusal(session.pk, group) or _accept_refusal(
@@ -281,6 +287,8 @@ def session_close(
         groups = [patron_group(session.pk), queue_group(session.queue_id)]
         if session.primary_id:
             groups.append(librarian_group(session.primary_id))
+            # Only an active session has a primary: their hold ends with it.
+            steps.hold_end(session, session.primary_id, Hold.End.CLOSED)
         # Everyone else in it too (chat/team.py): their panes show it ended.
         groups += [librarian_group(pk) for pk in team.team_end(session, closed=True)]
         publish(closed, *groups)

@@ -2,13 +2,15 @@
 Note, the patron's lines about who has their question. Each runs inside the
 caller's transaction."""
 
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Librarian
 from chat.lines import line_store, note_line, system_line
-from chat.models import ChatSession, Message
+from chat.models import ChatSession, Hold, Message
 from core.errors import ChatError
+from core.events import publish
+from core.groups import librarian_group
 
 
 def session_lock(session_id: int, *, held_by: Librarian | None = None) -> bool:
@@ -91,3 +93,36 @@ def close_refusal(session_id: int) -> ChatError:
     if state == ChatSession.State.WAITING:
         return ChatError("session_waiting", "Pick the request up before ending it.")
     return ChatError("not_primary", "Only the librarian chatting with this patron can end it.")
+
+
+def hold_end(
+    session: ChatSession, librarian_id: int, how: str, *, next_holder: Librarian | None = None
+) -> Hold:
+    """The librarian's hold of the session ended (``how``: a ``Hold.End``).
+
+    Requires: the caller's transaction, after the move that ended it, with
+    ``session.held_since`` still the start of that hold. Changes: the ``Hold``
+    row; with ``next_holder`` (a transfer, a take-over), their hold starts now.
+    Publishes ``hold.ended`` to the librarian: their console offers the wrap-up.
+    """
+    now = timezone.now()
+    hold = Hold.objects.create(
+        session=session,
+        librarian_id=librarian_id,
+        started_at=session.held_since,
+        ended_at=now,
+        ended_how=how,
+    )
+    if next_holder is not None:
+        ChatSession.objects.filter(pk=session.pk).update(held_since=now)
+        session.held_since = now
+    publish(
+        {
+            "type": "hold.ended",
+            "session": session.pk,
+            "how": how,
+            "patron_name": session.patron_name,
+        },
+        librarian_group(librarian_id),
+    )
+    return hold

@@ -12,7 +12,7 @@
   queues, read-only (:func:`watch_start`, :func:`watch_stop`); the patron is
   never told, and a Librarian Note records who watched and when. A
   supervisor who is a member of the queue may take the session over
-  (``chat.transfers.take_over``): an accepted transfer from its primary to them.
+  (``chat.takeover.take_over``): an accepted transfer from its primary to them.
 
 Every line stored reaches the primary and everyone in the session (the line
 statement returns them: ``chat.line_sql``). Each change of who is in a

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Librarian
 from chat import load, routing, steps, team
-from chat.models import ChatSession, TransferOffer
+from chat.models import ChatSession, Hold, TransferOffer
 from chat.payloads import message_payload, offer_payload, session_detail
 from chat.roster import librarian_updated
 from chat.selectors import session_for_librarian, session_lines
@@ -163,7 +163,7 @@ def transfer_accept(*, offer_id: object, librarian: Librarian) -> ChatSession:
             # The patron left, or the session changed hands some other way:
             # raising rolls the offer back too, so nothing of this OK sticks.
             raise ChatError("session_closed", "The patron's session ended before you took it.")
-        session = _handed_over(
+        session = handed_over(
             offer,
             librarian,
             note_text=f"{librarian.display_name} accepted the transfer and took the session.",
@@ -172,7 +172,13 @@ def transfer_accept(*, offer_id: object, librarian: Librarian) -> ChatSession:
     return session
 
 
-def _handed_over(offer: TransferOffer, librarian: Librarian, *, note_text: str) -> ChatSession:
+def handed_over(
+    offer: TransferOffer,
+    librarian: Librarian,
+    *,
+    note_text: str,
+    how: str = Hold.End.TRANSFERRED,
+) -> ChatSession:
     """The session is the receiver's now (its primary moved, under its lock):
     note it, tell the patron, settle the round, tell both librarians and
     everyone else in the session."""
@@ -180,6 +186,12 @@ def _handed_over(offer: TransferOffer, librarian: Librarian, *, note_text: str) 
         pk=offer.session_id
     )
     offer.refresh_from_db()
+    steps.hold_end(
+        session,
+        offer.sender_id,
+        how,
+        next_holder=librarian,
+    )
     team.became_primary(session, librarian)
     taken_line = steps.note(session, note_text, librarian)
     if librarian.library_id == session.library_id != offer.sender.library_id:
@@ -205,59 +217,6 @@ def _handed_over(offer: TransferOffer, librarian: Librarian, *, note_text: str) 
     team.team_publish(session)
     librarian_updated(offer.sender_id)
     librarian_updated(librarian.pk)
-    return session
-
-
-def take_over(*, session_id: object, librarian: Librarian) -> ChatSession:
-    """A supervisor takes a live session over: a transfer to them, at once.
-
-    Requires: the watch permission and a membership of the session's queue
-    (the line a primary writes is checked against it); an active session held
-    by someone else. Changes: an accepted transfer offer from the primary to
-    them, the session's primary; the primary's open offer is withdrawn; the
-    Librarian Note and the patron's "Alice has passed your question to Sam."
-    Publishes what an accepted transfer does (``transfer.accepted``).
-    """
-    if not team.can_watch(librarian):
-        raise ChatError("not_allowed", "Only a supervisor can take over chat sessions.")
-    session = team.watchable(session_id, librarian)
-    if not Membership.objects.filter(librarian=librarian, queue_id=session.queue_id).exists():
-        raise ChatError(
-            "not_member",
-            f"You are not a member of {session.queue.name}: a supervisor can take over only "
-            "in queues they belong to.",
-        )
-    now = timezone.now()
-    with transaction.atomic():
-        steps.session_lock(session.pk)
-        session.refresh_from_db()
-        if session.state != ChatSession.State.ACTIVE:
-            raise team.not_live(session)
-        if session.primary_id == librarian.pk:
-            raise ChatError("already_in", "You already have this session.")
-        previous = session.primary
-        assert previous is not None  # an active session has one  # noqa: S101
-        offers_withdraw(session, why=f"{librarian.display_name} took the session over")
-        if not ChatSession.objects.filter(
-            pk=session.pk, state=ChatSession.State.ACTIVE, primary_id=previous.pk
-        ).update(primary=librarian, handback_offered_at=None):
-            raise ChatError("session_closed", "This chat session has ended.")
-        offer = TransferOffer.objects.create(
-            session=session,
-            sender=previous,
-            receiver=librarian,
-            note="Taken over by a supervisor.",
-            state=TransferOffer.State.ACCEPTED,
-            expires_at=now,
-            resolved_at=now,
-        )
-        _handed_over(
-            offer,
-            librarian,
-            note_text=f"{librarian.display_name} (supervisor) took the session over from "
-            f"{previous.display_name}.",
-        )
-    logger.info("session %s taken over by %s from %s", session.pk, librarian.pk, previous.pk)
     return session
 
 
@@ -365,6 +324,7 @@ def transfer_to_queue(*, session_id: object, sender: Librarian, note: str = "") 
         ):
             raise steps.close_refusal(session.pk)
         session.refresh_from_db()
+        steps.hold_end(session, sender.pk, Hold.End.REQUEUED)
         team.team_end(session, closed=False)
         steps.note(
             session,

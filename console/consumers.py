@@ -434,3 +434,6 @@ class ConsoleConsumer(ChatSocket, HandoffFrames):
     # Follow-up questions of the queue (questions/): the Questions tab reloads.
     question_created = ChatSocket.forward
     question_changed = ChatSocket.forward
+    # A chat this librarian held left their hands; a wrap-up of theirs changed (wrapup/).
+    hold_ended = ChatSocket.forward
+    wrapup_changed = ChatSocket.forward

@@ -7,7 +7,7 @@ frame and calls one service or selector."""
 from collections.abc import Awaitable, Callable
 
 from accounts.models import Librarian
-from chat import handback, team, transfers
+from chat import handback, takeover, team, transfers
 from console.selectors import live_sessions_payload, transfer_targets_payload
 from core.db import database_call
 from core.errors import ChatError
@@ -85,7 +85,7 @@ class HandoffFrames:
     async def take_over_session(self, frame: Frame) -> None:
         """A supervisor takes a session over: an accepted transfer to them."""
         await call_service(
-            transfers.take_over, session_id=frame_int(frame, "session"), librarian=self.librarian
+            takeover.take_over, session_id=frame_int(frame, "session"), librarian=self.librarian
         )
 
     async def list_live_sessions(self, frame: Frame) -> None:

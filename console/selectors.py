@@ -28,13 +28,14 @@ from queues.models import Membership, Queue
 from queues.selectors import memberships_of
 from queues.tiers import GROUPS, group_of
 from shifts.selectors import librarians_on_shift_for
+from wrapup.selectors import wrapups_due_count
 
 
 def console_snapshot_for(librarian_id: int) -> tuple[Librarian, dict[str, Any]]:
     """The ``console.snapshot`` of a librarian's console, and the librarian,
     read fresh (their settings too)."""
     librarian = Librarian.objects.get(pk=librarian_id)
-    return librarian, console_snapshot(
+    snapshot = console_snapshot(
         librarian=librarian,
         memberships=memberships_of(librarian),
         waiting=waiting_sessions_for(librarian),
@@ -45,6 +46,9 @@ def console_snapshot_for(librarian_id: int) -> tuple[Librarian, dict[str, Any]]:
         server_time=timezone.now().isoformat(),
         can_watch=team.can_watch(librarian),
     )
+    # The Wrap-up tab's count: chats they held and have not wrapped up (wrapup/).
+    snapshot["wrapups_due"] = wrapups_due_count(librarian=librarian)
+    return librarian, snapshot
 
 
 def console_outcomes_for(

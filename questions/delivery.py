@@ -26,7 +26,9 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from questions.models import QuestionEmail
+from queues.hours import queue_time_zone
 from transcripts.delivery import EPOCH, backoff
+from transcripts.email import transcript_context
 
 logger = logging.getLogger(__name__)
 
@@ -114,8 +116,12 @@ def question_message(email: QuestionEmail) -> EmailMessage:
     """The email, in the language the patron asked in. The answer is the
     librarian's own text; no Librarian Note is ever in it."""
     question = email.question
-    with translation.override(question.language or settings.LANGUAGE_CODE):
-        context = {"question": question}
+    zone = queue_time_zone(question.queue)
+    with translation.override(question.language or settings.LANGUAGE_CODE), timezone.override(zone):
+        context: dict[str, object] = {"question": question}
+        if email.kind == QuestionEmail.Kind.ANSWER and question.session is not None:
+            # The chat below the answer, as the patron saw it: no Librarian Note.
+            context |= transcript_context(question.session)
         if email.kind == QuestionEmail.Kind.ANSWER:
             subject = _("Your question to %(library)s: the answer") % {
                 "library": question.library.name

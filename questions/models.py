@@ -1,11 +1,15 @@
-"""Follow-up questions: asked while nobody is on, answered later by email.
+"""Follow-ups: questions to answer later by email, on the console's lists.
 
-A question is asked on the "Leave a question" form of a closed or unstaffed
-queue, or left by a waiting patron from their chat (the session ends as
-"left a question"). The queue's librarians take it (one of them: a
-conditional UPDATE), answer it by email from the console, and may add
+A follow-up is asked on the "Leave a question" form of a closed or unstaffed
+queue, left by a waiting patron from their chat (the session ends as "left a
+question"), or put on the list by a librarian's wrap-up of a chat ("Follow-up
+by me": theirs at once; "Follow-up by patron's library": open for the
+patron's own library, whoever answered). A librarian claims an open one (one
+of them: a conditional UPDATE), answers it by email from the console (the
+chat's patron-visible transcript below the answer), or closes it, and may add
 Librarian Notes, which are never sent. Every change goes through
-:mod:`questions.services`; the emails through :mod:`questions.delivery`.
+:mod:`questions.services` and :mod:`questions.follow_ups`; the emails
+through :mod:`questions.delivery`.
 """
 
 import secrets
@@ -13,6 +17,7 @@ import secrets
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def new_question_token() -> str:
@@ -52,12 +57,18 @@ class QuestionPolicy(models.Model):
 
 
 class Question(models.Model):
-    """One follow-up question: new → taken (by one librarian) → answered."""
+    """One follow-up: open → claimed (by one librarian) → answered, or closed."""
 
     class State(models.TextChoices):
-        NEW = "new", _("New")
-        TAKEN = "taken", _("Taken")
+        NEW = "new", _("Open")
+        TAKEN = "taken", _("Claimed")
         ANSWERED = "answered", _("Answered")
+        CLOSED = "closed", pgettext_lazy("follow-up state", "Closed")
+
+    class Origin(models.TextChoices):
+        ASKED = "asked", "Asked on the form"
+        LEFT = "left", "Left from a waiting chat"
+        FOLLOW_UP = "follow_up", "Follow-up of a chat"
 
     token = models.CharField(max_length=64, unique=True, default=new_question_token, editable=False)
     queue = models.ForeignKey("queues.Queue", on_delete=models.PROTECT, related_name="questions")
@@ -65,7 +76,8 @@ class Question(models.Model):
         "accounts.Library", on_delete=models.PROTECT, related_name="questions"
     )
     patron_name = models.CharField("name", max_length=80, blank=True)
-    patron_email = models.EmailField("email")
+    # Empty only for a follow-up of a chat whose patron gave no address.
+    patron_email = models.EmailField("email", blank=True)
     question = models.TextField()
     # The chat the patron left it from (None: asked on the form).
     session = models.OneToOneField(
@@ -75,6 +87,13 @@ class Question(models.Model):
         blank=True,
         related_name="follow_up",
         editable=False,
+    )
+    origin = models.CharField(
+        max_length=10, choices=Origin.choices, default=Origin.ASKED, editable=False
+    )
+    # Who put a chat's follow-up on the list (its wrap-up).
+    raised_by = models.ForeignKey(
+        "accounts.Librarian", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     # The patron's language when asking: the emails are written in it.
     language = models.CharField(max_length=16, blank=True, editable=False)
@@ -90,11 +109,18 @@ class Question(models.Model):
         "accounts.Librarian", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     answered_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        "accounts.Librarian", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["queue", "state"], name="question_queue_state")]
+        indexes = [
+            models.Index(fields=["queue", "state"], name="question_queue_state"),
+            models.Index(fields=["library", "state"], name="question_library_state"),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="taken_question_has_taker",
@@ -103,6 +129,10 @@ class Question(models.Model):
             models.CheckConstraint(
                 name="answered_question_has_answer",
                 condition=~Q(state="answered") | (Q(answered_at__isnull=False) & ~Q(answer="")),
+            ),
+            models.CheckConstraint(
+                name="closed_question_has_closer",
+                condition=~Q(state="closed") | Q(closed_at__isnull=False),
             ),
         ]
 

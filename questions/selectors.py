@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Case, Exists, OuterRef, QuerySet, Value, When
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import Librarian, Library
@@ -14,11 +14,13 @@ from queues.models import Membership, Queue
 
 
 def questions_visible_to(librarian: Librarian) -> QuerySet[Question]:
-    """Questions of the queues the librarian belongs to: all a librarian may read."""
+    """All a librarian may read: the questions of the queues they belong to,
+    and the follow-ups of chats with their own library's patrons (whichever
+    queue, whoever answered: that library's list)."""
     member = Membership.objects.filter(librarian=librarian, queue=OuterRef("queue"))
-    return Question.objects.filter(Exists(member)).select_related(
-        "queue", "library", "taken_by", "answered_by"
-    )
+    return Question.objects.filter(
+        Exists(member) | Q(library_id=librarian.library_id, origin=Question.Origin.FOLLOW_UP)
+    ).select_related("queue", "library", "taken_by", "answered_by", "raised_by", "closed_by")
 
 
 def question_for_librarian(*, question_id: object, librarian: Librarian) -> Question:
@@ -29,9 +31,20 @@ def question_for_librarian(*, question_id: object, librarian: Librarian) -> Ques
         raise ChatError("not_found", "There is no such question in your queues.") from None
 
 
-def question_list(*, librarian: Librarian, state: str = "") -> QuerySet[Question]:
-    """The Questions list: open ones first (new, then taken), oldest first; then answered."""
+# The follow-up lists: "" every question of my queues and my library.
+LISTS = {"": "All my queues", "mine": "Mine", "library": "My library's"}
+
+
+def question_list(*, librarian: Librarian, state: str = "", scope: str = "") -> QuerySet[Question]:
+    """A follow-up list: open ones first (open, then claimed), oldest first; then
+    answered and closed. ``scope`` "mine": those the librarian claimed;
+    "library": their library's (in a cooperative, its own patrons', whoever
+    answered the chat); otherwise every one they may read."""
     questions = questions_visible_to(librarian)
+    if scope == "mine":
+        questions = questions.filter(taken_by=librarian)
+    elif scope == "library":
+        questions = questions.filter(library_id=librarian.library_id)
     if state in Question.State.values:
         questions = questions.filter(state=state)
     order = Case(

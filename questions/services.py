@@ -157,6 +157,10 @@ def question_answer(*, question_id: object, librarian: Librarian, text: object) 
         raise ChatError("invalid_answer", "Please write an answer.")
     if len(answer) > QUESTION_MAX_CHARS:
         raise ChatError("invalid_answer", "That answer is too long for one email.")
+    if not question.patron_email:
+        raise ChatError(
+            "no_email", "The patron left no email address: close this follow-up when it is done."
+        )
     now = timezone.now()
     with transaction.atomic():
         # Answered once: a double click, or a second tab, matches no row.
@@ -241,13 +245,14 @@ def _question_create(
         patron_email=email,
         question=text,
         session=session,
+        origin=Question.Origin.LEFT if session is not None else Question.Origin.ASKED,
         language=get_language() or settings.LANGUAGE_CODE,
         answer_promise=answer_promise(queue, library),
     )
     QuestionEmail.objects.create(
         question=question, kind=QuestionEmail.Kind.CONFIRMATION, due_at=timezone.now()
     )
-    _publish("question.created", question)
+    question_publish("question.created", question)
     return question
 
 
@@ -284,17 +289,22 @@ def waiting_lines(session: ChatSession) -> list[str]:
 
 
 def _changed(question: Question) -> None:
-    _publish("question.changed", question)
+    question_publish("question.changed", question)
 
 
-def _publish(kind: str, question: Question) -> None:
+def question_publish(kind: str, question: Question) -> None:
     # To every console of the queue's librarians, on shift or not: the
     # Questions list is theirs whether or not they monitor the queue now.
     event = {"type": kind, "question": question.pk, "queue": question.queue_id}
-    members = Membership.objects.filter(queue_id=question.queue_id).values_list(
-        "librarian_id", flat=True
+    members = set(
+        Membership.objects.filter(queue_id=question.queue_id).values_list("librarian_id", flat=True)
     )
-    publish(event, *[librarian_group(pk) for pk in members])
+    if question.origin == Question.Origin.FOLLOW_UP:
+        # A chat's follow-up, to its patron's library's librarians too: it is on their list.
+        members |= set(
+            Librarian.objects.filter(library_id=question.library_id).values_list("pk", flat=True)
+        )
+    publish(event, *[librarian_group(pk) for pk in sorted(members)])
 
 
 def _take_refusal(question_id: int, librarian: Librarian) -> ChatError:
@@ -309,6 +319,8 @@ def _answer_refusal(question_id: int, librarian: Librarian) -> ChatError:
     question = Question.objects.select_related("taken_by").get(pk=question_id)
     if question.state == Question.State.ANSWERED:
         return ChatError("already_answered", "This question was already answered.")
+    if question.state == Question.State.CLOSED:
+        return ChatError("closed", "This follow-up was closed.")
     if question.state == Question.State.NEW:
         return ChatError("not_taken", "Take the question before answering it.")
     name = question.taken_by.display_name if question.taken_by else "someone else"

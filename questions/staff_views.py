@@ -19,13 +19,14 @@ from django.views.decorators.http import require_POST
 from accounts.models import Librarian
 from accounts.selectors import librarian_of
 from core.errors import ChatError
+from questions.follow_ups import question_close
 from questions.forms import AnswerForm, NoteForm
 from questions.models import Question
-from questions.selectors import question_for_librarian, question_list
+from questions.selectors import LISTS, question_for_librarian, question_list
 from questions.services import question_answer, question_note, question_take
 
 PAGE_SIZE = 25
-STATUS = {"not_found": 404, "invalid_answer": 400, "invalid_note": 400}
+STATUS = {"not_found": 404, "invalid_answer": 400, "invalid_note": 400, "no_email": 400}
 
 
 def _librarian(request: HttpRequest) -> Librarian:
@@ -48,10 +49,18 @@ def _template(request: HttpRequest, name: str) -> str:
 def question_list_view(request: HttpRequest) -> HttpResponse:
     librarian = _librarian(request)
     state = request.GET.get("state", "")
-    page = Paginator(question_list(librarian=librarian, state=state), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    context = {"page": page, "state": state, "states": Question.State.choices, "me": librarian}
+    scope = request.GET.get("list", "")
+    scope = scope if scope in LISTS else ""
+    questions = question_list(librarian=librarian, state=state, scope=scope)
+    page = Paginator(questions, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "state": state,
+        "states": Question.State.choices,
+        "scope": scope,
+        "lists": LISTS.items(),
+        "me": librarian,
+    }
     return render(request, _template(request, "list"), context)
 
 
@@ -142,4 +151,14 @@ def question_note_view(request: HttpRequest, question_id: int) -> HttpResponse:
         question_id,
         lambda librarian: question_note(question_id=question_id, librarian=librarian, text=text),
         note_form=form,
+    )
+
+
+@require_POST
+@login_required
+def question_close_view(request: HttpRequest, question_id: int) -> HttpResponse:
+    return _act(
+        request,
+        question_id,
+        lambda librarian: question_close(question_id=question_id, librarian=librarian),
     )

@@ -28,4 +28,9 @@ urlpatterns = [
         staff_views.question_note_view,
         name="question-note",
     ),
+    path(
+        "console/questions/<int:question_id>/close/",
+        staff_views.question_close_view,
+        name="question-close",
+    ),
 ]

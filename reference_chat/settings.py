@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "accounts",
     "queues",
     "chat",
+    "wrapup",
     "im",
     "shifts",
     "transcripts",

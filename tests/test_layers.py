@@ -24,6 +24,7 @@ LAYERS = [
     ["transcripts"],
     ["shifts"],
     ["im"],
+    ["wrapup"],
     ["chat"],
     ["queues"],
     ["accounts"],

@@ -16,15 +16,21 @@ def transcript_render(session: ChatSession) -> tuple[str, str]:
     in the session's language (the patron's when asking; its system lines
     were written in it too). Dates use that language's formats, times the
     queue's zone ("Central Time"), as its pages do."""
-    lines = session.messages.patron_visible().order_by("patron_seq")
-    # The times the patron saw on the queue's pages: its zone (its hours'), named.
-    zone = queue_time_zone(session.queue)
-    with translation.override(session.language), timezone.override(zone):
+    with translation.override(session.language), timezone.override(queue_time_zone(session.queue)):
         subject = _("Your chat with %(library)s: transcript") % {"library": session.library.name}
-        body = render_to_string(
-            "emails/transcript.txt", {"session": session, "lines": lines, "zone": zone_label(zone)}
-        )
+        body = render_to_string("emails/transcript.txt", transcript_context(session))
     return subject, body
+
+
+def transcript_context(session: ChatSession) -> dict[str, object]:
+    """What ``emails/_transcript_lines.txt`` renders: the patron-visible lines
+    alone (Librarian Notes never), and the zone their times are in (the
+    queue's, named). Render it under ``timezone.override(queue_time_zone(...))``."""
+    return {
+        "session": session,
+        "lines": session.messages.patron_visible().order_by("patron_seq"),
+        "zone": zone_label(queue_time_zone(session.queue)),
+    }
 
 
 def transcript_message(session: ChatSession) -> EmailMessage:

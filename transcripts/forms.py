@@ -5,6 +5,14 @@ from django.db.models import QuerySet
 
 from accounts.models import Librarian
 from queues.models import Queue
+from wrapup.read_scale import READ_LEVELS
+
+WRAPUP_STATES = [
+    ("", "Any wrap-up"),
+    ("done", "Wrapped up"),
+    ("skipped", "Skipped"),
+    ("none", "Not wrapped up"),
+]
 
 
 class HistoryFilterForm(forms.Form):
@@ -29,13 +37,36 @@ class HistoryFilterForm(forms.Form):
         widget=forms.SearchInput(attrs={"placeholder": "Words in the chat, name or email"}),
     )
 
+    # The wrap-ups (wrapup/): by any librarian who held the chat. Codes and
+    # subjects by name, so one library's "Answered" finds its partners' too.
+    resolution = forms.ChoiceField(label="Resolution", required=False)
+    read_level = forms.TypedChoiceField(
+        label="Effort (READ)",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "Any effort"), *((level, f"READ {level}") for level in READ_LEVELS)],
+    )
+    tag = forms.ChoiceField(label="Subject", required=False)
+    wrapup = forms.ChoiceField(label="Wrap-up", required=False, choices=WRAPUP_STATES)
+
     def __init__(
         self,
         *args: Any,
         queues: QuerySet[Queue],
         librarians: QuerySet[Librarian],
+        codes: list[str] = (),  # type: ignore[assignment]
+        tags: list[str] = (),  # type: ignore[assignment]
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["queue"]).queryset = queues
         cast(forms.ModelChoiceField, self.fields["librarian"]).queryset = librarians
+        cast(forms.ChoiceField, self.fields["resolution"]).choices = [
+            ("", "Any resolution"),
+            *((label, label) for label in codes),
+        ]
+        cast(forms.ChoiceField, self.fields["tag"]).choices = [
+            ("", "Any subject"),
+            *((name, name) for name in tags),
+        ]

@@ -16,7 +16,13 @@ from core.errors import ChatError
 from im.selectors import im_for
 from queues.selectors import librarians_sharing_queues, queues_of
 from transcripts.forms import HistoryFilterForm
-from transcripts.selectors import im_history, session_history
+from transcripts.selectors import (
+    history_filter_lists,
+    im_history,
+    session_follow_up,
+    session_history,
+    session_wrapups,
+)
 
 PAGE_SIZE = 25
 
@@ -35,10 +41,13 @@ def _template(request: HttpRequest, name: str) -> str:
 @login_required
 def history_list(request: HttpRequest) -> HttpResponse:
     librarian = _librarian(request)
+    codes, tags = history_filter_lists(librarian)
     form = HistoryFilterForm(
         request.GET or None,
         queues=queues_of(librarian),
         librarians=librarians_sharing_queues(librarian),
+        codes=codes,
+        tags=tags,
     )
     filters = form.cleaned_data if form.is_valid() else {}
     sessions = session_history(
@@ -48,6 +57,10 @@ def history_list(request: HttpRequest) -> HttpResponse:
         date_from=filters.get("date_from"),
         date_to=filters.get("date_to"),
         text=filters.get("text", ""),
+        resolution=filters.get("resolution", ""),
+        read_level=filters.get("read_level"),
+        tag=filters.get("tag", ""),
+        wrapup=filters.get("wrapup", ""),
     )
     page = Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -73,7 +86,14 @@ def history_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     return render(
         request,
         _template(request, "detail"),
-        {"session": session, "lines": lines, "participants": participants},
+        {
+            "session": session,
+            "lines": lines,
+            "participants": participants,
+            # Staff only: each holder's wrap-up, and the follow-up it put on a list.
+            "wrapups": session_wrapups(session),
+            "follow_up": session_follow_up(session),
+        },
     )
 
 

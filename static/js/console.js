@@ -1,5 +1,5 @@
 // The librarian's console: monitoring, New, My Active, Patron Chat,
-// Librarians, IM, transfers, Questions, Chat History and Settings. Protocol:
+// Librarians, IM, transfers, Questions, Wrap-up, Chat History and Settings. Protocol:
 // docs/protocol.md (console socket). Each part is an ES module under
 // console/ (docs/architecture.md, "The console's front end"); this entry
 // wires them: their frame handlers into the socket's table, their page
@@ -24,6 +24,7 @@ import * as tabs from "./console/tabs.js";
 import * as team from "./console/team.js";
 import * as transfer from "./console/transfer.js";
 import * as typing from "./console/typing.js";
+import * as wrapup from "./console/wrapup.js";
 
 const snapshot = {
   // On every connect, on console.sync and when monitoring changes: the whole
@@ -46,6 +47,7 @@ const snapshot = {
     offers.renderOffers();
     settings.renderMonitoringStatus();
     team.renderLiveTab();
+    wrapup.applySnapshot(frame);
     outcomes.explainGone({
       offers: offersBefore.filter((id) => !state.offerById(id)),
       sessions: requestsBefore.filter((id) => !state.waitingRow(id)),
@@ -53,14 +55,14 @@ const snapshot = {
   },
 };
 
-for (const part of [snapshot, newlist.handlers, chat.handlers, sync.handlers, librarians.handlers, im.handlers, transfer.handlers, offers.handlers, outcomes.handlers, settings.handlers, block.handlers, typing.handlers, questions.handlers, team.handlers]) {
+for (const part of [snapshot, newlist.handlers, chat.handlers, sync.handlers, librarians.handlers, im.handlers, transfer.handlers, offers.handlers, outcomes.handlers, settings.handlers, block.handlers, typing.handlers, questions.handlers, team.handlers, wrapup.handlers]) {
   handle(part);
 }
 watch(sync.noteChange);
 
 trapFocusInDialogs();
 reportActivityWith(reportActivity);
-for (const part of [tabs, newlist, chat, settings, librarians, im, history, questions, transfer, offers, block, typing, team]) part.initialize();
+for (const part of [tabs, newlist, chat, settings, librarians, im, history, questions, transfer, offers, block, typing, team, wrapup]) part.initialize();
 
 connect({
   onOpen: () => chat.resendLines(),

@@ -107,7 +107,7 @@ def test_the_console_questions_list_take_and_answer(
     bob = people.console(world.bob)  # Bob is not on shift: he sees Questions all the same
     bob.get_by_role("tab", name="Questions").click()
     bob_row = bob.locator(f"tr[data-question='{question.pk}']")
-    expect(bob_row).to_contain_text("New")
+    expect(bob_row).to_contain_text("Open")
 
     tab = alice.get_by_role("tab", name="Questions")
     tab.focus()
@@ -118,9 +118,9 @@ def test_the_console_questions_list_take_and_answer(
     row.get_by_role("link").click()
     expect(alice.get_by_role("heading", name="Question from Dana")).to_be_focused()
     alice.get_by_role("button", name="Take this question").click()
-    expect(alice.locator("#question-state")).to_contain_text("Taken by you")
+    expect(alice.locator("#question-state")).to_contain_text("Claimed by you")
     # Bob's list, open, says who took it.
-    expect(bob_row).to_contain_text("Taken by Alice")
+    expect(bob_row).to_contain_text("Claimed by Alice")
 
     alice.get_by_label("Librarian Note (never sent to the patron)").fill("Asked the archive.")
     alice.get_by_role("button", name="Add note").click()
@@ -166,7 +166,7 @@ def test_what_is_typed_while_a_take_is_on_its_way_is_kept(world: World, people: 
     alice.get_by_role("button", name="Take this question").click()
     note = alice.get_by_label("Librarian Note (never sent to the patron)")
     note.fill("Ask the astronomy club first.")
-    expect(alice.locator("#question-state")).to_contain_text("Taken by you")
+    expect(alice.locator("#question-state")).to_contain_text("Claimed by you")
     expect(note).to_have_value("Ask the astronomy club first.")
     alice.get_by_role("button", name="Add note").click()
     expect(alice.locator(".question-notes")).to_contain_text("Ask the astronomy club first.")

@@ -297,7 +297,10 @@ def test_the_primary_librarian_ends_a_chat(chat, alice, riverside, events_of):
     session = fresh(session)
     assert (session.state, session.closed_by) == ("closed", "librarian")
     assert lines_of(session)[-1] == (3, "system", "Librarian ended chat session")
-    assert [e["type"] for e in heard] == ["message.created"] * 2 + ["session.closed"] * 3
+    # Alice's console hears her hold end first: it offers her the wrap-up (wrapup/).
+    assert [e["type"] for e in heard] == ["message.created"] * 2 + ["hold.ended"] + [
+        "session.closed"
+    ] * 3
 
 
 def test_a_colleague_cannot_end_someone_elses_chat(chat, alice, bob):

@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group
 
 from accounts.models import Librarian
 from accounts.services import SUPERVISORS
-from chat import sessions, team, transfers
+from chat import sessions, takeover, team, transfers
 from chat.models import ChatSession, Message, Participant, TransferOffer
 from chat.payloads import patron_message_payload
 from console.selectors import console_digests, live_sessions_payload, session_detail_for
@@ -290,11 +290,11 @@ def test_a_supervisor_in_the_queue_takes_the_session_over(
 ):
     team.watch_start(session_id=held.pk, librarian=watcher)
     with refused("not_member"):
-        transfers.take_over(session_id=held.pk, librarian=watcher)
+        takeover.take_over(session_id=held.pk, librarian=watcher)
     Membership.objects.create(librarian=watcher, queue=riverside)
     heard = heard_by(
         [group(alice), group(watcher)],
-        lambda: transfers.take_over(session_id=held.pk, librarian=watcher),
+        lambda: takeover.take_over(session_id=held.pk, librarian=watcher),
     )
     held = fresh(held)
     assert held.primary == watcher

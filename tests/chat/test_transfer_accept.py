@@ -70,8 +70,10 @@ def test_bob_clicks_ok_and_takes_the_session_with_the_whole_conversation(
     (told,) = of_type(heard[patron], "session.accepted")
     assert told["librarian"] == {"id": bob.pk, "display_name": "Bob"}
 
-    # Alice's view turns read-only with the line saying who took it.
-    (for_alice,) = heard[group(alice)]
+    # Alice's view turns read-only with the line saying who took it; her
+    # console offers her the wrap-up of her part (wrapup/).
+    assert types(heard[group(alice)]) == ["hold.ended", "transfer.accepted"]
+    (for_alice,) = of_type(heard[group(alice)], "transfer.accepted")
     assert for_alice["type"] == "transfer.accepted"
     assert for_alice["offer"]["state"] == "accepted"
     assert (for_alice["line"]["seq"], for_alice["line"]["note"]) == (5, True)

@@ -77,9 +77,9 @@ def test_a_question_asked_while_nobody_is_on_is_answered_by_email(
     # Alice sees it under Questions, takes it; Bob sees who took it.
     alice_console, bob_console = logged_in(alice), logged_in(bob)
     listed = alice_console.get("/console/questions/").content.decode()
-    assert QUESTION[:40] in listed and "New" in listed
+    assert QUESTION[:40] in listed and "Open" in listed
     alice_console.post(f"/console/questions/{question.pk}/take/")
-    assert "Taken by Alice" in bob_console.get("/console/questions/").content.decode()
+    assert "Claimed by Alice" in bob_console.get("/console/questions/").content.decode()
     # Bob can't take or answer it now, and is told who has it.
     bobs = bob_console.post(f"/console/questions/{question.pk}/answer/", {"answer": "Yes."})
     assert bobs.status_code == 409

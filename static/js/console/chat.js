@@ -11,6 +11,7 @@ import { pickUpWon, renderNew } from "./newlist.js";
 import { send, settle } from "./protocol.js";
 import * as state from "./state.js";
 import { renderTypingLine, typingBadge, typingStopped } from "./typing.js";
+import * as wrapup from "./wrapup.js";
 
 // ---------------------------------------------------------------- rendering
 
@@ -85,7 +86,10 @@ export function renderPane() {
   const session = state.selectedId() && state.activeSession(state.selectedId());
   $("no-session").hidden = Boolean(session);
   $("session-view").hidden = !session;
-  if (!session) return;
+  if (!session) {
+    wrapup.renderPane(null);
+    return;
+  }
   $("session-title").textContent = session.patron_name;
   $("session-meta").textContent = `${session.patron_email || "anonymous"} · ${session.library.name} · ${session.queue.name}`;
   renderPresence(session);
@@ -136,6 +140,8 @@ export function renderPane() {
   renderOfferStatus(session);
   renderTypingLine();
   $("composer-error").textContent = "";
+  // A chat I held that ended or went on: its wrap-up form, below the lines.
+  wrapup.renderPane(gone ? session : null);
 }
 
 const ROLE_WORDS = { joined: "joined", watching: "watching" };
