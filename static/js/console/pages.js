@@ -27,6 +27,11 @@ function typed() {
   return { url: $("push-page-url").value, title: $("push-page-title").value };
 }
 
+function clearError() {
+  $("push-page-error").textContent = "";
+  for (const field of ["url", "title"]) $(`push-page-${field}`).removeAttribute("aria-invalid");
+}
+
 function setBusy(busy) {
   $("push-page-url").readOnly = busy;
   $("push-page-title").readOnly = busy;
@@ -40,7 +45,7 @@ function showForm(sessionId) {
   openFor = sessionId;
   $("push-page-url").value = draft?.url ?? "";
   $("push-page-title").value = draft?.title ?? "";
-  $("push-page-error").textContent = "";
+  clearError();
   setBusy(pending?.session === sessionId);
   $("push-page-form").hidden = false;
   $("push-page-open").setAttribute("aria-expanded", "true");
@@ -77,7 +82,7 @@ function submit() {
   const session = state.activeSession(state.selectedId());
   if (!canPush(session) || state.pagePush()) return;
   state.setPagePush({ session: session.id, ...typed(), clientId: newClientId() });
-  $("push-page-error").textContent = "";
+  clearError();
   setBusy(true);
   if (!sendPush()) $("push-page-error").textContent = "Not connected: the page goes as soon as the console is back.";
 }
@@ -92,7 +97,11 @@ function refused(error) {
   if (openFor === session) {
     setBusy(false);
     $("push-page-error").textContent = error.message;
-    $("push-page-url").focus();
+    // To the field to correct: the message names the title when it is the title.
+    const field = error.code === "invalid_page" && /\btitle\b/i.test(error.message) ? "title" : "url";
+    $(`push-page-${field}`).setAttribute("aria-invalid", "true");
+    $(`push-page-${field}`).focus();
+    $("push-page-form").scrollIntoView({ block: "nearest" });
   } else {
     state.setPageDraft(session, { url, title });
     toast(`Page not pushed: ${error.message}`);
@@ -133,6 +142,7 @@ export function initialize() {
     if (!canPush(session)) return;
     showForm(session.id);
     $("push-page-url").focus();
+    $("push-page-form").scrollIntoView({ block: "nearest" }); // its buttons and message too
   });
   $("push-page-cancel").addEventListener("click", () => hideForm({ focus: true }));
   $("push-page-form").addEventListener("keydown", (event) => {
