@@ -138,6 +138,12 @@ VALIDATION_ERROR_SCHEMA = {
 # --- The patron's own session ----------------------------------------------------
 
 
+PAGE_URL_HELP = (
+    "A pushed page's address (kind page, its title in text): an http or https "
+    "address; null for every other line."
+)
+
+
 class PatronLineSerializer(serializers.ModelSerializer[Message]):
     """A line as the patron may read it: no visibility, no staff ids, the patron's numbering."""
 
@@ -153,10 +159,11 @@ class PatronLineSerializer(serializers.ModelSerializer[Message]):
         help_text="The patron's screen name, the librarian's display name, or empty for "
         "system lines.",
     )
+    url = BlankAsNullCharField(help_text=PAGE_URL_HELP)
 
     class Meta:
         model = Message
-        fields = ["seq", "kind", "author", "text", "created_at"]
+        fields = ["seq", "kind", "author", "text", "url", "created_at"]
         read_only_fields = fields
 
 
@@ -241,9 +248,11 @@ class StaffLineSerializer(serializers.ModelSerializer[Message]):
         help_text="The librarian who said it; null for the patron and system lines.",
     )
 
+    url = BlankAsNullCharField(help_text=PAGE_URL_HELP)
+
     class Meta:
         model = Message
-        fields = ["seq", "kind", "note", "author", "author_id", "text", "created_at"]
+        fields = ["seq", "kind", "note", "author", "author_id", "text", "url", "created_at"]
         read_only_fields = fields
 
     def get_note(self, message: Message) -> bool:

@@ -14,7 +14,7 @@ from core.admin import ReadOnlyAdminMixin
 
 class MessageInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Message
-    fields = ("seq", "created_at", "kind", "visibility", "author_name", "text")
+    fields = ("seq", "created_at", "kind", "visibility", "author_name", "text", "url")
     readonly_fields = fields
     ordering = ["seq"]
     extra = 0
@@ -100,7 +100,7 @@ class ChatSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["session", "seq", "created_at", "kind", "visibility", "author_name"]
     list_filter = ["kind", "visibility"]
-    search_fields = ["text", "author_name"]
+    search_fields = ["text", "author_name", "url"]
     list_select_related = ["session"]
     fields = (
         "session",
@@ -111,6 +111,7 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "author",
         "author_name",
         "text",
+        "url",
     )
     readonly_fields = fields
 

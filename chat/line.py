@@ -13,7 +13,12 @@ from accounts.models import Librarian
 from chat.models import ChatSession, Message
 from core.errors import ChatError
 
-PATRON_VISIBLE_KINDS = {Message.Kind.PATRON, Message.Kind.LIBRARIAN, Message.Kind.SYSTEM}
+PATRON_VISIBLE_KINDS = {
+    Message.Kind.PATRON,
+    Message.Kind.LIBRARIAN,
+    Message.Kind.SYSTEM,
+    Message.Kind.PAGE,
+}
 
 
 @dataclass(slots=True)
@@ -25,6 +30,8 @@ class LineWrite:
     belong to the session's queue (a session they can't see is not found).
     ``refused``: the line can't be stored, but what its sender hears depends
     on the database: a session the reader can't see is ``not_found`` first.
+    ``url``: a pushed page's address (``chat.pages``), its title the ``text``;
+    empty for every other line.
     """
 
     session_id: int
@@ -38,6 +45,7 @@ class LineWrite:
     primary: Librarian | None = None
     reader: Librarian | None = None
     refused: ChatError | None = None
+    url: str = ""
 
     @property
     def visibility(self) -> str:

@@ -22,7 +22,7 @@ from queues.models import Membership
 
 def line_statement(write: LineWrite, created_at: Any) -> tuple[str, list[object]]:
     """The one statement (PostgreSQL) that stores ``write``, and its parameters."""
-    sql = _line_insert_sql(*_take_shape(write), bool(write.client_id))
+    sql = _line_insert_sql(*_take_shape(write), bool(write.client_id), bool(write.url))
     params = _take_params(write)
     if write.client_id:
         params += [write.session_id, write.client_id]
@@ -35,18 +35,22 @@ def line_statement(write: LineWrite, created_at: Any) -> tuple[str, list[object]
         created_at,
         write.client_id or None,
     ]
+    if write.url:
+        params.append(write.url)
     return sql, params
 
 
 @cache
 def _line_insert_sql(
-    patron_visible: bool, states: int, primary: bool, reader: bool, retry_check: bool
+    patron_visible: bool, states: int, primary: bool, reader: bool, retry_check: bool, page: bool
 ) -> str:
     """The one statement that stores a line of this shape on PostgreSQL: the
     conditional UPDATE of :func:`_seq_take_sql` as a CTE feeding the INSERT.
     Parameters: session id, the states, primary, reader; with ``retry_check``
     the session id and client id again; then the line's kind, visibility,
-    author, author name, text, created_at, client id.
+    author, author name, text, created_at, client id; with ``page`` (a pushed
+    page) its address. Every other line leaves the address to the column's
+    default: its statement is the same as before pages existed.
 
     With ``retry_check`` a line stored before with the same client id takes
     no number and matches no row, like a session that may not take the line:
@@ -64,11 +68,11 @@ def _line_insert_sql(
             f" WHERE {table}.{qn(_column(meta, 'session'))} = %s"
             f" AND {table}.{qn(_column(meta, 'client_id'))} = %s)"
         )
-    columns = [
-        qn(_column(meta, name))
-        for name in ("session", "seq", "patron_seq", "kind", "visibility", "author",
-                     "author_name", "text", "created_at", "client_id")
-    ]  # fmt: skip
+    stored: tuple[str, ...] = (
+        "kind", "visibility", "author", "author_name", "text", "created_at", "client_id",
+        *(("url",) if page else ()),
+    )  # fmt: skip
+    columns = [qn(_column(meta, name)) for name in ("session", "seq", "patron_seq", *stored)]
     session_meta = ChatSession._meta
     pk, last_seq, last_patron_seq, primary_id = (
         qn(session_meta.pk.column),
@@ -79,11 +83,7 @@ def _line_insert_sql(
     patron_seq = last_patron_seq if patron_visible else "NULL"
     # Typed: in a pipeline the parameters are bound by the server, which
     # can't tell an untyped NULL author from text.
-    values = ", ".join(
-        f"CAST(%s AS {_field(meta, name).db_type(connection)})"
-        for name in ("kind", "visibility", "author", "author_name", "text", "created_at",
-                     "client_id")
-    )  # fmt: skip
+    values = ", ".join(f"CAST(%s AS {_field(meta, name).db_type(connection)})" for name in stored)
     return (
         f"WITH taken AS ({take} RETURNING {pk}, {last_seq}, {last_patron_seq}, {primary_id},"  # noqa: S608
         f" {_team_sql()} AS team),"

@@ -2,8 +2,8 @@
 
 A line is described by a :class:`LineWrite`, made by one of the builders
 here (:func:`patron_line`, :func:`librarian_line`, :func:`system_line`,
-:func:`note_line`), which check what can be checked without the database
-and touch none. Storing it is one path per database:
+:func:`note_line`; a pushed page's is ``chat.pages.page_line``), which
+check what can be checked without the database and touch none. Storing it is one path per database:
 
 - PostgreSQL: one statement (``chat.line_sql.line_statement``), the
   conditional UPDATE that takes the session's next numbers feeding the
@@ -109,14 +109,7 @@ def librarian_line(
     it, and it must be active: all of it is the line's conditional UPDATE,
     so the common path reads nothing first.
     """
-    try:
-        pk = int(session_id)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        pk = 0
-    refused = None
-    if not 0 < pk < 2**63:
-        # No row has such an id (and SQLite can't take it as a parameter).
-        pk, refused = 0, ChatError("not_found", "There is no such chat session in your queues.")
+    pk, refused = session_pk(session_id)
     try:
         line = line_validate(text)
     except ChatError as invalid:
@@ -135,6 +128,19 @@ def librarian_line(
         reader=librarian,
         refused=refused,
     )
+
+
+def session_pk(session_id: object) -> tuple[int, ChatError | None]:
+    """A librarian's line's session id as the line statement takes it, and
+    ``not_found`` for one no row can have (SQLite can't even take it as a
+    parameter): 0 then, so the statement matches nothing."""
+    try:
+        pk = int(session_id)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        pk = 0
+    if not 0 < pk < 2**63:
+        return 0, ChatError("not_found", "There is no such chat session in your queues.")
+    return pk, None
 
 
 def system_line(session: ChatSession, text: str) -> LineWrite:
@@ -240,6 +246,7 @@ def _store_in_two_statements(write: LineWrite) -> tuple[Message, bool]:
                     author=write.author,
                     author_name=write.author_name,
                     text=write.text,
+                    url=write.url,
                     client_id=client_id or None,
                 )
                 for event, groups in line_events(message, write, primary_id=primary_id, team=team):
@@ -268,6 +275,7 @@ def line_message(write: LineWrite, row: tuple[Any, ...], created_at: Any) -> Mes
         author=write.author,
         author_name=write.author_name,
         text=write.text,
+        url=write.url,
         created_at=created_at,
         client_id=write.client_id or None,
     )

@@ -191,6 +191,8 @@ class Message(models.Model):
         LIBRARIAN = "librarian", "Librarian"
         SYSTEM = "system", "System"
         NOTE = "note", "Librarian Note"
+        # A web page the librarian sent the patron: its title in ``text``, its address in ``url``.
+        PAGE = "page", "Pushed page"
 
     class Visibility(models.TextChoices):
         PATRON = "patron", "Patron and staff"
@@ -215,6 +217,10 @@ class Message(models.Model):
     # The name shown with the line, kept as it was when said.
     author_name = models.CharField(max_length=100, blank=True)
     text = models.TextField()
+    # A pushed page's address (http or https, checked by ``chat.pages.page_validate``);
+    # empty for every other line. The database's default too: the statement that
+    # stores an ordinary line (chat/line_sql.py) doesn't name the column.
+    url = models.CharField(max_length=2000, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     # The sender's id for the line: a retry with the same id is the same line.
     client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 - NULL = none
@@ -238,6 +244,11 @@ class Message(models.Model):
             models.CheckConstraint(
                 name="note_is_staff_only",
                 condition=~Q(kind="note") | Q(visibility="staff"),
+            ),
+            # A pushed page has its address, and only a pushed page has one.
+            models.CheckConstraint(
+                name="page_has_url",
+                condition=(Q(kind="page") & ~Q(url="")) | (~Q(kind="page") & Q(url="")),
             ),
         ]
 

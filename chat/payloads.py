@@ -16,7 +16,7 @@ PREVIEW_CHARS = 160
 
 
 def message_payload(message: Message) -> dict[str, Any]:
-    return {
+    payload = {
         "seq": message.seq,
         "kind": message.kind,
         "note": message.visibility == Message.Visibility.STAFF,
@@ -25,13 +25,16 @@ def message_payload(message: Message) -> dict[str, Any]:
         "created_at": message.created_at.isoformat(),
         "client_id": message.client_id,
     }
+    if message.url:
+        payload["url"] = message.url  # a pushed page's address (chat/pages.py); its title is text
+    return payload
 
 
 def patron_message_payload(message: Message) -> dict[str, Any]:
     """A line as the patron receives it: numbered by ``patron_seq``, nothing staff-only."""
     if message.visibility != Message.Visibility.PATRON:
         raise ValueError("a Librarian Note has no patron payload")
-    return {
+    payload = {
         "seq": message.patron_seq,
         "kind": message.kind,
         "author": message.author_name,
@@ -39,6 +42,9 @@ def patron_message_payload(message: Message) -> dict[str, Any]:
         "created_at": message.created_at.isoformat(),
         "client_id": message.client_id,
     }
+    if message.url:
+        payload["url"] = message.url  # a pushed page's address (chat/pages.py); its title is text
+    return payload
 
 
 def session_row(session: ChatSession, *, rolled_over: bool = False) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from accounts.services import librarian_settings_update
 from chat import blocks, sessions
 from chat.lines import librarian_line
 from chat.load import librarian_status_set
+from chat.pages import page_line
 from chat.writer import post_line
 from console.handoffs import HandoffFrames
 from console.selectors import (
@@ -111,6 +112,7 @@ class ConsoleConsumer(ChatSocket, HandoffFrames):
         "session.end": "end_session",
         "session.fetch": "fetch_session",
         "message.send": "send_line",
+        "page.push": "push_page",
         "settings.update": "update_settings",
         "im.open": "open_im",
         "im.send": "send_im_line",
@@ -135,7 +137,7 @@ class ConsoleConsumer(ChatSocket, HandoffFrames):
         "typing": "signal_typing",
         "status.set": "set_status",
     }
-    line_actions = frozenset({"message.send", "im.send"})
+    line_actions = frozenset({"message.send", "page.push", "im.send"})
     snapshot_actions = frozenset({"console.sync"})
 
     librarian: Librarian
@@ -250,6 +252,29 @@ class ConsoleConsumer(ChatSocket, HandoffFrames):
                 text=frame_text(frame),
                 client_id=client_id,
                 note=note,
+            )
+        )
+        await self.send_json(
+            {
+                "type": "message.stored",
+                "session": frame["session"],
+                "client_id": client_id,
+                "seq": message.seq,
+            }
+        )
+
+    async def push_page(self, frame: Frame) -> None:
+        """Push a page to the patron: a line of kind ``page`` (chat/pages.py),
+        answered as any line is, ``message.stored`` or its refusal."""
+        client_id = frame_client_id(frame)
+        message, _ = await post_line(
+            partial(
+                page_line,
+                session_id=frame_int(frame, "session"),
+                librarian=self.librarian,
+                url=frame.get("url"),
+                title=frame.get("title"),
+                client_id=client_id,
             )
         )
         await self.send_json(

@@ -14,6 +14,7 @@ from accounts.models import Librarian
 from chat import patrons
 from chat.lines import librarian_line, line_store, patron_line
 from chat.models import ChatSession, Message
+from chat.pages import page_line
 from shifts import services as shifts
 
 
@@ -37,6 +38,23 @@ def librarian_says(
     return line_store(
         librarian_line(
             session_id=session_id, librarian=librarian, text=text, client_id=client_id, note=note
+        )
+    )
+
+
+def librarian_pushes(
+    session: ChatSession | int,
+    librarian: Librarian,
+    url: object,
+    title: object = "",
+    *,
+    client_id: str | None = None,
+) -> tuple[Message, bool]:
+    """The librarian pushes a page to the patron (``page.push``: chat/pages.py)."""
+    session_id = session.pk if isinstance(session, ChatSession) else session
+    return line_store(
+        page_line(
+            session_id=session_id, librarian=librarian, url=url, title=title, client_id=client_id
         )
     )
 

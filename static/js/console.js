@@ -15,6 +15,7 @@ import * as im from "./console/im.js";
 import * as librarians from "./console/librarians.js";
 import * as newlist from "./console/newlist.js";
 import * as offers from "./console/offers.js";
+import * as pages from "./console/pages.js";
 import * as outcomes from "./console/outcomes.js";
 import { connect, handle, reportActivity, watch } from "./console/protocol.js";
 import * as settings from "./console/settings.js";
@@ -62,8 +63,11 @@ watch(sync.noteChange);
 
 trapFocusInDialogs();
 reportActivityWith(reportActivity);
-for (const part of [tabs, newlist, chat, settings, librarians, im, history, questions, transfer, offers, block, typing, team, wrapup]) part.initialize();
+for (const part of [tabs, newlist, chat, pages, settings, librarians, im, history, questions, transfer, offers, block, typing, team, wrapup]) part.initialize();
 
 connect({
-  onOpen: () => chat.resendLines(),
+  onOpen: () => {
+    chat.resendLines();
+    pages.resendPush();
+  },
 });

@@ -158,12 +158,14 @@ export function el(tag, attrs = {}, ...children) {
 // `me`: the librarian's name, where colleagues write in the same chat (a
 // joined librarian's lines are theirs, not mine).
 export function lineElement(line, { viewer, me = null }) {
+  const librarians = ["librarian", "note", "page"];
   const mine = (viewer === "patron" && line.kind === "patron") ||
-    (viewer === "librarian" && (line.kind === "librarian" || line.kind === "note") && (me === null || line.author === me));
+    (viewer === "librarian" && librarians.includes(line.kind) && (me === null || line.author === me));
   const classes = ["line", `line-${line.kind}`];
   if (mine) classes.push("line-mine");
   if (line.pending) classes.push("line-pending");
-  const label = line.kind === "note" ? gettext("Librarian Note") : null;
+  const labels = { note: gettext("Librarian Note"), page: gettext("Web page") };
+  const label = labels[line.kind] ?? null;
   return el(
     "li",
     { class: classes.join(" "), dataset: { seq: line.seq ?? "", clientId: line.client_id ?? "" } },
@@ -171,10 +173,43 @@ export function lineElement(line, { viewer, me = null }) {
       "div",
       { class: "line-meta" },
       line.kind === "system" ? null : el("span", { class: "line-author" }, line.author),
-      label ? el("span", { class: "badge badge-note" }, label) : null,
+      label ? el("span", { class: `badge badge-${line.kind}` }, label) : null,
       el("time", { datetime: line.created_at || "" }, line.pending ? gettext("sending…") : formatTime(line.created_at)),
     ),
-    el("div", { class: "line-text" }, line.text),
+    line.kind === "page" ? pageCard(line) : el("div", { class: "line-text" }, line.text),
+  );
+}
+
+// The host a page's address names, or null for one that is no http(s)
+// address (the server stores no other; this page checks again anyway).
+export function pageHost(url) {
+  try {
+    const parsed = new URL(url);
+    return ["http:", "https:"].includes(parsed.protocol) && parsed.host ? parsed.host : null;
+  } catch {
+    return null;
+  }
+}
+
+// A pushed page (docs/protocol.md, "Line"): its title and host, a link that
+// opens it in a new tab and tells it nothing of this page. Title and host go
+// in as text; an address that isn't http(s) is shown, never linked.
+function pageCard(line) {
+  const host = pageHost(line.url);
+  const body = [
+    el("span", { class: "page-title" }, line.text),
+    el("span", { class: "page-host" }, host ?? line.url ?? ""),
+  ];
+  if (!host) return el("div", { class: "line-text page-card" }, ...body);
+  return el(
+    "div",
+    { class: "line-text page-card" },
+    el(
+      "a",
+      { class: "page-link", href: line.url, target: "_blank", rel: "noopener noreferrer" },
+      ...body,
+      el("span", { class: "visually-hidden" }, ` ${gettext("(opens in a new tab)")}`),
+    ),
   );
 }
 

@@ -164,7 +164,10 @@ def test_the_patron_reads_their_own_session_without_the_notes(client, chat, alic
         # The patron's own numbering: no gap where Alice's note is.
         (4, "patron", "Dana", "Thank you"),
     ]
-    assert all(set(m) == {"seq", "kind", "author", "text", "created_at"} for m in body["messages"])
+    assert all(
+        set(m) == {"seq", "kind", "author", "text", "url", "created_at"} for m in body["messages"]
+    )
+    assert {m["url"] for m in body["messages"]} == {None}  # no page pushed in this chat
     text = response.content.decode()
     assert "Regular; large print" not in text
     assert "dana@example.org" not in text

@@ -84,8 +84,8 @@ _LITERAL = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\
 _COMMENT = re.compile(r"(^|\s)//.*$", re.MULTILINE)
 _WORDS = re.compile(r"[A-Za-z]{2,}[^\w`]*\s+[^\s]*[A-Za-z]")
 _MARKED = re.compile(r"(?:\bgettext|\bngettext)\(\s*$|\bngettext\(\s*(?:\"[^\"]*\"|'[^']*'),\s*$")
-# Not text: a CSS class list.
-_CLASSES = re.compile(r"(?:\bclass:|\bclassName\s*=)\s*$")
+# Not text: a CSS class list, or a link's rel keywords (a pushed page's card).
+_CLASSES = re.compile(r"(?:\bclass:|\bclassName\s*=|\brel:)\s*$")
 
 
 def test_every_sentence_in_the_patron_scripts_goes_through_gettext():

@@ -8,6 +8,7 @@ import { $, lineProblem } from "./dom.js";
 import { announce, toast } from "./dialogs.js";
 import { resendImLine } from "./im.js";
 import { pickUpWon, renderNew } from "./newlist.js";
+import { renderPushPage } from "./pages.js";
 import { send, settle } from "./protocol.js";
 import * as state from "./state.js";
 import { renderTypingLine, typingBadge, typingStopped } from "./typing.js";
@@ -86,6 +87,7 @@ export function renderPane() {
   const session = state.selectedId() && state.activeSession(state.selectedId());
   $("no-session").hidden = Boolean(session);
   $("session-view").hidden = !session;
+  renderPushPage(session);
   if (!session) {
     wrapup.renderPane(null);
     return;

@@ -31,6 +31,8 @@ const state = {
   offers: new Map(), // id → open transfer offer I sent or received
   transfer: null, // the Transfer dialog: {session, target: librarian id | "queue", targets: rows, queue}
   dialogIm: null, // an IM typed in the Transfer dialog, waiting for its IM session: {librarian, text}
+  pageDrafts: new Map(), // session id → {url, title} typed in Push a Page, not pushed
+  pagePush: null, // the page sent and not yet answered: {session, url, title, clientId}
 };
 
 const { freeze } = Object;
@@ -216,6 +218,22 @@ export function dropPendingLine(clientId) {
   const entry = state.pending.get(clientId);
   state.pending.delete(clientId);
   return entry;
+}
+
+// ---------------------------------------------------------------- Push a Page
+
+export const pageDraftOf = (id) => state.pageDrafts.get(id) ?? null;
+
+// `draft` null forgets it.
+export function setPageDraft(id, draft) {
+  if (draft) state.pageDrafts.set(id, freeze({ ...draft }));
+  else state.pageDrafts.delete(id);
+}
+
+export const pagePush = () => state.pagePush;
+
+export function setPagePush(entry) {
+  state.pagePush = entry ? freeze({ ...entry }) : null;
 }
 
 // ---------------------------------------------------------------- Librarians
