@@ -75,7 +75,7 @@ def test_alice_wraps_up_by_keyboard_and_finishes_a_skipped_one_later(
     expect(form.get_by_role("radio", name="Follow-up by me")).to_be_visible()
     expect(form).to_contain_text("Least effort: directions, hours")
     axe.check(alice, "the wrap-up form in an ended chat's pane")
-    form.scroll_into_view_if_needed()
+    alice.evaluate("document.getElementById('session-readonly').scrollIntoView({block: 'start'})")
     screenshot(alice, "console-wrapup")
 
     # By keyboard alone: Space picks the resolution, arrows the READ level.
@@ -134,15 +134,26 @@ def test_alice_wraps_up_by_keyboard_and_finishes_a_skipped_one_later(
     axe.check(alice, "the Wrap-up tab's list")
     listing.get_by_role("link", name="Wrap up the chat with Eli").click()
     expect(listing.get_by_role("heading", name="Wrap-up: Eli")).to_be_focused()
-    listing.get_by_role("radio", name="Lost call").check()
+    listing.get_by_role("radio", name="Follow-up by me").check()
     listing.get_by_role("button", name="Save wrap-up").click()
     expect(listing.get_by_role("status").filter(has_text="Wrap-up saved.")).to_be_visible()
     expect(alice.locator("#wrapup-badge")).to_be_hidden()
     axe.check(alice, "a wrap-up saved in the Wrap-up tab")
     assert [(w[0], w[1], w[2]) for w in _wrapups()] == [
         ("Dana", "done", "Answered"),
-        ("Eli", "done", "Lost call"),
+        ("Eli", "done", "Follow-up by me"),
     ]
     listing.get_by_role("link", name="All chats to wrap up").click()
     expect(listing).to_contain_text("Nothing to wrap up.")
+
+    # "Follow-up by me": Eli's chat is on Alice's own follow-up list, claimed by her.
+    alice.get_by_role("tab", name="Questions").click()
+    questions = alice.locator("#questions-root")
+    questions.get_by_role("link", name="Mine").click()
+    expect(questions.get_by_role("link", name="Mine")).to_have_attribute("aria-current", "page")
+    row = questions.locator("tr[data-question]")
+    expect(row).to_contain_text("Eli asks about the 1920 census.")
+    expect(row).to_contain_text("Claimed by you")
+    expect(row).to_contain_text("Follow-up of a chat (Alice)")
+    axe.check(alice, "the follow-up list Mine")
     axe.assert_clean()
