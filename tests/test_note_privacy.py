@@ -31,6 +31,10 @@ from accounts.models import Librarian
 from chat import sessions, team, transfers
 from chat.models import ChatSession, Message
 from im import services as ims
+from questions.delivery import question_emails_enqueue_due
+from questions.follow_ups import wrapup_submit
+from questions.models import Question
+from questions.services import question_answer
 from tests.sockets import (  # noqa: F401 - the fixture closes leftover sockets
     TINY_HEARTBEAT,
     Socket,
@@ -40,7 +44,14 @@ from tests.sockets import (  # noqa: F401 - the fixture closes leftover sockets
     monitor,
     patron_of,
 )
-from tests.talk import librarian_notes, librarian_says, patron_says, transcripts_delivered
+from tests.talk import (
+    librarian_notes,
+    librarian_says,
+    patron_says,
+    transcripts_delivered,
+    worker_runs_queue,
+)
+from wrapup.models import ResolutionCode
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -326,10 +337,38 @@ async def test_no_librarian_note_reaches_the_patron_by_any_path(
     assert response.status_code == 200
     assert_no_note_in("the status API", response.content.decode())
 
+    # (g) The wrap-ups' private comments, and the follow-up's answer email:
+    # Bob wraps up his part, Alice puts the chat on her follow-up list and
+    # answers by email, the chat's transcript below her answer.
+    def wrap_up(librarian: Librarian, label: str, comment: str) -> None:
+        code = ResolutionCode.objects.get(library_id=librarian.library_id, label=label)
+        wrapup_submit(
+            session_id=session.pk, librarian=librarian, resolution=code.pk, comment=comment
+        )
+
+    await call(wrap_up, bob, "Answered", "SECRET-W1 she was upset about the fines")
+    await call(wrap_up, alice, "Follow-up by me", "SECRET-W2 call the large print desk")
+    follow_up = await call(Question.objects.get, session=session)
+    await call(
+        question_answer, question_id=follow_up.pk, librarian=alice, text="The desk has two copies."
+    )
+    await call(question_emails_enqueue_due)
+    await call(worker_runs_queue)
+    [answer] = [m for m in mailoutbox if "the answer" in m.subject]
+    assert "The desk has two copies." in answer.body
+    assert "Alice again. The large print desk has it." in answer.body
+    for where, text in [
+        ("the follow-up's answer email", f"{answer.subject}\n{answer.body}"),
+        ("the patron page", (await call(_get, f"/chat/{session.token}/")).content.decode()),
+        ("the patron API", (await call(_get, f"/api/v1/chat/{session.token}/")).content.decode()),
+    ]:
+        assert_no_note_in(where, text)
+        assert "SECRET-W" not in text, f"a wrap-up's comment leaked into {where}"
+
     # The staff record has every one of them: Chat History, page and API.
     history = await call(_get, f"/console/history/{session.pk}/", alice)
     assert history.status_code == 200
-    for marker in MARKERS:
+    for marker in [*MARKERS, "SECRET-W1", "SECRET-W2"]:
         assert marker in history.content.decode()
     detail = (await call(_get, f"/api/v1/sessions/{session.pk}/", alice)).json()
     noted = [m["text"] for m in detail["messages"] if m["note"]]
