@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from chat.blocks import patron_block_lift
-from chat.models import ChatSession, Message, Participant, PatronBlock
+from chat.models import ChatSession, Hold, Message, Participant, PatronBlock
 from chat.selectors import waiting_too_long
 from core.admin import ReadOnlyAdminMixin
 
@@ -17,6 +17,18 @@ class MessageInline(ReadOnlyAdminMixin, admin.TabularInline):
     fields = ("seq", "created_at", "kind", "visibility", "author_name", "text", "url")
     readonly_fields = fields
     ordering = ["seq"]
+    extra = 0
+
+
+class HoldInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """Who held the session, from when until it left their hands, and how."""
+
+    model = Hold
+    verbose_name = "hold"
+    verbose_name_plural = "Held by"
+    fields = ("librarian", "started_at", "ended_at", "ended_how")
+    readonly_fields = fields
+    ordering = ["ended_at"]
     extra = 0
 
 
@@ -83,7 +95,7 @@ class ChatSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "transcript_sent_at",
     )
     readonly_fields = fields
-    inlines = [ParticipantInline, MessageInline]
+    inlines = [HoldInline, ParticipantInline, MessageInline]
 
     @admin.display(description="Waited")
     def waited(self, session: ChatSession) -> str:
