@@ -37,6 +37,7 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py seed_demo_widget --host $(HOST) --demo-port $$(($(PORT) + 1))
+	$(BIN)/python manage.py seed_demo_scripts
 
 # DEBUG is off unless the environment says DEBUG=true (development): the
 # static files are then served by WhiteNoise from STATIC_ROOT, hashed and
@@ -45,6 +46,7 @@ run: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo --if-empty
 	$(BIN)/python manage.py seed_demo_widget --if-empty --host $(HOST) --demo-port $$(($(PORT) + 1))
+	$(BIN)/python manage.py seed_demo_scripts --if-empty
 	@echo
 	@echo "Reference Chat is at http://$(HOST):$(PORT)/"
 	@echo "  Patrons ask at      http://$(HOST):$(PORT)/ask/"

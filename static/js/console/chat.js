@@ -9,6 +9,7 @@ import { announce, toast } from "./dialogs.js";
 import { resendImLine } from "./im.js";
 import { pickUpWon, renderNew } from "./newlist.js";
 import { send, settle } from "./protocol.js";
+import { followPane } from "./scriptpicker.js";
 import * as state from "./state.js";
 import { renderTypingLine, typingBadge, typingStopped } from "./typing.js";
 
@@ -85,7 +86,10 @@ export function renderPane() {
   const session = state.selectedId() && state.activeSession(state.selectedId());
   $("no-session").hidden = Boolean(session);
   $("session-view").hidden = !session;
-  if (!session) return;
+  if (!session) {
+    followPane();
+    return;
+  }
   $("session-title").textContent = session.patron_name;
   $("session-meta").textContent = `${session.patron_email || "anonymous"} · ${session.library.name} · ${session.queue.name}`;
   renderPresence(session);
@@ -136,6 +140,7 @@ export function renderPane() {
   renderOfferStatus(session);
   renderTypingLine();
   $("composer-error").textContent = "";
+  followPane();
 }
 
 const ROLE_WORDS = { joined: "joined", watching: "watching" };
