@@ -70,8 +70,10 @@ function preview(item) {
   return text.length > 110 ? `${text.slice(0, 109)}…` : text;
 }
 
-function render() {
-  const before = shown[active]?.key;
+// A new search highlights its first match; a fresh read of the list keeps
+// the one highlighted (`keep`), if it is still there.
+function render({ keep = false } = {}) {
+  const before = keep ? shown[active]?.key : undefined;
   shown = matching(search.value);
   active = shown.length ? Math.max(0, shown.findIndex((i) => i.key === before)) : -1;
   listbox.replaceChildren(
@@ -133,7 +135,7 @@ async function read() {
       return;
     }
   }
-  if (opened) render();
+  if (opened) render({ keep: true });
 }
 
 function open({ bySlash }) {
@@ -209,7 +211,7 @@ export function initialize() {
     open({ bySlash: true });
   });
   button.addEventListener("click", () => (opened ? close() : open({ bySlash: false })));
-  search.addEventListener("input", render);
+  search.addEventListener("input", () => render());
   search.addEventListener("keydown", (event) => {
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
       event.preventDefault();
