@@ -5,6 +5,7 @@ refusal); the rules are :mod:`scripts.rules` and the services', whose
 refusal is shown at the field it concerns.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -15,6 +16,9 @@ from scripts.models import SavedPage, Script
 from scripts.rules import (
     ADDRESS_RULE,
     SCRIPT_MAX_CHARS,
+    script_text_clean,
+    shortcut_clean,
+    title_clean,
     validate_page_address,
 )
 from scripts.services import library_script_validate
@@ -48,6 +52,9 @@ class ScriptForm(forms.Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Ids of its own: the console shows other forms' "text" fields (a
+        # question's note) on the same page.
+        kwargs.setdefault("auto_id", "script-%s")
         super().__init__(*args, **kwargs)
         # No maxlength on the text: a paste over the limit is kept and refused
         # with its length, never cut short without a word.
@@ -55,6 +62,24 @@ class ScriptForm(forms.Form):
         self.fields["shortcut"].widget.attrs.update(
             size=16, autocapitalize="none", spellcheck="false"
         )
+
+    # Each field's own rule here, so every field wrong is said at once; the
+    # services check them again, and what only they can tell (a shortcut
+    # taken) comes back through refuse().
+    def _rule(self, name: str, rule: Callable[[object], str]) -> str:
+        try:
+            return rule(self.cleaned_data.get(name))
+        except ChatError as refusal:
+            raise forms.ValidationError(refusal.message, code=refusal.code) from None
+
+    def clean_title(self) -> str:
+        return self._rule("title", title_clean)
+
+    def clean_text(self) -> str:
+        return self._rule("text", script_text_clean)
+
+    def clean_shortcut(self) -> str:
+        return self._rule("shortcut", shortcut_clean)
 
     def refuse(self, refusal: ChatError) -> None:
         """Show a refusal of the services at its field, and tie it to the field

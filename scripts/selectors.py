@@ -1,7 +1,7 @@
 """Reads of scripts and saved pages: a librarian sees their own scripts and
 their library's, never another librarian's."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from accounts.models import Librarian
 from core.errors import ChatError
@@ -12,10 +12,10 @@ NOT_YOURS = "There is no such script among yours."
 
 def scripts_for(*, librarian: Librarian) -> QuerySet[Script]:
     """The librarian's personal scripts, then their library's, each by title."""
-    return (
-        Script.objects.filter(Q(owner=librarian) | Q(library_id=librarian.library_id)).order_by(
-            "library_id", "title", "pk"
-        )  # personal ones have no library: first
+    mine_or_ours = Q(owner=librarian) | Q(library_id=librarian.library_id)
+    # Personal ones have no library: first, on either database.
+    return Script.objects.filter(mine_or_ours).order_by(
+        F("library_id").asc(nulls_first=True), "title", "pk"
     )
 
 

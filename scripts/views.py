@@ -90,7 +90,7 @@ def script_add_view(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _render(request, librarian)
     form = ScriptForm(request.POST)
-    if form.is_valid():
+    if form.is_valid():  # each field's rule; then the service's, and whether the shortcut is free
         try:
             script = script_create(librarian=librarian, **form.cleaned_data)
         except ChatError as refusal:

@@ -168,9 +168,9 @@ def test_a_refusal_is_shown_at_its_field_with_what_she_typed(
     assert response.status_code == 400
     page = response.content.decode()
     assert message in page
-    assert f'id="id_{field}_error"' in page
-    [tag] = re.findall(rf'<(?:input|textarea)[^>]*id="id_{field}"[^>]*>', page)
-    assert f"id_{field}_error" in tag  # the message is read at the field
+    assert f'id="script-{field}_error"' in page
+    [tag] = re.findall(rf'<(?:input|textarea)[^>]*id="script-{field}"[^>]*>', page)
+    assert f"script-{field}_error" in tag  # the message is read at the field
     assert 'aria-invalid="true"' in tag
     for value in form.values():
         if value and len(value) < 100:
@@ -193,3 +193,17 @@ def test_an_edit_refused_keeps_the_script_and_what_was_typed(
     assert "Edit “Alice&#x27;s greeting”" in page
     mine.refresh_from_db()
     assert mine.title == "Alice's greeting"
+
+
+def test_every_field_wrong_is_said_at_once(alice_client: Client) -> None:
+    response = alice_client.post(
+        "/console/scripts/add/?fragment=1", {"title": "", "text": "  ", "shortcut": "two words"}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    for message in (
+        "A script needs a title.",
+        "A script&#x27;s text can&#x27;t be empty.",
+        "A shortcut is one short word",
+    ):
+        assert message in page
