@@ -38,6 +38,7 @@ seed: migrate
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py seed_demo_widget --host $(HOST) --demo-port $$(($(PORT) + 1))
 	$(BIN)/python manage.py seed_demo_wrapup
+	$(BIN)/python manage.py seed_demo_scripts
 
 # DEBUG is off unless the environment says DEBUG=true (development): the
 # static files are then served by WhiteNoise from STATIC_ROOT, hashed and
@@ -47,6 +48,7 @@ run: migrate
 	$(BIN)/python manage.py seed_demo --if-empty
 	$(BIN)/python manage.py seed_demo_widget --if-empty --host $(HOST) --demo-port $$(($(PORT) + 1))
 	$(BIN)/python manage.py seed_demo_wrapup --if-empty
+	$(BIN)/python manage.py seed_demo_scripts --if-empty
 	@echo
 	@echo "Reference Chat is at http://$(HOST):$(PORT)/"
 	@echo "  Patrons ask at      http://$(HOST):$(PORT)/ask/"

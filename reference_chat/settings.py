@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "shifts",
     "transcripts",
     "questions",
+    "scripts",
     "console",
     "api",
     "widget",

@@ -1,5 +1,6 @@
 // The librarian's console: monitoring, New, My Active, Patron Chat,
-// Librarians, IM, transfers, Questions, Wrap-up, Chat History and Settings. Protocol:
+// Librarians, IM, transfers, Questions, Wrap-up, Chat History and Settings (with
+// Scripts), and the reply box's Scripts list. Protocol:
 // docs/protocol.md (console socket). Each part is an ES module under
 // console/ (docs/architecture.md, "The console's front end"); this entry
 // wires them: their frame handlers into the socket's table, their page
@@ -10,6 +11,8 @@ import { trapFocusInDialogs } from "./console/dialogs.js";
 import { $ } from "./console/dom.js";
 import * as history from "./console/history.js";
 import * as questions from "./console/questions.js";
+import * as scriptpicker from "./console/scriptpicker.js";
+import * as scripts from "./console/scripts.js";
 import { reportActivityWith } from "./idle.js";
 import * as im from "./console/im.js";
 import * as librarians from "./console/librarians.js";
@@ -63,7 +66,7 @@ watch(sync.noteChange);
 
 trapFocusInDialogs();
 reportActivityWith(reportActivity);
-for (const part of [tabs, newlist, chat, pages, settings, librarians, im, history, questions, transfer, offers, block, typing, team, wrapup]) part.initialize();
+for (const part of [tabs, newlist, chat, pages, settings, librarians, im, history, questions, scripts, scriptpicker, transfer, offers, block, typing, team, wrapup]) part.initialize();
 
 connect({
   onOpen: () => {

@@ -42,7 +42,7 @@ def test_alice_pushes_a_page_by_keyboard_and_dana_opens_it_in_a_new_tab(
     # From the reply box to Push a Page with Tab, and Enter opens the form.
     opener = alice.get_by_role("button", name="Push a Page")
     expect(opener).to_have_attribute("aria-expanded", "false")
-    for _ in range(3):  # Note, Send, Push a Page
+    for _ in range(4):  # Note, Send, Scripts, Push a Page
         alice.keyboard.press("Tab")
     expect(opener).to_be_focused()
     alice.keyboard.press("Enter")

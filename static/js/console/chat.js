@@ -10,6 +10,7 @@ import { resendImLine } from "./im.js";
 import { pickUpWon, renderNew } from "./newlist.js";
 import { renderPushPage } from "./pages.js";
 import { send, settle } from "./protocol.js";
+import { followPane } from "./scriptpicker.js";
 import * as state from "./state.js";
 import { renderTypingLine, typingBadge, typingStopped } from "./typing.js";
 import * as wrapup from "./wrapup.js";
@@ -89,6 +90,7 @@ export function renderPane() {
   $("session-view").hidden = !session;
   renderPushPage(session);
   if (!session) {
+    followPane();
     wrapup.renderPane(null);
     return;
   }
@@ -144,6 +146,7 @@ export function renderPane() {
   $("composer-error").textContent = "";
   // A chat I held that ended or went on: its wrap-up form, below the lines.
   wrapup.renderPane(gone ? session : null);
+  followPane();
 }
 
 const ROLE_WORDS = { joined: "joined", watching: "watching" };
