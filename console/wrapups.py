@@ -9,14 +9,15 @@ message and everything typed, with 400 (bad input), 403 (not theirs) or 404.
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from accounts.models import Librarian
-from accounts.selectors import librarian_of
+from accounts.selectors import librarian_or_404
 from chat.models import ChatSession, Hold
 from core.errors import ChatError
+from core.fragments import fragment_template
 from questions.follow_ups import wrapup_submit
 from wrapup.models import COMMENT_MAX_CHARS, Wrapup
 from wrapup.read_scale import READ_LEVELS
@@ -29,14 +30,11 @@ STATUS = {"not_found": 404, "not_held": 403, "still_held": 409, "already_done": 
 
 
 def _librarian(request: HttpRequest) -> Librarian:
-    librarian = librarian_of(request.user)
-    if librarian is None:
-        raise Http404("Only librarians wrap chats up.")
-    return librarian
+    return librarian_or_404(request.user, "Only librarians wrap chats up.")
 
 
 def _template(request: HttpRequest, name: str) -> str:
-    return f"console/{name}{'_fragment' if request.GET.get('fragment') else ''}.html"
+    return fragment_template(request, "console", name)
 
 
 @never_cache

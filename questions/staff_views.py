@@ -17,8 +17,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.models import Librarian
-from accounts.selectors import librarian_of
+from accounts.selectors import librarian_or_404
 from core.errors import ChatError
+from core.fragments import fragment_template, is_fragment
 from questions.follow_ups import question_close
 from questions.forms import AnswerForm, NoteForm
 from questions.models import Question
@@ -30,18 +31,11 @@ STATUS = {"not_found": 404, "invalid_answer": 400, "invalid_note": 400, "no_emai
 
 
 def _librarian(request: HttpRequest) -> Librarian:
-    librarian = librarian_of(request.user)
-    if librarian is None:
-        raise Http404("Only librarians have Questions.")
-    return librarian
-
-
-def _fragment(request: HttpRequest) -> bool:
-    return bool(request.GET.get("fragment"))
+    return librarian_or_404(request.user, "Only librarians have Questions.")
 
 
 def _template(request: HttpRequest, name: str) -> str:
-    return f"questions/{name}{'_fragment' if _fragment(request) else ''}.html"
+    return fragment_template(request, "questions", name)
 
 
 @never_cache
@@ -113,7 +107,7 @@ def _act(
             status=STATUS.get(refusal.code, 409),
             **forms,  # type: ignore[arg-type]
         )
-    if _fragment(request):
+    if is_fragment(request):
         return _detail(request, librarian, question_id)
     return redirect("question-detail", question_id=question_id)
 

@@ -15,8 +15,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Librarian
-from accounts.selectors import librarian_of
+from accounts.selectors import librarian_of, librarian_or_404
 from core.errors import ChatError
+from core.fragments import fragment_template, is_fragment
 from scripts.forms import ScriptForm
 from scripts.models import Script
 from scripts.selectors import (
@@ -30,10 +31,7 @@ from scripts.services import script_create, script_delete, script_update
 
 
 def _librarian(request: HttpRequest) -> Librarian:
-    librarian = librarian_of(request.user)
-    if librarian is None:
-        raise Http404("Only librarians have scripts.")
-    return librarian
+    return librarian_or_404(request.user, "Only librarians have scripts.")
 
 
 def _mine(librarian: Librarian, script_id: int) -> Script:
@@ -53,7 +51,7 @@ def _render(
     done: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    fragment = bool(request.GET.get("fragment"))
+    fragment = is_fragment(request)
     context = {
         "me": librarian,
         "personal": personal_scripts_of(librarian=librarian),
@@ -65,7 +63,7 @@ def _render(
         "done": done,
         "fragment": fragment,
     }
-    name = "scripts/list_fragment.html" if fragment else "scripts/list.html"
+    name = fragment_template(request, "scripts", "list")
     return render(request, name, context, status=status)
 
 

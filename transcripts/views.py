@@ -10,9 +10,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.models import Librarian
-from accounts.selectors import librarian_of
+from accounts.selectors import librarian_or_404
 from chat.selectors import session_for_librarian, session_lines
 from core.errors import ChatError
+from core.fragments import fragment_template
 from im.selectors import im_for
 from queues.selectors import librarians_sharing_queues, queues_of
 from transcripts.forms import HistoryFilterForm
@@ -28,14 +29,11 @@ PAGE_SIZE = 25
 
 
 def _librarian(request: HttpRequest) -> Librarian:
-    librarian = librarian_of(request.user)
-    if librarian is None:
-        raise Http404("Only librarians have a Chat History.")
-    return librarian
+    return librarian_or_404(request.user, "Only librarians have a Chat History.")
 
 
 def _template(request: HttpRequest, name: str) -> str:
-    return f"history/{name}{'_fragment' if request.GET.get('fragment') else ''}.html"
+    return fragment_template(request, "history", name)
 
 
 @login_required
