@@ -47,6 +47,9 @@ SUPERVISOR_PERMISSIONS = {
         "questionemail": ["view"],
     },
     "widget": {"widget": ["view", "add", "change"]},
+    # The patron's rating: each queue's survey is theirs to set; the answers
+    # are the patrons' own, read there and changed by nobody.
+    "surveys": {"survey": ["view", "add", "change", "delete"], "surveyanswer": ["view"]},
     # Failed log-ins: deleting an access attempt lifts its lock-out.
     "axes": {"accessattempt": ["view", "delete"], "accessfailurelog": ["view"]},
 }

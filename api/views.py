@@ -245,8 +245,9 @@ class SessionListView(ListAPIView[ChatSession]):
             date_to=given.get("date_to"),
             text=given.get("text", ""),
         )
-        # A tie-breaker keeps pages stable when two sessions share a timestamp.
-        return sessions.order_by("-created_at", "-pk")
+        # A tie-breaker keeps pages stable when two sessions share a timestamp;
+        # each session's rating comes in the same query.
+        return sessions.select_related("survey_answer").order_by("-created_at", "-pk")
 
 
 @method_decorator(never_cache, name="dispatch")

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "shifts",
     "transcripts",
     "questions",
+    "surveys",
     "console",
     "api",
     "widget",

@@ -31,6 +31,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("chat.urls")),
     path("", include("questions.urls")),
+    path("", include("surveys.urls")),
     path("", include("console.urls")),
     path("", include("widget.urls")),
     path("console/history/", include("transcripts.urls")),

@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 
 from accounts.models import Librarian
 from queues.models import Queue
+from transcripts.extras import history_filters
 
 
 class HistoryFilterForm(forms.Form):
@@ -39,3 +40,6 @@ class HistoryFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["queue"]).queryset = queues
         cast(forms.ModelChoiceField, self.fields["librarian"]).queryset = librarians
+        # The filters of the apps above (transcripts/extras.py), after our own.
+        for extra in history_filters():
+            self.fields[extra.name] = extra.field()

@@ -1,6 +1,7 @@
 """Reads of the staff record: Chat History of sessions, and of IM sessions."""
 
 from datetime import date
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
@@ -9,6 +10,7 @@ from chat.models import ChatSession, Message
 from chat.selectors import sessions_visible_to
 from im.models import ImSession
 from im.selectors import ims_of
+from transcripts.extras import history_facts, history_filters
 
 
 def session_history(
@@ -19,11 +21,13 @@ def session_history(
     date_from: date | None = None,
     date_to: date | None = None,
     text: str = "",
+    extras: dict[str, Any] | None = None,
 ) -> QuerySet[ChatSession]:
     """Chat History: sessions of the librarian's queues, newest first, filtered.
 
     ``text`` matches the patron's name, email or question, or any line
-    (Librarian Notes included: this is the staff record).
+    (Librarian Notes included: this is the staff record). ``extras`` are the
+    values of the filters the apps above add (transcripts/extras.py), by name.
     """
     sessions = sessions_visible_to(librarian)
     if queue_id:
@@ -42,7 +46,17 @@ def session_history(
             | Q(question__icontains=text)
             | Exists(line)
         )
+    for extra in history_filters():
+        value = (extras or {}).get(extra.name)
+        if value:
+            sessions = extra.apply(sessions, value)
     return sessions.order_by("-created_at")
+
+
+def session_facts(session: ChatSession) -> list[tuple[str, str]]:
+    """What the apps above add to a session's facts in Chat History (label, value)."""
+    found = ((fact.label, fact.value(session)) for fact in history_facts())
+    return [(label, value) for label, value in found if value is not None]
 
 
 def im_history(librarian: Librarian) -> QuerySet[ImSession]:

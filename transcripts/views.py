@@ -15,8 +15,9 @@ from chat.selectors import session_for_librarian, session_lines
 from core.errors import ChatError
 from im.selectors import im_for
 from queues.selectors import librarians_sharing_queues, queues_of
+from transcripts.extras import history_filters
 from transcripts.forms import HistoryFilterForm
-from transcripts.selectors import im_history, session_history
+from transcripts.selectors import im_history, session_facts, session_history
 
 PAGE_SIZE = 25
 
@@ -48,6 +49,7 @@ def history_list(request: HttpRequest) -> HttpResponse:
         date_from=filters.get("date_from"),
         date_to=filters.get("date_to"),
         text=filters.get("text", ""),
+        extras={extra.name: filters.get(extra.name) for extra in history_filters()},
     )
     page = Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -73,7 +75,12 @@ def history_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     return render(
         request,
         _template(request, "detail"),
-        {"session": session, "lines": lines, "participants": participants},
+        {
+            "session": session,
+            "lines": lines,
+            "participants": participants,
+            "facts": session_facts(session),
+        },
     )
 
 
