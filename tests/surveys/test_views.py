@@ -2,6 +2,7 @@
 (JSON) or as a plain form, in the patron's language; the widget's frame too."""
 
 import re
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -12,7 +13,7 @@ from widget.models import Widget
 pytestmark = pytest.mark.django_db
 
 OURS = "http://testserver"
-JSON = {"HTTP_ACCEPT": "application/json"}
+JSON: dict[str, Any] = {"HTTP_ACCEPT": "application/json"}
 
 
 def url(session):
@@ -105,7 +106,9 @@ def test_our_own_pages_post_with_the_csrf_token(ended):
     patron = Client(enforce_csrf_checks=True)
     assert patron.post(url(session), {"rating": "5"}, **JSON).status_code == 403
     fragment = patron.get(url(session) + "?fragment=1").content.decode()
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', fragment).group(1)
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', fragment)
+    assert found is not None
+    csrf = found.group(1)
     posted = patron.post(url(session), {"rating": "5", "csrfmiddlewaretoken": csrf}, **JSON)
     assert posted.status_code == 201
 
