@@ -17,6 +17,7 @@ from chat.availability import REASONS, STATES, Availability, availability_messag
 from chat.models import ChatSession, Message
 from queues.hours import queue_hours
 from queues.models import Queue
+from surveys.history import RATING_VALUES
 from surveys.models import SurveyAnswer
 
 # The largest id there can be: ids are BigAutoFields, 64-bit signed integers
@@ -360,6 +361,12 @@ class SessionFilterSerializer(serializers.Serializer[dict[str, Any]]):
         max_length=200,
         help_text="Matches the patron's name, email or question, or any line "
         "(Librarian Notes included).",
+    )
+    rating = serializers.ChoiceField(
+        required=False,
+        choices=RATING_VALUES,
+        help_text="The patron's rating: answered (any answer), none (no answer), "
+        "helped-yes, helped-partly, helped-no, or rating-1 … rating-5.",
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -244,6 +244,7 @@ class SessionListView(ListAPIView[ChatSession]):
             date_from=given.get("date_from"),
             date_to=given.get("date_to"),
             text=given.get("text", ""),
+            extras={"rating": given.get("rating")},
         )
         # A tie-breaker keeps pages stable when two sessions share a timestamp;
         # each session's rating comes in the same query.

@@ -23,6 +23,14 @@ RATING_CHOICES = [
     ),
 ]
 
+# Every value the filter takes (the API's ``rating`` parameter too).
+RATING_VALUES = [
+    choice
+    for key, label in RATING_CHOICES
+    for choice in ([value for value, _ in label] if isinstance(label, list) else [key])
+    if choice
+]
+
 
 def rating_fact(session: ChatSession) -> str | None:
     """ "Partly · 4/5 · comment"; "no answer" for a chat that was offered the

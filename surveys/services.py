@@ -3,6 +3,7 @@
 import logging
 
 from django.db import IntegrityError, transaction
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from chat.models import ChatSession
@@ -70,7 +71,10 @@ def survey_answer_submit(
         raise ChatError(
             "comment_too_long",
             _("A comment can be at most %(limit)s characters; this one has %(length)s.")
-            % {"limit": f"{COMMENT_MAX_CHARS:,}", "length": f"{len(comment):,}"},
+            % {
+                "limit": number_format(COMMENT_MAX_CHARS, force_grouping=True),
+                "length": number_format(len(comment), force_grouping=True),
+            },
         )
     if not helped and rating is None and not comment:
         raise ChatError(

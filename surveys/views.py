@@ -21,6 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -124,6 +125,7 @@ def survey_page(request: HttpRequest, session: ChatSession, pages: SurveyPages) 
         ratings=range(RATING_MIN, RATING_MAX + 1),
         rating_max=RATING_MAX,
         comment_max=COMMENT_MAX_CHARS,
+        comment_limit=number_format(COMMENT_MAX_CHARS, force_grouping=True),
     )
     return _private(render(request, template, context, status=status))
 

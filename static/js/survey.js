@@ -25,7 +25,10 @@ export class Survey {
       this.box.replaceChildren(document.createRange().createContextualFragment(html));
       this.box.hidden = false;
       const form = this.box.querySelector("form");
-      if (form) form.addEventListener("submit", (event) => this.submit(event, form));
+      if (!form) return;
+      form.addEventListener("submit", (event) => this.submit(event, form));
+      // A refusal says what was wrong with the answer as sent: a change answers it.
+      form.addEventListener("change", () => (form.querySelector("[role=alert]").textContent = ""));
     } catch {
       this.asked = false; // asked again at the next render
     }

@@ -112,3 +112,20 @@ def test_the_admin_sets_a_queues_survey_and_refuses_one_that_asks_nothing(sam, w
     assert saved.status_code == 302
     survey = world.hillcrest.survey
     assert (survey.ask_helped, survey.ask_rating, survey.ask_comment) == (False, True, False)
+
+
+def test_the_api_filters_by_the_rating_as_chat_history_does(world, rated):
+    alice = logged_in(world.alice)
+
+    def names(query: str) -> set[str]:
+        response = alice.get(f"/api/v1/sessions/?rating={query}")
+        assert response.status_code == 200, response.content
+        return {row["patron_name"] for row in response.json()["results"]}
+
+    assert names("helped-partly") == {"Dana"}
+    assert names("answered") == {"Dana", "Eli"}
+    assert names("none") == {"Fay", "Gus"}
+    assert names("rating-4") == {"Dana"}
+    wrong = alice.get("/api/v1/sessions/?rating=rating-9")
+    assert wrong.status_code == 400
+    assert "rating" in wrong.json()
