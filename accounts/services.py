@@ -60,6 +60,9 @@ SUPERVISOR_PERMISSIONS = {
         "script": ["view", "add", "change", "delete"],
         "savedpage": ["view", "add", "change", "delete"],
     },
+    # The patron's rating: each queue's survey is theirs to set; the answers
+    # are the patrons' own, read there and changed by nobody.
+    "surveys": {"survey": ["view", "add", "change", "delete"], "surveyanswer": ["view"]},
     # Failed log-ins: deleting an access attempt lifts its lock-out.
     "axes": {"accessattempt": ["view", "delete"], "accessfailurelog": ["view"]},
 }

@@ -17,6 +17,8 @@ from chat.availability import REASONS, STATES, Availability, availability_messag
 from chat.models import ChatSession, Message
 from queues.hours import queue_hours
 from queues.models import Queue
+from surveys.history import RATING_VALUES
+from surveys.models import SurveyAnswer
 
 # The largest id there can be: ids are BigAutoFields, 64-bit signed integers
 # on SQLite and PostgreSQL alike. A bigger one is refused before it reaches
@@ -259,6 +261,26 @@ class StaffLineSerializer(serializers.ModelSerializer[Message]):
         return message.visibility == Message.Visibility.STAFF
 
 
+class PatronRatingSerializer(serializers.ModelSerializer[SurveyAnswer]):
+    """The patron's answer to the survey after the chat: read-only, as everywhere."""
+
+    helped = BlankAsNullCharField(
+        help_text='"Did you get the help you needed?": yes, partly, no, or null (not answered).'
+    )
+    rating = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="1 (poor) to 5 (excellent), or null."
+    )
+    comment = BlankAsNullCharField(help_text="At most 2,000 characters, or null.")
+    language = serializers.CharField(
+        read_only=True, help_text="The language the patron answered in (en, es, fr)."
+    )
+
+    class Meta:
+        model = SurveyAnswer
+        fields = ["helped", "rating", "comment", "language", "created_at"]
+        read_only_fields = fields
+
+
 class StaffSessionSerializer(serializers.ModelSerializer[ChatSession]):
     """A session of Chat History: the staff record, the patron's details included."""
 
@@ -273,6 +295,10 @@ class StaffSessionSerializer(serializers.ModelSerializer[ChatSession]):
         help_text="The librarian holding the session (or who held it when it ended).",
     )
     closed_by = BlankAsNullCharField(help_text="patron, librarian, system or null.")
+    patron_rating = serializers.SerializerMethodField(
+        help_text="The patron's answer to the survey after the chat, or null (not answered, "
+        "or not offered: a chat no librarian answered). Nobody can change it."
+    )
 
     class Meta:
         model = ChatSession
@@ -291,8 +317,15 @@ class StaffSessionSerializer(serializers.ModelSerializer[ChatSession]):
             "closed_by",
             "transcript_sent_at",
             "last_seq",
+            "patron_rating",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(PatronRatingSerializer(allow_null=True))
+    def get_patron_rating(self, session: ChatSession) -> dict[str, Any] | None:
+        # Loaded with the session by the views (select_related), or none.
+        answer = getattr(session, "survey_answer", None)
+        return PatronRatingSerializer(answer).data if answer is not None else None
 
 
 class StaffSessionDetailSerializer(StaffSessionSerializer):
@@ -337,6 +370,12 @@ class SessionFilterSerializer(serializers.Serializer[dict[str, Any]]):
         max_length=200,
         help_text="Matches the patron's name, email or question, or any line "
         "(Librarian Notes included).",
+    )
+    rating = serializers.ChoiceField(
+        required=False,
+        choices=RATING_VALUES,
+        help_text="The patron's rating: answered (any answer), none (no answer), "
+        "helped-yes, helped-partly, helped-no, or rating-1 … rating-5.",
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

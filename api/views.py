@@ -244,9 +244,11 @@ class SessionListView(ListAPIView[ChatSession]):
             date_from=given.get("date_from"),
             date_to=given.get("date_to"),
             text=given.get("text", ""),
+            extras={"rating": given.get("rating")},
         )
-        # A tie-breaker keeps pages stable when two sessions share a timestamp.
-        return sessions.order_by("-created_at", "-pk")
+        # A tie-breaker keeps pages stable when two sessions share a timestamp;
+        # each session's rating comes in the same query.
+        return sessions.select_related("survey_answer").order_by("-created_at", "-pk")
 
 
 @method_decorator(never_cache, name="dispatch")

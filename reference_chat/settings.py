@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "transcripts",
     "questions",
     "scripts",
+    "surveys",
     "console",
     "api",
     "widget",

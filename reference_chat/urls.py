@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("chat.urls")),
     path("", include("questions.urls")),
     path("", include("scripts.urls")),
+    path("", include("surveys.urls")),
     path("", include("console.urls")),
     path("", include("widget.urls")),
     path("console/history/", include("transcripts.urls")),

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = [
     ["reference_chat"],
     ["api", "console", "widget"],
-    ["scripts"],
+    ["scripts", "surveys"],
     ["questions"],
     ["transcripts"],
     ["shifts"],

@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 
 from accounts.models import Librarian
 from queues.models import Queue
+from transcripts.extras import history_filters
 from wrapup.read_scale import READ_LEVELS
 
 WRAPUP_STATES = [
@@ -70,3 +71,6 @@ class HistoryFilterForm(forms.Form):
             ("", "Any subject"),
             *((name, name) for name in tags),
         ]
+        # The filters of the apps above (transcripts/extras.py), after our own.
+        for extra in history_filters():
+            self.fields[extra.name] = extra.field()

@@ -11,6 +11,7 @@ from chat.models import ChatSession, Hold, Message
 from chat.selectors import sessions_visible_to
 from im.models import ImSession
 from im.selectors import ims_of
+from transcripts.extras import history_facts, history_filters
 from wrapup.models import ResolutionCode, SubjectTag, Wrapup
 from wrapup.read_scale import READ_LEVELS
 
@@ -27,6 +28,7 @@ def session_history(
     read_level: int | None = None,
     tag: str = "",
     wrapup: str = "",
+    extras: dict[str, Any] | None = None,
 ) -> QuerySet[ChatSession]:
     """Chat History: sessions of the librarian's queues, newest first, filtered.
 
@@ -34,7 +36,8 @@ def session_history(
     (Librarian Notes included: this is the staff record). ``resolution``,
     ``read_level`` and ``tag`` match a done wrap-up of any librarian who held
     it (codes and subjects by name); ``wrapup`` "done", "skipped" (and not
-    done by anyone) or "none" (held, with no wrap-up at all).
+    done by anyone) or "none" (held, with no wrap-up at all). ``extras`` are the
+    values of the filters the apps above add (transcripts/extras.py), by name.
     """
     sessions = sessions_visible_to(librarian)
     if queue_id:
@@ -69,6 +72,10 @@ def session_history(
         held = Hold.objects.filter(session=OuterRef("pk"))
         any_wrapup = Wrapup.objects.filter(session=OuterRef("pk"))
         sessions = sessions.filter(Exists(held)).exclude(Exists(any_wrapup))
+    for extra in history_filters():
+        value = (extras or {}).get(extra.name)
+        if value:
+            sessions = extra.apply(sessions, value)
     # The list's Wrap-up column: one query for the page shown.
     wrapups = Prefetch("wrapups", queryset=Wrapup.objects.select_related("resolution"))
     return sessions.prefetch_related(wrapups).order_by("-created_at")
@@ -103,6 +110,12 @@ def session_wrapups(session: ChatSession) -> list[dict[str, object]]:
             }
         )
     return rows
+
+
+def session_facts(session: ChatSession) -> list[tuple[str, str]]:
+    """What the apps above add to a session's facts in Chat History (label, value)."""
+    found = ((fact.label, fact.value(session)) for fact in history_facts())
+    return [(label, value) for label, value in found if value is not None]
 
 
 def im_history(librarian: Librarian) -> QuerySet[ImSession]:

@@ -16,10 +16,12 @@ from core.errors import ChatError
 from core.fragments import fragment_template
 from im.selectors import im_for
 from queues.selectors import librarians_sharing_queues, queues_of
+from transcripts.extras import history_filters
 from transcripts.forms import HistoryFilterForm
 from transcripts.selectors import (
     history_filter_lists,
     im_history,
+    session_facts,
     session_follow_up,
     session_history,
     session_wrapups,
@@ -59,6 +61,7 @@ def history_list(request: HttpRequest) -> HttpResponse:
         read_level=filters.get("read_level"),
         tag=filters.get("tag", ""),
         wrapup=filters.get("wrapup", ""),
+        extras={extra.name: filters.get(extra.name) for extra in history_filters()},
     )
     page = Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -91,6 +94,7 @@ def history_detail(request: HttpRequest, session_id: int) -> HttpResponse:
             # Staff only: each holder's wrap-up, and the follow-up it put on a list.
             "wrapups": session_wrapups(session),
             "follow_up": session_follow_up(session),
+            "facts": session_facts(session),
         },
     )
 

@@ -16,6 +16,10 @@
   which a cross-site frame never sends: the token in the path is the
   capability a forger lacks, and only a post from our own pages (``Origin``)
   is taken.
+- ``/widget/<slug>/chat/<token>/survey/``: the patron's survey after the chat
+  (surveys/views.py's page), framed: its fragment is what the chat shows
+  under the end message, posted without a CSRF cookie for the same reason,
+  and only from our own pages (``Origin``).
 
 Only the origins the queue lists may frame these pages (CSP
 ``frame-ancestors`` and no ``X-Frame-Options``); with none listed, nobody
@@ -50,6 +54,7 @@ from questions.selectors import question_for_patron
 from questions.views import LeavePages, confirmation_page, leave_page
 from queues.models import Queue
 from queues.selectors import brand_for_queue
+from surveys.views import SurveyPages, survey_page
 from widget.selectors import widget_config, widget_of, widget_texts
 
 # The pop-up page's opener is our frame inside the library's page (another
@@ -233,3 +238,24 @@ def widget_question(request: HttpRequest, slug: str, token: str) -> HttpResponse
         return _gone(request, slug)
     response = confirmation_page(request, question, "widget/confirmation.html")
     return _framed(request, response, widget_of(question.queue).origins)
+
+
+def _survey_pages(slug: str) -> SurveyPages:
+    return SurveyPages(
+        page_template="widget/survey.html",
+        survey_url=lambda session: reverse("widget-survey", args=[slug, session.token]),
+        chat_url=lambda session: reverse("widget-chat", args=[slug, session.token]),
+    )
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def widget_survey(request: HttpRequest, slug: str, token: str) -> HttpResponseBase:
+    if request.method == "POST" and not _own_origin(request):
+        return HttpResponseForbidden(_("Answer the survey from the chat."))
+    session = session_for_patron(token=token)
+    if session is None or session.queue.slug != slug:
+        return _gone(request, slug)
+    response = survey_page(request, session, _survey_pages(slug))
+    return _framed(request, response, widget_of(session.queue).origins)

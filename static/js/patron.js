@@ -1,7 +1,8 @@
-// The patron's chat page: waiting view, live chat, End Session, transcript.
+// The patron's chat page: waiting view, live chat, End Session, transcript, survey.
 // Protocol: docs/protocol.md (patron socket).
 import { gettext, interpolate, ngettext } from "./i18n.js";
 import { RECHECK_MS, ReconnectingSocket, formatWait, lineElement, lineRefusedPut, newClientId, sendPaced } from "./socket.js";
+import { Survey } from "./survey.js";
 import { TypingIndicator, TypingSender } from "./typing.js";
 
 const root = document.getElementById("patron-chat");
@@ -27,6 +28,7 @@ const librarianTyping = new TypingIndicator(document.getElementById("typing"));
 const waitStatus = document.getElementById("wait-status");
 const leaveOffer = document.getElementById("leave-offer");
 const leaveOfferText = document.getElementById("leave-offer-text");
+const survey = new Survey(document.getElementById("survey-box"));
 
 const state = {
   session: null,
@@ -234,6 +236,8 @@ function render() {
       transcriptStatus.textContent = "";
       transcriptForm.hidden = !s.transcript_offered;
     }
+    // The server says whether this chat has a survey, and whether it was answered.
+    survey.show();
   }
 }
 
