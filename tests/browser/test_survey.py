@@ -102,6 +102,8 @@ def test_dana_rates_the_chat_by_keyboard_and_alice_reads_it(
     history = alice.locator("#history-root")
     history.get_by_label("Rating").select_option(label="Partly")
     history.get_by_role("button", name="Filter").click()
+    # The filtered list has come (the list before it said "1 session." too): its results have focus.
+    expect(history.locator("[data-history-results]")).to_be_focused()
     expect(history.locator("[role=status]")).to_have_text("1 session.")
     history.locator("tbody tr", has_text="Dana").get_by_role("link").click()
     facts = history.locator("dl")

@@ -10,18 +10,26 @@ const imHistoryRoot = $("im-history-root");
 let historyLoaded = false;
 let imHistoryLoaded = false;
 
+const latest = new WeakMap(); // container → the number of its last load
+
 async function loadFragment(container, url) {
   const target = new URL(url, location.origin);
   target.searchParams.set("fragment", "1");
+  // Only the last load shows: a filter's answer arriving after the
+  // librarian went on to a session must not put the list back over it.
+  const number = (latest.get(container) || 0) + 1;
+  latest.set(container, number);
   try {
     const response = await fetch(target, { headers: { Accept: "text/html" }, credentials: "same-origin" });
     if (!response.ok) throw new Error(String(response.status));
+    const html = await response.text();
+    if (latest.get(container) !== number) return false;
     // The server renders this fragment with Django's escaping: lines are text.
-    container.innerHTML = await response.text();
+    container.innerHTML = html;
     container.querySelector("h2, h3")?.setAttribute("tabindex", "-1");
     return true;
   } catch {
-    container.replaceChildren(el("p", { class: "error" }, "This could not be loaded. Try again."));
+    if (latest.get(container) === number) container.replaceChildren(el("p", { class: "error" }, "This could not be loaded. Try again."));
     return false;
   }
 }

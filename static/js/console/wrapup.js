@@ -75,15 +75,21 @@ export function applySnapshot(frame) {
   if (isTabSelected("tab-wrapup") && isList(current)) loadTab(current);
 }
 
+let tabLoads = 0; // only the last load shows: a late list never covers the form opened since
+
 async function loadTab(url, { focus = null } = {}) {
   current = url;
   listStale = false;
+  const number = ++tabLoads;
+  let html;
   try {
-    wrapupRoot.replaceChildren(...parse(await fetchHtml(url, {}, "tab")).childNodes);
+    html = await fetchHtml(url, {}, "tab");
   } catch {
-    wrapupRoot.replaceChildren(el("p", { class: "error" }, "This could not be loaded. Try again."));
+    if (number === tabLoads) wrapupRoot.replaceChildren(el("p", { class: "error" }, "This could not be loaded. Try again."));
     return;
   }
+  if (number !== tabLoads) return;
+  wrapupRoot.replaceChildren(...parse(html).childNodes);
   if (focus) wrapupRoot.querySelector(focus)?.focus();
 }
 
