@@ -19,6 +19,7 @@ hands; the sequence number is assigned there only.
 """
 
 import logging
+from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any, cast
 
@@ -109,17 +110,40 @@ def librarian_line(
     it, and it must be active: all of it is the line's conditional UPDATE,
     so the common path reads nothing first.
     """
+    return librarian_write(
+        session_id=session_id,
+        librarian=librarian,
+        kind=Message.Kind.NOTE if note else Message.Kind.LIBRARIAN,
+        client_id=client_id,
+        checked=lambda: (line_validate(text), ""),
+    )
+
+
+def librarian_write(
+    *,
+    session_id: object,
+    librarian: Librarian,
+    kind: str,
+    client_id: str | None,
+    checked: Callable[[], tuple[str, str]],
+) -> LineWrite:
+    """A line a librarian says in an active session known by its id, its text
+    and address (a pushed page's, else "") from ``checked``, which raises the
+    line's refusal. The conditions are :func:`librarian_line`'s, all of them
+    the line's conditional UPDATE.
+    """
     pk, refused = session_pk(session_id)
     try:
-        line = line_validate(text)
+        text, url = checked()
     except ChatError as invalid:
         # A session the librarian can't see is not found, whatever the line.
-        line, refused = "", refused or invalid
+        text, url, refused = "", "", refused or invalid
     return LineWrite(
         session_id=pk,
         session=None,
-        kind=Message.Kind.NOTE if note else Message.Kind.LIBRARIAN,
-        text=line,
+        kind=kind,
+        text=text,
+        url=url,
         author=librarian,
         author_name=librarian.display_name,
         client_id=client_id,

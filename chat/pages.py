@@ -20,8 +20,8 @@ from django.core.validators import URLValidator
 
 from accounts.models import Librarian
 from chat.line import LineWrite
-from chat.lines import session_pk
-from chat.models import ChatSession, Message
+from chat.lines import librarian_write
+from chat.models import Message
 from core.errors import ChatError
 
 # The column's length is the limit: one number for the form, the check and the table.
@@ -143,23 +143,15 @@ def page_line(
     session and to the patron. A retry with the same ``client_id`` stores
     nothing new.
     """
-    pk, refused = session_pk(session_id)
-    try:
+
+    def checked() -> tuple[str, str]:
         clean_url, clean_title = page_validate(url=url, title=title)
-    except ChatError as invalid:
-        # A session the librarian can't see is not found, whatever the page.
-        clean_url, clean_title, refused = "", "", refused or invalid
-    return LineWrite(
-        session_id=pk,
-        session=None,
+        return clean_title, clean_url
+
+    return librarian_write(
+        session_id=session_id,
+        librarian=librarian,
         kind=Message.Kind.PAGE,
-        text=clean_title,
-        url=clean_url,
-        author=librarian,
-        author_name=librarian.display_name,
         client_id=client_id,
-        states=(ChatSession.State.ACTIVE,),
-        primary=librarian,
-        reader=librarian,
-        refused=refused,
+        checked=checked,
     )

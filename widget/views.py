@@ -27,6 +27,7 @@ may. Every other page keeps ``frame-ancestors 'none'`` and ``DENY``.
 """
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from csp.decorators import csp_replace
@@ -49,6 +50,7 @@ from accounts.branding import brand_for_library
 from chat.asking import ask_submit
 from chat.availability import availability_message, queue_availability
 from chat.forms import AskForm
+from chat.models import ChatSession
 from chat.selectors import session_for_patron
 from questions.selectors import question_for_patron
 from questions.views import LeavePages, confirmation_page, leave_page
@@ -221,13 +223,33 @@ def _gone(request: HttpRequest, slug: str) -> HttpResponseBase:
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def widget_leave(request: HttpRequest, slug: str, token: str) -> HttpResponseBase:
+    return _session_page(
+        request,
+        slug,
+        token,
+        refusal=_("Leave your question from the chat."),
+        page=lambda session: leave_page(request, session, _leave_pages(slug)),
+    )
+
+
+def _session_page(
+    request: HttpRequest,
+    slug: str,
+    token: str,
+    *,
+    refusal: str,
+    page: Callable[[ChatSession], HttpResponseBase],
+) -> HttpResponseBase:
+    """A page of the patron's own session in the panel, framed for the
+    queue's origins: a post only from our own origin (``refusal`` otherwise:
+    the token in the path is the capability, there is no CSRF cookie in a
+    cross-site frame), a token of another queue or none "gone"."""
     if request.method == "POST" and not _own_origin(request):
-        return HttpResponseForbidden(_("Leave your question from the chat."))
+        return HttpResponseForbidden(refusal)
     session = session_for_patron(token=token)
     if session is None or session.queue.slug != slug:
         return _gone(request, slug)
-    response = leave_page(request, session, _leave_pages(slug))
-    return _framed(request, response, widget_of(session.queue).origins)
+    return _framed(request, page(session), widget_of(session.queue).origins)
 
 
 @never_cache
@@ -252,10 +274,10 @@ def _survey_pages(slug: str) -> SurveyPages:
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def widget_survey(request: HttpRequest, slug: str, token: str) -> HttpResponseBase:
-    if request.method == "POST" and not _own_origin(request):
-        return HttpResponseForbidden(_("Answer the survey from the chat."))
-    session = session_for_patron(token=token)
-    if session is None or session.queue.slug != slug:
-        return _gone(request, slug)
-    response = survey_page(request, session, _survey_pages(slug))
-    return _framed(request, response, widget_of(session.queue).origins)
+    return _session_page(
+        request,
+        slug,
+        token,
+        refusal=_("Answer the survey from the chat."),
+        page=lambda session: survey_page(request, session, _survey_pages(slug)),
+    )

@@ -101,6 +101,20 @@ def test_save_skip_and_the_list_to_finish_later(ended, alice):
     assert plain.status_code == 302 and plain["Location"] == f"/console/wrapups/{ended.pk}/"
 
 
+def test_a_long_list_to_wrap_up_pages_within_the_tab(chat, alice):
+    for _ in range(26):
+        sessions.session_end_by_patron(session=chat(alice))
+    alices = logged_in(alice)
+    first = alices.get("/console/wrapups/?fragment=1").content.decode()
+    assert "26 chats to wrap up." in first and "Page 1 of 2" in first
+    assert first.count("data-wrapup-row=") == 25
+    # The tab's script follows the pager's links (data-wrapup-link), not Chat History's.
+    assert '<a href="?page=2" data-wrapup-link>Older →</a>' in first
+    second = alices.get("/console/wrapups/?page=2&fragment=1").content.decode()
+    assert second.count("data-wrapup-row=") == 1
+    assert '<a href="?page=1" data-wrapup-link>← Newer</a>' in second
+
+
 def test_chat_history_shows_and_filters_by_the_wrap_up(chat, ended, alice):
     other = chat(alice, name="Eli")
     sessions.session_end_by_patron(session=other)
