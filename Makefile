@@ -39,6 +39,7 @@ seed: migrate
 	$(BIN)/python manage.py seed_demo_widget --host $(HOST) --demo-port $$(($(PORT) + 1))
 	$(BIN)/python manage.py seed_demo_wrapup
 	$(BIN)/python manage.py seed_demo_scripts
+	$(BIN)/python manage.py seed_demo_history
 
 # DEBUG is off unless the environment says DEBUG=true (development): the
 # static files are then served by WhiteNoise from STATIC_ROOT, hashed and
@@ -49,11 +50,12 @@ run: migrate
 	$(BIN)/python manage.py seed_demo_widget --if-empty --host $(HOST) --demo-port $$(($(PORT) + 1))
 	$(BIN)/python manage.py seed_demo_wrapup --if-empty
 	$(BIN)/python manage.py seed_demo_scripts --if-empty
+	$(BIN)/python manage.py seed_demo_history --if-empty
 	@echo
 	@echo "Reference Chat is at http://$(HOST):$(PORT)/"
 	@echo "  Patrons ask at      http://$(HOST):$(PORT)/ask/"
 	@echo "  Librarians log in   http://$(HOST):$(PORT)/login/   alice, bob, carol, erin"
-	@echo "  Supervisors use     http://$(HOST):$(PORT)/admin/   supervisor (also the console: Live Sessions)"
+	@echo "  Supervisors use     http://$(HOST):$(PORT)/admin/   supervisor (also the console: Live Sessions, Statistics)"
 	@echo "  The widget's demo   http://$(HOST):$$(($(PORT) + 1))/   a library site on another origin"
 	@echo "  Demo password: demo-pass-2026 (unless you seeded with --password)"
 	@echo "  Emails (transcripts) are written to var/mail/ by the worker"

@@ -31,9 +31,11 @@ SUPERVISOR_PERMISSIONS = {
         "queuetier": ["view", "add", "change", "delete"],
         "queuespecialday": ["view", "add", "change", "delete"],
     },
-    # "watch": watching live sessions from the console, and taking them over (chat/team.py).
+    # "watch": watching live sessions from the console, and taking them over (chat/team.py);
+    # "view_statistics" (on ChatSession): the Statistics of the whole library (stats/scope.py).
     "chat": {
         "chatsession": ["view", "watch"],
+        "statistics": ["view"],
         "message": ["view"],
         "patronblock": ["view", "change"],
         "hold": ["view"],

@@ -81,6 +81,10 @@ class ChatSession(models.Model):
     # automatic hand-back, chat/handback.py): once per holder.
     handback_offered_at = models.DateTimeField(null=True, blank=True, editable=False)
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # The first pick-up, kept when the session goes back to its queue and is
+    # picked up again (``accepted_at`` is the last): the wait statistics
+    # count from asking to this.
+    first_accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Since when its primary has held it (the pick-up, or the transfer to them):
     # where their Hold starts when it ends.
     held_since = models.DateTimeField(null=True, blank=True, editable=False)
@@ -126,7 +130,11 @@ class ChatSession(models.Model):
             (
                 "watch_chatsession",
                 "Can watch and take over live chat sessions of their library's queues",
-            )
+            ),
+            (
+                "view_statistics",
+                "Can read the statistics of all their library's queues and librarians",
+            ),
         ]
         indexes = [
             models.Index(fields=["queue", "state"], name="session_queue_state"),

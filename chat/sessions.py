@@ -14,7 +14,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -141,6 +142,7 @@ def session_accept(*, session_id: object, librarian: Librarian) -> ChatSession:
                 state=ChatSession.State.ACTIVE,
                 primary=librarian,
                 accepted_at=now,
+                first_accepted_at=Coalesce(F("first_accepted_at"), Value(now)),
                 held_since=now,
             )
         )

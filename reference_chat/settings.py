@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "questions",
     "scripts",
     "surveys",
+    "stats",
     "console",
     "api",
     "widget",

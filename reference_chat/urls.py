@@ -36,6 +36,7 @@ urlpatterns = [
     path("", include("console.urls")),
     path("", include("widget.urls")),
     path("console/history/", include("transcripts.urls")),
+    path("console/stats/", include("stats.urls")),
     path("api/v1/", include("api.urls")),
     path("brand/<slug:slug>.css", brand_stylesheet, name="brand-css"),
 ]

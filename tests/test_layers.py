@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = [
     ["reference_chat"],
     ["api", "console", "widget"],
+    ["stats"],
     ["scripts", "surveys"],
     ["questions"],
     ["transcripts"],

@@ -23,6 +23,7 @@ import * as outcomes from "./console/outcomes.js";
 import { connect, handle, reportActivity, watch } from "./console/protocol.js";
 import * as settings from "./console/settings.js";
 import * as state from "./console/state.js";
+import * as stats from "./console/stats.js";
 import * as sync from "./console/sync.js";
 import * as tabs from "./console/tabs.js";
 import * as team from "./console/team.js";
@@ -66,7 +67,7 @@ watch(sync.noteChange);
 
 trapFocusInDialogs();
 reportActivityWith(reportActivity);
-for (const part of [tabs, newlist, chat, pages, settings, librarians, im, history, questions, scripts, scriptpicker, transfer, offers, block, typing, team, wrapup]) part.initialize();
+for (const part of [tabs, newlist, chat, pages, settings, librarians, im, history, questions, scripts, scriptpicker, transfer, offers, block, typing, team, wrapup, stats]) part.initialize();
 
 connect({
   onOpen: () => {

@@ -12,7 +12,8 @@ let imHistoryLoaded = false;
 
 const latest = new WeakMap(); // container → the number of its last load
 
-async function loadFragment(container, url) {
+// `shown`: statuses whose page is shown as well (a form refused with its errors).
+export async function loadFragment(container, url, { shown = [] } = {}) {
   const target = new URL(url, location.origin);
   target.searchParams.set("fragment", "1");
   // Only the last load shows: a filter's answer arriving after the
@@ -21,7 +22,7 @@ async function loadFragment(container, url) {
   latest.set(container, number);
   try {
     const response = await fetch(target, { headers: { Accept: "text/html" }, credentials: "same-origin" });
-    if (!response.ok) throw new Error(String(response.status));
+    if (!response.ok && !shown.includes(response.status)) throw new Error(String(response.status));
     const html = await response.text();
     if (latest.get(container) !== number) return false;
     // The server renders this fragment with Django's escaping: lines are text.

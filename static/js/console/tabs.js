@@ -1,5 +1,5 @@
-// The console's tabs (Patron Chat, Librarians, IM, Questions, Chat History,
-// Live Sessions for supervisors, Settings):
+// The console's tabs (Patron Chat, Librarians, IM, Questions, Wrap-up, Chat
+// History, Statistics, Live Sessions for supervisors, Settings):
 // a WAI-ARIA tab list, arrow keys and Home/End moving between them. What a
 // tab loads or marks read when it opens, its own module registers here.
 import { $ } from "./dom.js";

@@ -1,0 +1,155 @@
+"""The Statistics pages: the page (or the console tab's fragment), each
+chart as SVG and each table as CSV, all from the same filter."""
+
+import csv
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from core.fragments import fragment_template
+from core.zones import zone_label
+from stats.charts import CHARTS, chart_svg
+from stats.figures import Figures, StatsFilter, Table, figures
+from stats.forms import StatsFilterForm
+from stats.scope import StatsScope, stats_scope
+
+# Nothing but the chart's own inline style: it is an image, with no script to run.
+CHART_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+SUMMARY_ROWS = (
+    ("asked", "Sessions asked"),
+    ("picked_up", "Picked up"),
+    ("left", "Patrons who left before pick-up"),
+    ("lost", "Lost sessions (connection)"),
+    ("wait_median", "Wait to pick-up, median"),
+    ("wait_p90", "Wait to pick-up, 90th percentile"),
+    ("duration_median", "Duration, median"),
+    ("duration_p90", "Duration, 90th percentile"),
+    ("transfers", "Transfers"),
+    ("taken_over", "Taken over by a supervisor"),
+    ("requeued", "Returned to the queue"),
+    ("rolled_over", "Rolled over to the next tier"),
+    ("offline_questions", "Offline questions"),
+    ("wrapups_done", "Wrap-ups done"),
+    ("wrapups_skipped", "Wrap-ups skipped (at least once)"),
+    ("survey_answers", "Survey answers"),
+    ("rating_average", "Average rating (1–5)"),
+)
+
+
+def _filtered(request: HttpRequest) -> tuple[StatsScope, StatsFilterForm, Figures | None]:
+    scope = stats_scope(request.user)
+    form = StatsFilterForm(request.GET, scope=scope)
+    if not form.is_valid():
+        return scope, form, None
+    start, end = form.bounds()
+    data = form.cleaned_data
+    filt = StatsFilter(
+        sessions=scope.sessions(),
+        queue_ids=scope.queues().values("pk"),
+        start=start,
+        end=end,
+        zone=scope.zone,
+        period=data["period"],
+        library_id=data["library"].pk if data.get("library") else None,
+        queue_id=data["queue"].pk if data.get("queue") else None,
+        librarian=data.get("librarian") or scope.own,
+    )
+    return scope, form, figures(filt)
+
+
+def shown(value: Any) -> str:
+    """A figure as the page and the CSV say it."""
+    if value is None:
+        return "–"
+    if isinstance(value, timedelta):
+        seconds = round(value.total_seconds())
+        minutes, seconds = divmod(seconds, 60)
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def heat_rows(table: Table) -> list[tuple[str, list[tuple[int, int]]]]:
+    """Each weekday's hours with their shade, 0 (none) to 5 (the busiest hour)."""
+    busiest = max((n for row in table.rows for n in row[1:]), default=0)
+    return [
+        (row[0], [(n, -(-5 * n // busiest) if busiest else 0) for n in row[1:]])
+        for row in table.rows
+    ]
+
+
+@never_cache
+@login_required
+@require_safe
+def stats_page(request: HttpRequest) -> HttpResponse:
+    scope, form, found = _filtered(request)
+    context: dict[str, Any] = {
+        "form": form,
+        "scope": scope,
+        "figures": found,
+        "zone": zone_label(scope.zone),
+    }
+    if found is not None:
+        context["summary"] = [(label, shown(found.summary[key])) for key, label in SUMMARY_ROWS]
+        context["tables"] = found.tables
+        context["heat_rows"] = heat_rows(found.tables["heatmap"])
+        context["charts"] = [name for name in CHARTS if found.tables[name].rows]
+        context["query"] = form.query()  # the range shown, typed or not
+        context["start_day"] = form.cleaned_data["start"]
+        context["end_day"] = form.cleaned_data["end"]
+    template = fragment_template(request, "stats", "page")
+    return render(request, template, context, status=200 if found is not None else 400)
+
+
+def _table(request: HttpRequest, name: str) -> Table | list[list[Any]]:
+    _, _, found = _filtered(request)
+    if found is None:
+        raise Http404("Those filters can't be read: correct them on the Statistics page.")
+    if name == "summary":
+        return [["Figure", "Value"]] + [
+            [label, shown(found.summary[key])] for key, label in SUMMARY_ROWS
+        ]
+    if name not in found.tables:
+        raise Http404("There is no such table.")
+    return found.tables[name]
+
+
+@never_cache
+@login_required
+@require_safe
+def chart_view(request: HttpRequest, name: str) -> HttpResponse:
+    if name not in CHARTS:
+        raise Http404("There is no such chart.")
+    table = _table(request, name)
+    if not isinstance(table, Table):
+        raise Http404("There is no such chart.")
+    response = HttpResponse(chart_svg(table), content_type="image/svg+xml")
+    response["Content-Security-Policy"] = CHART_POLICY
+    return response
+
+
+@never_cache
+@login_required
+@require_safe
+def csv_view(request: HttpRequest, name: str) -> HttpResponse:
+    table = _table(request, name)
+    rows = table if isinstance(table, list) else [table.columns, *table.rows]
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="statistics-{name}.csv"'
+    writer = csv.writer(response)
+    for row in rows:
+        writer.writerow([_cell(value) for value in row])
+    return response
+
+
+def _cell(value: Any) -> str:
+    text = shown(value) if not isinstance(value, str) else value
+    # A spreadsheet runs a cell starting with = + - @ as a formula.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
