@@ -138,7 +138,9 @@ def test_librarian_flow_by_keyboard_alone(world: World, people: People, server: 
 
     # Chat History: the tab list by arrows, the session by Tab and Enter.
     _tab_to(alice, alice.get_by_role("tab", name="Patron Chat"), back=True)
-    alice.keyboard.press("End")
+    alice.keyboard.press("End")  # Settings
+    alice.keyboard.press("ArrowLeft")  # Statistics (Live Sessions is a supervisor's)
+    expect(alice.get_by_role("tab", name="Statistics")).to_be_focused()
     alice.keyboard.press("ArrowLeft")
     history_tab = alice.get_by_role("tab", name="Chat History")
     expect(history_tab).to_be_focused()
