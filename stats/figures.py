@@ -22,6 +22,7 @@ Definitions (docs/statistics.md says them to librarians):
   waiting chat.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from math import ceil
@@ -50,7 +51,7 @@ from django.db.models.functions import (
 from accounts.models import Librarian
 from chat.models import ChatSession, Hold
 from questions.models import Question
-from stats.scope import held_by
+from stats.scope import StatsScope, held_by
 from surveys.models import SurveyAnswer
 from wrapup.models import Wrapup
 from wrapup.read_scale import READ_LEVELS
@@ -75,10 +76,6 @@ class Table:
 class Figures:
     summary: dict[str, Any]
     tables: dict[str, Table]
-    zone: str
-    start: datetime
-    end: datetime
-    period: str
 
 
 @dataclass(frozen=True)
@@ -95,6 +92,32 @@ class StatsFilter:
     queue_id: int | None = None
     librarian: Librarian | None = None
     queue_ids: Any = None  # the reader's queues, for the offline questions
+
+    @classmethod
+    def of(
+        cls,
+        scope: StatsScope,
+        *,
+        start: datetime,
+        end: datetime,
+        period: str = "day",
+        library_id: int | None = None,
+        queue_id: int | None = None,
+        librarian: Librarian | None = None,
+    ) -> "StatsFilter":
+        """The reader's filter: their queues, and only their own work unless
+        they read the whole library (a librarian asked for then is ignored)."""
+        return cls(
+            sessions=scope.queue_sessions(),
+            queue_ids=scope.queues().values("pk"),
+            start=start,
+            end=end,
+            zone=scope.zone,
+            period=period,
+            library_id=library_id,
+            queue_id=queue_id,
+            librarian=scope.own or librarian,
+        )
 
     def counted(self) -> QuerySet[ChatSession]:
         sessions = self.sessions.filter(created_at__gte=self.start, created_at__lt=self.end)
@@ -123,11 +146,9 @@ def percentile(values: QuerySet[Any], expression: Any, p: float) -> timedelta | 
     return ranked.order_by("figure").values_list("figure", flat=True)[rank - 1]
 
 
-def figures(filt: StatsFilter) -> Figures:
+def summary(filt: StatsFilter) -> dict[str, Any]:
+    """The range's counts, waits and durations, wrap-ups and survey answers."""
     sessions = filt.counted()
-    zone = ZoneInfo(filt.zone)
-    closed = sessions.filter(state=ChatSession.State.CLOSED)
-    picked = sessions.filter(first_accepted_at__isnull=False)
     counts = sessions.aggregate(
         asked=Count("pk"),
         picked_up=Count("pk", filter=Q(first_accepted_at__isnull=False)),
@@ -151,30 +172,23 @@ def figures(filt: StatsFilter) -> Figures:
         requeued=Count("pk", filter=Q(ended_how=Hold.End.REQUEUED)),
     )
     counts["offline_questions"] = _offline_questions(filt).count()
+    picked = sessions.filter(first_accepted_at__isnull=False)
     counts["wait_median"] = percentile(picked, WAIT, 0.5)
     counts["wait_p90"] = percentile(picked, WAIT, 0.9)
-    answered = closed.filter(first_accepted_at__isnull=False)
+    answered = picked.filter(state=ChatSession.State.CLOSED)
     counts["duration_median"] = percentile(answered, DURATION, 0.5)
     counts["duration_p90"] = percentile(answered, DURATION, 0.9)
+    return counts | _wrapup_counts(filt) | _rating_summary(filt)
 
-    tables = {
-        "sessions": _by_period(sessions, filt.period, zone),
-        "heatmap": _heatmap(sessions, zone),
-        "resolutions": _resolutions(sessions, filt),
-        "read_levels": _read_levels(sessions, filt),
-        "ratings": _ratings(sessions),
-        "helped": _helped(sessions),
-        "cooperative": _cooperative(sessions),
-    }
-    summary = counts | _wrapup_counts(sessions, filt) | _rating_summary(sessions)
-    return Figures(
-        summary=summary,
-        tables=tables,
-        zone=filt.zone,
-        start=filt.start,
-        end=filt.end,
-        period=filt.period,
-    )
+
+def table(filt: StatsFilter, name: str) -> Table:
+    """One table (``TABLES``'s), and only its queries: what a chart or a CSV needs."""
+    return TABLES[name](filt)
+
+
+def figures(filt: StatsFilter) -> Figures:
+    """The summary and every table: what the Statistics page shows."""
+    return Figures(summary=summary(filt), tables={name: table(filt, name) for name in TABLES})
 
 
 def _offline_questions(filt: StatsFilter) -> QuerySet[Question]:
@@ -194,10 +208,12 @@ def _offline_questions(filt: StatsFilter) -> QuerySet[Question]:
     return questions
 
 
-def _by_period(sessions: QuerySet[ChatSession], period: str, zone: ZoneInfo) -> Table:
+def _by_period(filt: StatsFilter) -> Table:
+    period, zone = filt.period, ZoneInfo(filt.zone)
     trunc = TRUNC[period]("created_at", tzinfo=zone)
     rows = (
-        sessions.annotate(when=trunc)
+        filt.counted()
+        .annotate(when=trunc)
         .values("when")
         .annotate(
             asked=Count("pk"),
@@ -221,9 +237,11 @@ def _by_period(sessions: QuerySet[ChatSession], period: str, zone: ZoneInfo) -> 
     )
 
 
-def _heatmap(sessions: QuerySet[ChatSession], zone: ZoneInfo) -> Table:
+def _heatmap(filt: StatsFilter) -> Table:
+    zone = ZoneInfo(filt.zone)
     cells = (
-        sessions.annotate(
+        filt.counted()
+        .annotate(
             weekday=ExtractIsoWeekDay("created_at", tzinfo=zone),
             hour=ExtractHour("created_at", tzinfo=zone),
         )
@@ -242,16 +260,21 @@ def _heatmap(sessions: QuerySet[ChatSession], zone: ZoneInfo) -> Table:
     )
 
 
-def _wrapups(sessions: QuerySet[ChatSession], filt: StatsFilter) -> QuerySet[Wrapup]:
-    wrapups = Wrapup.objects.filter(session__in=sessions.values("pk"))
+def _count_by(rows: QuerySet[Any], column: str) -> dict[Any, int]:
+    """How many of ``rows`` have each value of ``column``: one GROUP BY."""
+    return dict(rows.values(column).annotate(n=Count("pk")).values_list(column, "n"))
+
+
+def _wrapups(filt: StatsFilter) -> QuerySet[Wrapup]:
+    wrapups = Wrapup.objects.filter(session__in=filt.counted().values("pk"))
     if filt.librarian is not None:
         wrapups = wrapups.filter(librarian=filt.librarian)
     return wrapups
 
 
-def _resolutions(sessions: QuerySet[ChatSession], filt: StatsFilter) -> Table:
+def _resolutions(filt: StatsFilter) -> Table:
     rows = (
-        _wrapups(sessions, filt)
+        _wrapups(filt)
         .filter(state=Wrapup.State.DONE, resolution__isnull=False)
         .values("resolution__label")
         .annotate(n=Count("pk"))
@@ -265,14 +288,9 @@ def _resolutions(sessions: QuerySet[ChatSession], filt: StatsFilter) -> Table:
     )
 
 
-def _read_levels(sessions: QuerySet[ChatSession], filt: StatsFilter) -> Table:
-    found = dict(
-        _wrapups(sessions, filt)
-        .filter(state=Wrapup.State.DONE, read_level__isnull=False)
-        .values("read_level")
-        .annotate(n=Count("pk"))
-        .values_list("read_level", "n")
-    )
+def _read_levels(filt: StatsFilter) -> Table:
+    done = _wrapups(filt).filter(state=Wrapup.State.DONE, read_level__isnull=False)
+    found = _count_by(done, "read_level")
     return Table(
         name="read_levels",
         title="Effort on the READ scale",
@@ -281,26 +299,20 @@ def _read_levels(sessions: QuerySet[ChatSession], filt: StatsFilter) -> Table:
     )
 
 
-def _wrapup_counts(sessions: QuerySet[ChatSession], filt: StatsFilter) -> dict[str, Any]:
-    return _wrapups(sessions, filt).aggregate(
+def _wrapup_counts(filt: StatsFilter) -> dict[str, Any]:
+    return _wrapups(filt).aggregate(
         wrapups_done=Count("pk", filter=Q(state=Wrapup.State.DONE)),
         wrapups_skipped=Count("pk", filter=Q(skipped_at__isnull=False)),
         wrapups_still_skipped=Count("pk", filter=Q(state=Wrapup.State.SKIPPED)),
     )
 
 
-def _answers(sessions: QuerySet[ChatSession]) -> QuerySet[SurveyAnswer]:
-    return SurveyAnswer.objects.filter(session__in=sessions.values("pk"))
+def _answers(filt: StatsFilter) -> QuerySet[SurveyAnswer]:
+    return SurveyAnswer.objects.filter(session__in=filt.counted().values("pk"))
 
 
-def _ratings(sessions: QuerySet[ChatSession]) -> Table:
-    found = dict(
-        _answers(sessions)
-        .filter(rating__isnull=False)
-        .values("rating")
-        .annotate(n=Count("pk"))
-        .values_list("rating", "n")
-    )
+def _ratings(filt: StatsFilter) -> Table:
+    found = _count_by(_answers(filt).filter(rating__isnull=False), "rating")
     return Table(
         name="ratings",
         title="Patrons' ratings",
@@ -309,14 +321,8 @@ def _ratings(sessions: QuerySet[ChatSession]) -> Table:
     )
 
 
-def _helped(sessions: QuerySet[ChatSession]) -> Table:
-    found = dict(
-        _answers(sessions)
-        .exclude(helped="")
-        .values("helped")
-        .annotate(n=Count("pk"))
-        .values_list("helped", "n")
-    )
+def _helped(filt: StatsFilter) -> Table:
+    found = _count_by(_answers(filt).exclude(helped=""), "helped")
     return Table(
         name="helped",
         title="Did you get the help you needed?",
@@ -325,16 +331,17 @@ def _helped(sessions: QuerySet[ChatSession]) -> Table:
     )
 
 
-def _rating_summary(sessions: QuerySet[ChatSession]) -> dict[str, Any]:
-    return _answers(sessions).aggregate(
+def _rating_summary(filt: StatsFilter) -> dict[str, Any]:
+    return _answers(filt).aggregate(
         survey_answers=Count("pk"),
         rating_average=Avg("rating"),
     )
 
 
-def _cooperative(sessions: QuerySet[ChatSession]) -> Table:
+def _cooperative(filt: StatsFilter) -> Table:
     rows = (
-        sessions.filter(primary__isnull=False)
+        filt.counted()
+        .filter(primary__isnull=False)
         .values("library__name", "primary__library__name")
         .annotate(n=Count("pk"))
         .order_by("library__name", "primary__library__name")
@@ -346,3 +353,15 @@ def _cooperative(sessions: QuerySet[ChatSession]) -> Table:
         rows=[[r["library__name"], r["primary__library__name"], r["n"]] for r in rows],
         note="The library of the librarian who held the session last.",
     )
+
+
+# Each table of the page, in its order.
+TABLES: dict[str, Callable[[StatsFilter], Table]] = {
+    "sessions": _by_period,
+    "heatmap": _heatmap,
+    "resolutions": _resolutions,
+    "read_levels": _read_levels,
+    "ratings": _ratings,
+    "helped": _helped,
+    "cooperative": _cooperative,
+}

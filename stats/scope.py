@@ -46,12 +46,10 @@ class StatsScope:
             queues = queues.filter(libraries__in=self.libraries).distinct()
         return queues.order_by("name")
 
-    def sessions(self) -> QuerySet[ChatSession]:
-        """Every session the reader may count, of any date."""
-        sessions = ChatSession.objects.filter(queue__in=self.queues().values("pk"))
-        if self.own is not None:
-            sessions = sessions.filter(held_by(self.own))
-        return sessions
+    def queue_sessions(self) -> QuerySet[ChatSession]:
+        """Every session of the reader's queues, of any date, whoever held it:
+        ``stats.figures.StatsFilter.of`` narrows a librarian's to their own work."""
+        return ChatSession.objects.filter(queue__in=self.queues().values("pk"))
 
     def librarians(self) -> QuerySet[Librarian]:
         """The librarians a supervisor may filter by: of the libraries read."""

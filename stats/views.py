@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 from core.fragments import fragment_template
 from core.zones import zone_label
 from stats.charts import CHARTS, chart_svg
-from stats.figures import Figures, StatsFilter, Table, figures
+from stats.figures import TABLES, StatsFilter, Table, figures, summary, table
 from stats.forms import StatsFilterForm
 from stats.scope import StatsScope, stats_scope
 
@@ -41,25 +41,24 @@ SUMMARY_ROWS = (
 )
 
 
-def _filtered(request: HttpRequest) -> tuple[StatsScope, StatsFilterForm, Figures | None]:
+def _filtered(request: HttpRequest) -> tuple[StatsScope, StatsFilterForm, StatsFilter | None]:
+    """The reader's scope, the filter form, and the filter (None if refused)."""
     scope = stats_scope(request.user)
     form = StatsFilterForm(request.GET, scope=scope)
     if not form.is_valid():
         return scope, form, None
     start, end = form.bounds()
     data = form.cleaned_data
-    filt = StatsFilter(
-        sessions=scope.sessions(),
-        queue_ids=scope.queues().values("pk"),
+    filt = StatsFilter.of(
+        scope,
         start=start,
         end=end,
-        zone=scope.zone,
         period=data["period"],
         library_id=data["library"].pk if data.get("library") else None,
         queue_id=data["queue"].pk if data.get("queue") else None,
-        librarian=data.get("librarian") or scope.own,
+        librarian=data.get("librarian"),
     )
-    return scope, form, figures(filt)
+    return scope, form, filt
 
 
 def shown(value: Any) -> str:
@@ -89,7 +88,8 @@ def heat_rows(table: Table) -> list[tuple[str, list[tuple[int, int]]]]:
 @login_required
 @require_safe
 def stats_page(request: HttpRequest) -> HttpResponse:
-    scope, form, found = _filtered(request)
+    scope, form, filt = _filtered(request)
+    found = figures(filt) if filt is not None else None
     context: dict[str, Any] = {
         "form": form,
         "scope": scope,
@@ -108,17 +108,18 @@ def stats_page(request: HttpRequest) -> HttpResponse:
     return render(request, template, context, status=200 if found is not None else 400)
 
 
-def _table(request: HttpRequest, name: str) -> Table | list[list[Any]]:
-    _, _, found = _filtered(request)
-    if found is None:
+def _table(request: HttpRequest, name: str) -> Table:
+    """The one table a chart or a CSV is of (its queries only), or a 404."""
+    if name != "summary" and name not in TABLES:
+        raise Http404("There is no such table.")
+    _, _, filt = _filtered(request)
+    if filt is None:
         raise Http404("Those filters can't be read: correct them on the Statistics page.")
     if name == "summary":
-        return [["Figure", "Value"]] + [
-            [label, shown(found.summary[key])] for key, label in SUMMARY_ROWS
-        ]
-    if name not in found.tables:
-        raise Http404("There is no such table.")
-    return found.tables[name]
+        found = summary(filt)
+        rows = [[label, shown(found[key])] for key, label in SUMMARY_ROWS]
+        return Table(name="summary", title="Summary", columns=["Figure", "Value"], rows=rows)
+    return table(filt, name)
 
 
 @never_cache
@@ -127,10 +128,7 @@ def _table(request: HttpRequest, name: str) -> Table | list[list[Any]]:
 def chart_view(request: HttpRequest, name: str) -> HttpResponse:
     if name not in CHARTS:
         raise Http404("There is no such chart.")
-    table = _table(request, name)
-    if not isinstance(table, Table):
-        raise Http404("There is no such chart.")
-    response = HttpResponse(chart_svg(table), content_type="image/svg+xml")
+    response = HttpResponse(chart_svg(_table(request, name)), content_type="image/svg+xml")
     response["Content-Security-Policy"] = CHART_POLICY
     return response
 
@@ -139,12 +137,11 @@ def chart_view(request: HttpRequest, name: str) -> HttpResponse:
 @login_required
 @require_safe
 def csv_view(request: HttpRequest, name: str) -> HttpResponse:
-    table = _table(request, name)
-    rows = table if isinstance(table, list) else [table.columns, *table.rows]
+    found = _table(request, name)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="statistics-{name}.csv"'
     writer = csv.writer(response)
-    for row in rows:
+    for row in [found.columns, *found.rows]:
         writer.writerow([_cell(value) for value in row])
     return response
 

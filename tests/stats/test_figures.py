@@ -101,15 +101,11 @@ def week(clock, ask, alice, bob, riverside, riverside_library) -> dict[str, Chat
 
 
 def _figures(user, **narrow):
-    scope = stats_scope(user)
     return figures(
-        StatsFilter(
-            sessions=scope.sessions(),
-            queue_ids=scope.queues().values("pk"),
+        StatsFilter.of(
+            stats_scope(user),
             start=datetime(2026, 11, 1, tzinfo=CHICAGO),
             end=datetime(2026, 11, 8, tzinfo=CHICAGO),
-            zone=scope.zone,
-            librarian=narrow.pop("librarian", None) or scope.own,
             **narrow,
         )
     )

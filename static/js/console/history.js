@@ -1,6 +1,7 @@
 // Chat History (its own tab) and past IM sessions (below the IM tab): pages
 // the server renders as fragments, loaded when their tab first opens, with
-// their filter form and links kept inside the console.
+// their filter form and links kept inside the console. Statistics
+// (stats.js) loads its tab with the same three helpers.
 import { el } from "../socket.js";
 import { $, root } from "./dom.js";
 import { whenTabSelected } from "./tabs.js";
@@ -50,12 +51,27 @@ export function imHistoryChanged() {
   imHistoryLoaded = false;
 }
 
-function followLinks(container, load) {
+// Links marked `selector` load inside the container (a modified click still
+// opens a new tab), and its first heading takes the focus.
+export function followLinks(container, load, selector = "a[data-history-link]") {
   container.addEventListener("click", (event) => {
-    const link = event.target.closest("a[data-history-link]");
+    const link = event.target.closest(selector);
     if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
     event.preventDefault();
     load(link.href).then(() => container.querySelector("h2, h3")?.focus());
+  });
+}
+
+// A filter form (`formSelector`) loads its answer inside the container, its
+// empty fields left out, and the focus goes to the results (`resultsSelector`).
+export function filterInside(container, load, formSelector, resultsSelector) {
+  container.addEventListener("submit", (event) => {
+    const form = event.target.closest(formSelector);
+    if (!form) return;
+    event.preventDefault();
+    const url = new URL(form.getAttribute("action"), location.origin);
+    for (const [key, value] of new FormData(form)) if (value) url.searchParams.set(key, value);
+    load(url).then(() => container.querySelector(resultsSelector)?.focus());
   });
 }
 
@@ -66,14 +82,7 @@ export function initialize() {
   whenTabSelected("tab-im", () => {
     if (!imHistoryLoaded) loadImHistory(imHistoryRoot.dataset.url);
   });
-  historyRoot.addEventListener("submit", (event) => {
-    const form = event.target.closest("form[data-history-form]");
-    if (!form) return;
-    event.preventDefault();
-    const url = new URL(form.action, location.origin);
-    for (const [key, value] of new FormData(form)) if (value) url.searchParams.set(key, value);
-    loadHistory(url).then(() => historyRoot.querySelector("[data-history-results]")?.focus());
-  });
+  filterInside(historyRoot, loadHistory, "form[data-history-form]", "[data-history-results]");
   followLinks(historyRoot, loadHistory);
   followLinks(imHistoryRoot, loadImHistory);
 }

@@ -111,33 +111,21 @@ class Command(BaseCommand):
         )
         if picked is None:
             return
+        # One hold, or two with a transfer half-way (the holds are who answered it).
         holder = first
+        ends = [(first, picked, closed, Hold.End.CLOSED)]
         if len(staff) > 1 and rng.random() < 0.08:
             holder = rng.choice([s for s in staff if s != first])
             middle = picked + length / 2
-            Hold.objects.create(
-                session=session,
-                librarian=first,
-                started_at=picked,
-                ended_at=middle,
-                ended_how="transferred",
-            )
-            Hold.objects.create(
-                session=session,
-                librarian=holder,
-                started_at=middle,
-                ended_at=closed,
-                ended_how="closed",
-            )
+            ends = [
+                (first, picked, middle, Hold.End.TRANSFERRED),
+                (holder, middle, closed, Hold.End.CLOSED),
+            ]
             ChatSession.objects.filter(pk=session.pk).update(primary=holder)
-        else:
-            Hold.objects.create(
-                session=session,
-                librarian=first,
-                started_at=picked,
-                ended_at=closed,
-                ended_how="closed",
-            )
+        Hold.objects.bulk_create(
+            Hold(session=session, librarian=who, started_at=since, ended_at=until, ended_how=how)
+            for who, since, until, how in ends
+        )
         codes = list(ResolutionCode.objects.filter(library=holder.library, active=True))
         if codes and rng.random() < 0.85:
             Wrapup.objects.create(
