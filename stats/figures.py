@@ -24,7 +24,7 @@ Definitions (docs/statistics.md says them to librarians):
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from math import ceil
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -224,17 +224,40 @@ def _by_period(filt: StatsFilter) -> Table:
         )
         .order_by("when")
     )
+    found = {r["when"].astimezone(zone).date(): r for r in rows}
     label = {"day": "Day", "week": "Week of", "month": "Month"}[period]
     fmt = "%Y-%m" if period == "month" else "%Y-%m-%d"
+    empty = {"asked": 0, "picked_up": 0, "left": 0}
     return Table(
         name="sessions",
         title=f"Sessions by {period}",
         columns=[label, "Asked", "Picked up", "Left before pick-up"],
         rows=[
-            [r["when"].astimezone(zone).strftime(fmt), r["asked"], r["picked_up"], r["left"]]
-            for r in rows
+            [when.strftime(fmt), r["asked"], r["picked_up"], r["left"]]
+            for when in _periods(filt)
+            for r in [found.get(when, empty)]
         ],
+        note="Every period of the range, those with no sessions too.",
     )
+
+
+def _periods(filt: StatsFilter) -> list[date]:
+    """The first day of each day, week (from Monday) or month the range touches."""
+    zone = ZoneInfo(filt.zone)
+    first = filt.start.astimezone(zone).date()
+    last = (filt.end.astimezone(zone) - timedelta(microseconds=1)).date()
+    if filt.period == "week":
+        first -= timedelta(days=first.weekday())
+    elif filt.period == "month":
+        first = first.replace(day=1)
+    periods = []
+    while first <= last:
+        periods.append(first)
+        if filt.period == "month":
+            first = (first + timedelta(days=32)).replace(day=1)
+        else:
+            first += timedelta(days=7 if filt.period == "week" else 1)
+    return periods
 
 
 def _heatmap(filt: StatsFilter) -> Table:

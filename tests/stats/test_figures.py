@@ -129,7 +129,13 @@ def test_a_supervisor_reads_the_whole_week(week, bob):
     assert (s["wrapups_done"], s["wrapups_skipped"], s["wrapups_still_skipped"]) == (1, 1, 1)
     assert (s["survey_answers"], s["rating_average"]) == (1, 5)
 
-    assert found.tables["sessions"].rows == [["2026-11-02", 2, 2, 0], ["2026-11-03", 2, 1, 1]]
+    # Every day of the week, the quiet ones too.
+    assert found.tables["sessions"].rows == [
+        ["2026-11-01", 0, 0, 0],
+        ["2026-11-02", 2, 2, 0],
+        ["2026-11-03", 2, 1, 1],
+        *[[f"2026-11-0{day}", 0, 0, 0] for day in range(4, 8)],
+    ]
     heat = {row[0]: row[1:] for row in found.tables["heatmap"].rows}
     assert heat["Monday"][9] == 2 and heat["Tuesday"][14] == 2
     assert sum(map(sum, heat.values())) == 4
@@ -186,6 +192,7 @@ def test_days_are_the_librarys_across_the_end_of_daylight_saving(
     assert found.tables["sessions"].rows == [
         ["2026-10-31", 1, 0, 0],
         ["2026-11-01", 3, 0, 0],
+        ["2026-11-02", 0, 0, 0],
     ]
     heat = {row[0]: row[1:] for row in found.tables["heatmap"].rows}
     assert heat["Saturday"][23] == 1
@@ -209,11 +216,13 @@ def test_the_page_shows_the_figures_with_their_tables_charts_and_csv(week, bob):
 
     csv = supervisor.get("/console/stats/csv/sessions.csv?start=2026-11-01&end=2026-11-07")
     assert csv["Content-Disposition"] == 'attachment; filename="statistics-sessions.csv"'
-    assert csv.content.decode().splitlines() == [
+    assert csv.content.decode().splitlines()[:4] == [
         "Day,Asked,Picked up,Left before pick-up",
+        "2026-11-01,0,0,0",
         "2026-11-02,2,2,0",
         "2026-11-03,2,1,1",
     ]
+    assert len(csv.content.decode().splitlines()) == 1 + 7
     summary = supervisor.get("/console/stats/csv/summary.csv?start=2026-11-01&end=2026-11-07")
     assert "Patrons who left before pick-up,1" in summary.content.decode()
 
@@ -236,3 +245,34 @@ def test_nobody_without_a_library_reads_statistics(world, frank, client):
     assert logged_in(frank).get("/console/stats/").status_code == 404
     anonymous = client.get("/console/stats/")
     assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
+
+
+def test_weeks_start_on_monday_and_months_on_the_first(week, bob):
+    scope = stats_scope(_supervisor(bob))
+    by_week = figures(
+        StatsFilter.of(
+            scope,
+            start=datetime(2026, 10, 28, tzinfo=CHICAGO),
+            end=datetime(2026, 11, 10, tzinfo=CHICAGO),
+            period="week",
+        )
+    )
+    assert by_week.tables["sessions"].rows == [
+        ["2026-10-26", 0, 0, 0],
+        ["2026-11-02", 4, 3, 1],
+        ["2026-11-09", 0, 0, 0],
+    ]
+    by_month = figures(
+        StatsFilter.of(
+            scope,
+            start=datetime(2026, 9, 15, tzinfo=CHICAGO),
+            end=datetime(2027, 1, 1, tzinfo=CHICAGO),
+            period="month",
+        )
+    )
+    assert [row[:2] for row in by_month.tables["sessions"].rows] == [
+        ["2026-09", 0],
+        ["2026-10", 0],
+        ["2026-11", 4],
+        ["2026-12", 0],
+    ]
