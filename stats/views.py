@@ -2,11 +2,21 @@
 chart as SVG and each table as CSV, all from the same filter."""
 
 import csv
+import io
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -14,6 +24,7 @@ from django.views.decorators.http import require_safe
 from core.fragments import fragment_template
 from core.zones import zone_label
 from stats.charts import CHARTS, chart_svg
+from stats.export import csv_safe, export_chunks, export_count
 from stats.figures import TABLES, StatsFilter, Table, figures, summary, table
 from stats.forms import StatsFilterForm
 from stats.scope import StatsScope, stats_scope
@@ -100,6 +111,7 @@ def stats_page(request: HttpRequest) -> HttpResponse:
         context["summary"] = [(label, shown(found.summary[key])) for key, label in SUMMARY_ROWS]
         context["tables"] = found.tables
         context["heat_rows"] = heat_rows(found.tables["heatmap"])
+        context["asked"] = found.summary["asked"]
         context["charts"] = [name for name in CHARTS if found.tables[name].rows]
         context["query"] = form.query()  # the range shown, typed or not
         context["start_day"] = form.cleaned_data["start"]
@@ -147,6 +159,47 @@ def csv_view(request: HttpRequest, name: str) -> HttpResponse:
 
 
 def _cell(value: Any) -> str:
-    text = shown(value) if not isinstance(value, str) else value
-    # A spreadsheet runs a cell starting with = + - @ as a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return csv_safe(shown(value) if not isinstance(value, str) else value)
+
+
+@never_cache
+@login_required
+@require_safe
+def export_view(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """Every session of the filter as CSV, streamed a chunk at a time; the
+    rows to come in ``X-Total-Count`` (the console's progress). ``text=1``:
+    with the question and the patron-visible lines, for a supervisor only."""
+    scope, form, filt = _filtered(request)
+    if filt is None:
+        wrong = "; ".join(
+            f"{form[name].label}: {' '.join(str(e) for e in errors)}"
+            for name, errors in form.errors.items()
+        )
+        return HttpResponseBadRequest(
+            f"Correct the filters first. {wrong}", content_type="text/plain"
+        )
+    with_text = request.GET.get("text") == "1"
+    if with_text and not scope.whole_library:
+        return HttpResponseForbidden(
+            "Only a supervisor exports what patrons wrote: export without the text.",
+            content_type="text/plain",
+        )
+    total = export_count(filt)
+    response = StreamingHttpResponse(
+        _csv_stream(filt, with_text=with_text), content_type="text/csv; charset=utf-8"
+    )
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    name = f"sessions-{start:%Y-%m-%d}-to-{end:%Y-%m-%d}{'-with-text' if with_text else ''}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["X-Total-Count"] = str(total)
+    return response
+
+
+async def _csv_stream(filt: StatsFilter, *, with_text: bool) -> AsyncIterator[bytes]:
+    """The export's chunks as CSV text, each read on the sync thread (the ORM's)."""
+    chunks = export_chunks(filt, with_text=with_text)
+    take = sync_to_async(lambda: next(chunks, None), thread_sensitive=True)
+    while (chunk := await take()) is not None:
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(chunk)
+        yield buffer.getvalue().encode()

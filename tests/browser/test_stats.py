@@ -3,6 +3,7 @@ and reads the figures of his library, each chart with its table; he
 narrows them by keyboard and is told plainly when a range runs backwards.
 Alice, a librarian, reads only her own work. Every state is axe clean."""
 
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -102,6 +103,16 @@ def test_a_supervisor_reads_filters_and_downloads_the_statistics(
         root.get_by_role("link", name="Download the summary as CSV").click()
     text = download.value.path().read_text(encoding="utf-8")
     assert "Sessions asked,3" in text.splitlines()
+
+    # The sessions' export: read as it streams, the count shown, then the file.
+    with bob.expect_download() as download:
+        root.get_by_role("link", name="Download the sessions as CSV").click()
+    status = root.locator("[data-stats-progress-status]")
+    expect(status).to_have_text(re.compile(r"^Downloaded 3 sessions \(sessions-.*\.csv\)\.$"))
+    exported = download.value.path().read_text(encoding="utf-8").splitlines()
+    assert exported[0].startswith("Session,Asked,Picked up,Ended")
+    assert len(exported) == 1 + 3 and not any("Dana" in line for line in exported)
+    axe.check(bob, "the sessions exported")
     axe.assert_clean()
 
 

@@ -23,81 +23,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from accounts.services import supervisors_group_ensure
-from chat import sessions, transfers
 from chat.models import ChatSession
-from questions.services import question_ask
-from shifts import services as shifts
 from stats.figures import StatsFilter, figures
 from stats.scope import stats_scope
-from surveys.services import survey_answer_submit
 from tests.helpers import logged_in
-from wrapup.models import ResolutionCode
-from wrapup.services import wrapup_save, wrapup_skip
+from tests.stats.conftest import CHICAGO, supervisor_of
 
-CHICAGO = ZoneInfo("America/Chicago")
 pytestmark = pytest.mark.django_db
-
-
-def at(clock, year: int, month: int, day: int, hour: int, minute: int) -> None:
-    clock.now = datetime(year, month, day, hour, minute, tzinfo=CHICAGO)
-
-
-@pytest.fixture
-def week(clock, ask, alice, bob, riverside, riverside_library) -> dict[str, ChatSession]:
-    riverside_library.time_zone = "America/Chicago"
-    riverside_library.save()
-    for librarian in (alice, bob):
-        shifts.monitoring_set(librarian=librarian, queue_ids=[riverside.pk])
-
-    at(clock, 2026, 11, 2, 9, 10)
-    dana = ask(name="Dana")
-    clock.advance(30)
-    sessions.session_accept(session_id=dana.pk, librarian=alice)
-    clock.advance(600)
-    sessions.session_end_by_patron(session=ChatSession.objects.get(pk=dana.pk))
-    answered = ResolutionCode.objects.get(library=riverside_library, label="Answered")
-    wrapup_save(session_id=dana.pk, librarian=alice, resolution=answered.pk, read_level=2)
-    survey_answer_submit(
-        session=ChatSession.objects.get(pk=dana.pk), helped="yes", rating=5, language="en"
-    )
-
-    at(clock, 2026, 11, 2, 9, 40)
-    eli = ask(name="Eli")
-    clock.advance(90)
-    sessions.session_accept(session_id=eli.pk, librarian=bob)
-    clock.advance(300)
-    sessions.session_close(
-        session=ChatSession.objects.get(pk=eli.pk),
-        closed_by=ChatSession.ClosedBy.SYSTEM,  # the patron never opened the chat: away
-    )
-    wrapup_skip(session_id=eli.pk, librarian=bob)
-
-    at(clock, 2026, 11, 3, 14, 5)
-    fay = ask(name="Fay")
-    clock.advance(60)
-    sessions.session_end_by_patron(session=ChatSession.objects.get(pk=fay.pk))
-
-    at(clock, 2026, 11, 3, 14, 20)
-    gus = ask(name="Gus")
-    clock.advance(150)
-    sessions.session_accept(session_id=gus.pk, librarian=alice)
-    clock.advance(60)
-    offer = transfers.transfer_offer(session_id=gus.pk, sender=alice, receiver_id=bob.pk)
-    transfers.transfer_accept(offer_id=offer.pk, librarian=bob)
-    clock.advance(120)
-    sessions.session_end_by_librarian(session_id=gus.pk, librarian=bob)
-
-    at(clock, 2026, 11, 3, 16, 0)
-    question_ask(
-        queue=riverside,
-        library=riverside_library,
-        patron_name="Hal",
-        patron_email="hal@example.org",
-        question="Do you have the 1911 county atlas?",
-    )
-    at(clock, 2026, 11, 9, 12, 0)
-    return {"dana": dana, "eli": eli, "fay": fay, "gus": gus}
 
 
 def _figures(user, **narrow):
@@ -111,13 +43,8 @@ def _figures(user, **narrow):
     )
 
 
-def _supervisor(librarian):
-    librarian.user.groups.add(supervisors_group_ensure())
-    return type(librarian.user).objects.get(pk=librarian.user.pk)  # permissions read afresh
-
-
 def test_a_supervisor_reads_the_whole_week(week, bob):
-    found = _figures(_supervisor(bob))
+    found = _figures(supervisor_of(bob))
     s = found.summary
     assert (s["asked"], s["picked_up"], s["left"], s["lost"]) == (4, 3, 1, 1)
     assert s["wait_median"].total_seconds() == 90
@@ -149,7 +76,7 @@ def test_a_supervisor_reads_the_whole_week(week, bob):
 
 
 def test_a_supervisor_narrows_to_one_librarian(week, alice, bob):
-    found = _figures(_supervisor(bob), librarian=alice)
+    found = _figures(supervisor_of(bob), librarian=alice)
     s = found.summary
     # Dana's and Gus's chats: Alice held both (Gus's until she transferred it).
     assert (s["asked"], s["picked_up"], s["transfers"]) == (2, 2, 1)
@@ -200,7 +127,7 @@ def test_days_are_the_librarys_across_the_end_of_daylight_saving(
 
 
 def test_the_page_shows_the_figures_with_their_tables_charts_and_csv(week, bob):
-    supervisor = logged_in(_supervisor(bob))
+    supervisor = logged_in(supervisor_of(bob))
     page = supervisor.get("/console/stats/?start=2026-11-01&end=2026-11-07")
     assert page.status_code == 200
     html = page.content.decode()
@@ -228,7 +155,7 @@ def test_the_page_shows_the_figures_with_their_tables_charts_and_csv(week, bob):
 
 
 def test_bad_filters_are_refused_by_name_and_lose_nothing(week, bob, carol, hillcrest):
-    supervisor = logged_in(_supervisor(bob))
+    supervisor = logged_in(supervisor_of(bob))
     backwards = supervisor.get("/console/stats/?start=2026-11-07&end=2026-11-01")
     assert backwards.status_code == 400
     assert "The end date must be on or after the start date." in backwards.content.decode()
@@ -248,7 +175,7 @@ def test_nobody_without_a_library_reads_statistics(world, frank, client):
 
 
 def test_weeks_start_on_monday_and_months_on_the_first(week, bob):
-    scope = stats_scope(_supervisor(bob))
+    scope = stats_scope(supervisor_of(bob))
     by_week = figures(
         StatsFilter.of(
             scope,
