@@ -65,6 +65,8 @@ SUPERVISOR_PERMISSIONS = {
     # The patron's rating: each queue's survey is theirs to set; the answers
     # are the patrons' own, read there and changed by nobody.
     "surveys": {"survey": ["view", "add", "change", "delete"], "surveyanswer": ["view"]},
+    # API keys for their library's other systems: made and revoked, never deleted (api/admin.py).
+    "api": {"libraryapikey": ["view", "add", "change"]},
     # Failed log-ins: deleting an access attempt lifts its lock-out.
     "axes": {"accessattempt": ["view", "delete"], "accessfailurelog": ["view"]},
 }

@@ -1,10 +1,14 @@
-"""Post-processing of the OpenAPI document (drf-spectacular's hooks)."""
+"""The OpenAPI document's extras: the API key as a security scheme, and
+the post-processing hooks (drf-spectacular's)."""
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
 THROTTLED = {
     "description": "Too many requests: past API_ANON_RATE from one client address "
-    "without a log-in, or API_USER_RATE for one librarian (docs/api.md). "
+    "without a log-in, API_USER_RATE for one librarian, API_KEY_RATE for one API key "
+    "(docs/api.md). "
     "Retry-After says in how many seconds to try again.",
     "headers": {
         "Retry-After": {
@@ -23,3 +27,18 @@ def throttled_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]
             if isinstance(operation, dict) and "responses" in operation:
                 operation["responses"].setdefault("429", THROTTLED)
     return result
+
+
+class LibraryKeyScheme(OpenApiAuthenticationExtension):
+    """``Authorization: Api-Key <key>`` (api/keys.py)."""
+
+    target_class = "api.keys.LibraryKeyAuthentication"
+    name = "apiKeyAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "A library's API key, made in the admin: `Api-Key <key>`.",
+        }

@@ -174,3 +174,4 @@ AXES_VERBOSE = False
 # log-in, per librarian with one: "N/sec", "N/min", "N/hour" or "N/day".
 API_ANON_RATE = env.str("API_ANON_RATE", default="120/min")
 API_USER_RATE = env.str("API_USER_RATE", default="600/min")
+API_KEY_RATE = env.str("API_KEY_RATE", default="600/min")

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "rest_framework",
     "drf_spectacular",
+    # API keys for other systems (api/models.py: LibraryAPIKey).
+    "rest_framework_api_key",
     # Failed log-ins per account and per address (docs/deployment.md).
     "axes",
     # The infrastructure, then the domain: each app imports only those
@@ -339,7 +341,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Every error JSON, a 500 included (api/errors.py).
     "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["api.throttles.AnonThrottle", "api.throttles.LibrarianThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttles.AnonThrottle",
+        "api.throttles.LibrarianThrottle",
+        "api.throttles.KeyThrottle",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Reference Chat API",

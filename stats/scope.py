@@ -86,3 +86,8 @@ def stats_scope(user: Any) -> StatsScope:
     if user.has_perm(PERMISSION):
         return StatsScope(reader=librarian, libraries=(librarian.library,), own=None, zone=zone)
     return StatsScope(reader=librarian, libraries=(librarian.library,), own=librarian, zone=zone)
+
+
+def library_scope(library: Library) -> StatsScope:
+    """What an API key of ``library`` reads: the whole library, in its zone."""
+    return StatsScope(reader=None, libraries=(library,), own=None, zone=library.time_zone)

@@ -406,6 +406,7 @@ def test_the_schema_lists_every_endpoint(client, db):
         "/api/v1/chat/{token}/",
         "/api/v1/sessions/",
         "/api/v1/sessions/{session_id}/",
+        "/api/v1/statistics/",
     }
     patron_line = schema["components"]["schemas"]["PatronLine"]["properties"]
     assert "note" not in patron_line
@@ -421,16 +422,25 @@ def test_the_schema_names_every_status_and_the_cookie_as_security_not_a_paramete
         "/api/v1/chat/{token}/": {"200", "404", "429"},
         "/api/v1/sessions/": {"200", "400", "403", "404", "429"},
         "/api/v1/sessions/{session_id}/": {"200", "403", "404", "429"},
+        "/api/v1/statistics/": {"200", "400", "401", "403", "429"},
     }
-    # The librarian's session cookie is a security scheme: no operation takes
-    # it as a parameter, and the public ones need none.
-    assert schema["components"]["securitySchemes"] == {
-        "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "sessionid"}
+    # The librarian's session cookie and a library's API key are security
+    # schemes: no operation takes them as parameters, and the public ones need none.
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["cookieAuth"] == {"type": "apiKey", "in": "cookie", "name": "sessionid"}
+    assert {k: v for k, v in schemes["apiKeyAuth"].items() if k != "description"} == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
     }
     for path, operation in operations.items():
         assert all(p["in"] != "cookie" for p in operation.get("parameters", [])), path
         staff = path.startswith("/api/v1/sessions/")
-        assert operation["security"] == ([{"cookieAuth": []}] if staff else [{}]), path
+        keyed = path == "/api/v1/statistics/"
+        wanted: list[dict[str, list[str]]] | None = (
+            [{"apiKeyAuth": []}, {"cookieAuth": []}] if keyed else None
+        )
+        assert operation["security"] == (wanted or ([{"cookieAuth": []}] if staff else [{}])), path
 
 
 def test_the_schema_is_also_yaml_and_there_is_no_ui_page(client, db):
