@@ -9,12 +9,14 @@ serializes. Three audiences, three doors:
 - ``sessions/``: librarians, by their Django session, scoped to their queues.
 """
 
+import hashlib
 from typing import Any
 
 from django.conf import settings
 from django.utils import translation
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.decorators import method_decorator
+from django.utils.http import quote_etag
 from django.utils.translation import get_supported_language_variant, gettext_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
@@ -52,6 +54,9 @@ from transcripts.selectors import session_history
 # from querying the database for every visitor.
 STATUS_MAX_AGE = 15
 
+NOT_MODIFIED = OpenApiResponse(
+    description="Not modified: the ETag sent in If-None-Match is still the answer's (no body)."
+)
 NOT_LOGGED_IN = OpenApiResponse(
     ErrorSerializer, description="Not logged in, or logged in without a librarian profile."
 )
@@ -129,6 +134,21 @@ class PublicStatusView(APIView):
         # No personal data and no credentials: any web site may read it from the browser.
         response["Access-Control-Allow-Origin"] = "*"
         patch_vary_headers(response, ["Accept-Language"])
+        if request.method in ("GET", "HEAD") and response.status_code == 200:
+            return self._conditional(request, response)
+        return response
+
+    @staticmethod
+    def _conditional(request: Request, response: Response) -> Any:
+        """An ETag of the answer; a poll that sends it back (If-None-Match)
+        while nothing changed gets a 304 with no body (and the same headers)."""
+        response.render()
+        etag = quote_etag(hashlib.sha256(response.content).hexdigest()[:32])
+        response["ETag"] = etag
+        answer = get_conditional_response(request._request, etag=etag, response=response)
+        if answer is not None and answer is not response:
+            answer["Access-Control-Allow-Origin"] = "*"
+            return answer
         return response
 
 
@@ -140,7 +160,7 @@ class StatusView(PublicStatusView):
         tags=["public"],
         operation_id="status_list",
         parameters=[LANG],
-        responses=StatusSerializer,
+        responses={200: StatusSerializer, 304: NOT_MODIFIED},
         summary="Chat status per queue",
     )
     def get(self, request: Request) -> Response:
@@ -159,6 +179,7 @@ class QueueStatusView(PublicStatusView):
         parameters=[SLUG, LANG],
         responses={
             200: QueueStatusSerializer,
+            304: NOT_MODIFIED,
             404: OpenApiResponse(ErrorSerializer, description="No queue has this slug."),
         },
         summary="One queue's chat status",

@@ -417,8 +417,8 @@ def test_the_schema_names_every_status_and_the_cookie_as_security_not_a_paramete
     schema = client.get("/api/v1/schema/", {"format": "json"}).json()
     operations = {path: item["get"] for path, item in schema["paths"].items()}
     assert {path: set(op["responses"]) for path, op in operations.items()} == {
-        "/api/v1/status/": {"200", "429"},
-        "/api/v1/status/{slug}/": {"200", "404", "429"},
+        "/api/v1/status/": {"200", "304", "429"},
+        "/api/v1/status/{slug}/": {"200", "304", "404", "429"},
         "/api/v1/chat/{token}/": {"200", "404", "429"},
         "/api/v1/sessions/": {"200", "400", "403", "404", "429"},
         "/api/v1/sessions/{session_id}/": {"200", "403", "404", "429"},

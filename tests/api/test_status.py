@@ -126,3 +126,23 @@ def test_the_message_is_in_the_language_asked_for(world, settings, monkeypatch):
     client.get("/api/v1/status/riverside/", HTTP_ACCEPT_LANGUAGE="es-MX,es;q=0.9,en;q=0.5")
     client.get("/api/v1/status/riverside/?lang=xx", HTTP_ACCEPT_LANGUAGE="fr")
     assert heard == ["es", "es", settings.LANGUAGE_CODE]  # neither xx nor fr: the default
+
+
+def test_the_status_has_an_etag_and_a_poll_that_sends_it_back_gets_a_304(client, riverside, alice):
+    first = client.get("/api/v1/status/riverside/")
+    etag = first["ETag"]
+    assert first.status_code == 200 and etag.startswith('"') and etag.endswith('"')
+    same = client.get("/api/v1/status/riverside/", HTTP_IF_NONE_MATCH=etag)
+    assert same.status_code == 304 and same.content == b""
+    assert same["ETag"] == etag
+    assert same["Access-Control-Allow-Origin"] == "*"  # a web site's script may read it
+    assert "max-age=15" in same["Cache-Control"]
+    # Somebody starts monitoring: the answer changes, and so does its tag.
+    shifts.monitoring_set(librarian=alice, queue_ids=[riverside.pk])
+    changed = client.get("/api/v1/status/riverside/", HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    every = client.get("/api/v1/status/")
+    assert client.get("/api/v1/status/", HTTP_IF_NONE_MATCH=every["ETag"]).status_code == 304
+    # Another language is another answer (Vary: Accept-Language), with its own tag.
+    spanish = client.get("/api/v1/status/riverside/?lang=es", HTTP_IF_NONE_MATCH=changed["ETag"])
+    assert spanish.status_code == 200
