@@ -11,7 +11,9 @@ urlpatterns = [
     path("sessions/", views.SessionListView.as_view(), name="session-list"),
     path("sessions/<int:session_id>/", views.SessionDetailView.as_view(), name="session-detail"),
     path("statistics/", statistics.StatisticsView.as_view(), name="statistics"),
-    # The OpenAPI document only (YAML, or JSON with ?format=json): no Swagger or
-    # Redoc page, which would load its scripts from a CDN.
+    # The OpenAPI document (YAML, or JSON with ?format=json), and the pages
+    # that read it, their scripts from our static files (drf-spectacular-sidecar).
     path("schema/", views.SchemaView.as_view(), name="schema"),
+    path("docs/", views.SwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", views.RedocView.as_view(url_name="api:schema"), name="redoc"),
 ]

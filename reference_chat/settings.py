@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "rest_framework",
     "drf_spectacular",
+    # Swagger UI and Redoc served from our static files, never a CDN.
+    "drf_spectacular_sidecar",
     # API keys for other systems (api/models.py: LibraryAPIKey).
     "rest_framework_api_key",
     # Failed log-ins per account and per address (docs/deployment.md).
@@ -330,7 +332,8 @@ from reference_chat.product import *  # noqa: E402, F403
 # --- REST API (docs/api.md) ------------------------------------------------
 # Read-only JSON under /api/v1/. Staff endpoints use the librarian's Django
 # session; the public status and the patron's own session say so per view.
-# JSON only: no browsable HTML API, no Swagger page (its assets come from a CDN).
+# JSON only: no browsable HTML API. Swagger UI (/api/v1/docs/) and Redoc
+# (/api/v1/redoc/) read the schema, their assets from our static files.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
@@ -349,11 +352,16 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Reference Chat API",
-    "DESCRIPTION": "Read-only API of Reference Chat: chat status for library web sites, "
-    "the patron's own session by its token, and Chat History for librarians. "
+    "DESCRIPTION": "API of Reference Chat: chat status for library web sites (with ETag), "
+    "the patron's own session by its token, Chat History for librarians, and the "
+    "Statistics for a library's API keys (Authorization: Api-Key <key>) or a librarian. "
     "A Librarian Note never appears in a patron-facing response. See docs/api.md.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs pages' scripts and styles from our static files (drf-spectacular-sidecar).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
