@@ -59,14 +59,16 @@ class LibraryKeyAuthentication(BaseAuthentication):
 
 
 class KeyOrLibrarian(BasePermission):
-    """A key with the view's ``key_scope``, or a logged-in librarian."""
+    """A key with the view's ``key_scope`` (or one of ``key_scopes(request)``),
+    or a logged-in librarian."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
         key = request.auth if isinstance(request.auth, LibraryAPIKey) else None
         if key is not None:
-            scope = view.key_scope
-            if not key.allows(scope):
-                self.message = f'This API key has no "{scope}" scope.'
+            scopes = view.key_scopes(request) if hasattr(view, "key_scopes") else (view.key_scope,)
+            if not any(key.allows(scope) for scope in scopes):
+                named = " or ".join(f'"{scope}"' for scope in scopes)
+                self.message = f"This API key has no {named} scope."
                 return False
             return True
         self.message = "Log in as a librarian, or send an API key: Authorization: Api-Key <key>."

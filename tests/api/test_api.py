@@ -407,6 +407,10 @@ def test_the_schema_lists_every_endpoint(client, db):
         "/api/v1/sessions/",
         "/api/v1/sessions/{session_id}/",
         "/api/v1/statistics/",
+        "/api/v1/queues/",
+        "/api/v1/queues/{queue}/",
+        "/api/v1/queues/{queue}/open/",
+        "/api/v1/queues/{queue}/close/",
     }
     patron_line = schema["components"]["schemas"]["PatronLine"]["properties"]
     assert "note" not in patron_line
@@ -415,7 +419,7 @@ def test_the_schema_lists_every_endpoint(client, db):
 
 def test_the_schema_names_every_status_and_the_cookie_as_security_not_a_parameter(client, db):
     schema = client.get("/api/v1/schema/", {"format": "json"}).json()
-    operations = {path: item["get"] for path, item in schema["paths"].items()}
+    operations = {path: item.get("get") or item["post"] for path, item in schema["paths"].items()}
     assert {path: set(op["responses"]) for path, op in operations.items()} == {
         "/api/v1/status/": {"200", "304", "429"},
         "/api/v1/status/{slug}/": {"200", "304", "404", "429"},
@@ -423,6 +427,10 @@ def test_the_schema_names_every_status_and_the_cookie_as_security_not_a_paramete
         "/api/v1/sessions/": {"200", "400", "403", "404", "429"},
         "/api/v1/sessions/{session_id}/": {"200", "403", "404", "429"},
         "/api/v1/statistics/": {"200", "400", "401", "403", "429"},
+        "/api/v1/queues/": {"200", "401", "403", "429"},
+        "/api/v1/queues/{queue}/": {"200", "401", "403", "404", "429"},
+        "/api/v1/queues/{queue}/open/": {"200", "401", "403", "404", "429"},
+        "/api/v1/queues/{queue}/close/": {"200", "401", "403", "404", "429"},
     }
     # The librarian's session cookie and a library's API key are security
     # schemes: no operation takes them as parameters, and the public ones need none.
@@ -436,7 +444,7 @@ def test_the_schema_names_every_status_and_the_cookie_as_security_not_a_paramete
     for path, operation in operations.items():
         assert all(p["in"] != "cookie" for p in operation.get("parameters", [])), path
         staff = path.startswith("/api/v1/sessions/")
-        keyed = path == "/api/v1/statistics/"
+        keyed = path == "/api/v1/statistics/" or path.startswith("/api/v1/queues/")
         wanted: list[dict[str, list[str]]] | None = (
             [{"apiKeyAuth": []}, {"cookieAuth": []}] if keyed else None
         )
