@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from api.keys import KeyOrLibrarian, LibraryKeyAuthentication
 from api.models import LibraryAPIKey, Scope
 from api.serializers import VALIDATION_ERROR_SCHEMA, ErrorSerializer
-from stats.figures import StatsFilter, figures
+from stats.figures import figures
 from stats.forms import StatsFilterForm
 from stats.scope import StatsScope, library_scope, stats_scope
 
@@ -91,18 +91,7 @@ class StatisticsView(APIView):
                 {name: [str(e) for e in errors] for name, errors in form.errors.items()}
             )
         given = form.cleaned_data
-        start, end = form.bounds()
-        found = figures(
-            StatsFilter.of(
-                scope,
-                start=start,
-                end=end,
-                period=given["period"],
-                library_id=given["library"].pk if given.get("library") else None,
-                queue_id=given["queue"].pk if given.get("queue") else None,
-                librarian=given.get("librarian"),
-            )
-        )
+        found = figures(form.stats_filter())
         return Response(
             {
                 "range": {"start": given["start"], "end": given["end"], "period": given["period"]},

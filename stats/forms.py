@@ -9,6 +9,7 @@ from django import forms
 from django.http import QueryDict
 from django.utils import timezone
 
+from stats.figures import StatsFilter
 from stats.scope import StatsScope
 
 PERIODS = {"day": "Day", "week": "Week", "month": "Month"}
@@ -84,4 +85,18 @@ class StatsFilterForm(forms.Form):
         return (
             datetime.combine(start, time.min, tzinfo=zone),
             datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
+        )
+
+    def stats_filter(self) -> StatsFilter:
+        """The filter of a valid form: the reader's sessions in its range."""
+        given = self.cleaned_data
+        start, end = self.bounds()
+        return StatsFilter.of(
+            self.scope,
+            start=start,
+            end=end,
+            period=given["period"],
+            library_id=given["library"].pk if given.get("library") else None,
+            queue_id=given["queue"].pk if given.get("queue") else None,
+            librarian=given.get("librarian"),
         )

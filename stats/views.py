@@ -58,17 +58,7 @@ def _filtered(request: HttpRequest) -> tuple[StatsScope, StatsFilterForm, StatsF
     form = StatsFilterForm(request.GET, scope=scope)
     if not form.is_valid():
         return scope, form, None
-    start, end = form.bounds()
-    data = form.cleaned_data
-    filt = StatsFilter.of(
-        scope,
-        start=start,
-        end=end,
-        period=data["period"],
-        library_id=data["library"].pk if data.get("library") else None,
-        queue_id=data["queue"].pk if data.get("queue") else None,
-        librarian=data.get("librarian"),
-    )
+    filt = form.stats_filter()
     return scope, form, filt
 
 
