@@ -121,6 +121,7 @@ class QueueAPIView(APIView):
 class QueueListView(QueueAPIView):
     @extend_schema(
         tags=["queues"],
+        operation_id="queues_list",
         summary="The queues, with their hours and status",
         responses={
             200: OpenApiResponse(OpenApiTypes.OBJECT, description="`queues`: a list."),
@@ -136,6 +137,7 @@ class QueueListView(QueueAPIView):
 class QueueDetailView(QueueAPIView):
     @extend_schema(
         tags=["queues"],
+        operation_id="queues_retrieve",
         summary="One queue, by id or slug",
         parameters=[QUEUE],
         responses={200: QUEUE_DOC, **NOT_ALLOWED, 404: NOT_YOURS},
@@ -168,6 +170,7 @@ class QueueSwitchView(QueueAPIView):
 class QueueOpenView(QueueSwitchView):
     @extend_schema(
         tags=["queues"],
+        operation_id="queues_open",
         summary="Switch the queue on (it takes requests within its hours)",
         parameters=[QUEUE],
         request=None,
@@ -182,6 +185,7 @@ class QueueCloseView(QueueSwitchView):
 
     @extend_schema(
         tags=["queues"],
+        operation_id="queues_close",
         summary="Switch the queue off",
         parameters=[QUEUE],
         request=None,
